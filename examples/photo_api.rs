@@ -1,0 +1,203 @@
+//! Run with: cargo run --example photo_api
+//!
+//! A photo API protected by scopegate, with a local Cognito-shaped issuer in
+//! the same process, so it runs offline:
+//!
+//! - `GET /photos` needs `https://photos.example.com/photos.read`;
+//! - `POST /photos` and `DELETE /photos/{id}` need `.../photos.write`.
+//!
+//! It mints a read-only and a read-write token, walks through allowed and
+//! refused calls, and prints curl commands. In a terminal it keeps serving
+//! until Ctrl-C so that you can paste them; otherwise it exits.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use scopegate::local::LocalIssuer;
+use scopegate::{Claims, ResourceServer, Verifier};
+use serde::{Deserialize, Serialize};
+use tracing_subscriber::EnvFilter;
+
+const READ: &str = "https://photos.example.com/photos.read";
+const WRITE: &str = "https://photos.example.com/photos.write";
+
+#[derive(Clone, Default)]
+struct Photos {
+    inner: Arc<Mutex<BTreeMap<u64, Photo>>>,
+}
+
+#[derive(Clone, Serialize)]
+struct Photo {
+    id: u64,
+    title: String,
+    owner: String,
+}
+
+#[derive(Deserialize)]
+struct NewPhoto {
+    title: String,
+}
+
+/// The resource server, as it would be defined in Cognito.
+fn photo_api() -> ResourceServer {
+    ResourceServer::new("https://photos.example.com", "Photo API")
+        .scope("photos.read", "Read your photos")
+        .scope("photos.write", "Add and delete your photos")
+}
+
+/// The API: each route carries the scope it needs.
+fn app(verifier: &Verifier) -> Result<Router, scopegate::ConfigError> {
+    let read = verifier.require(READ)?;
+    let write = verifier.require(WRITE)?;
+    Ok(Router::new()
+        .route("/photos", get(list).route_layer(read))
+        .route("/photos", post(upload).route_layer(write.clone()))
+        .route("/photos/{id}", delete(remove).route_layer(write))
+        .with_state(Photos::default()))
+}
+
+async fn list(State(photos): State<Photos>) -> Json<Vec<Photo>> {
+    let photos = photos.inner.lock().unwrap_or_else(|p| p.into_inner());
+    Json(photos.values().cloned().collect())
+}
+
+async fn upload(
+    State(photos): State<Photos>,
+    claims: Claims,
+    Json(new): Json<NewPhoto>,
+) -> (StatusCode, Json<Photo>) {
+    let mut photos = photos.inner.lock().unwrap_or_else(|p| p.into_inner());
+    let id = photos.keys().next_back().map_or(1, |last| last + 1);
+    let photo = Photo {
+        id,
+        title: new.title,
+        owner: claims.client_id().unwrap_or_default().to_string(),
+    };
+    photos.insert(id, photo.clone());
+    (StatusCode::CREATED, Json(photo))
+}
+
+async fn remove(State(photos): State<Photos>, Path(id): Path<u64>) -> StatusCode {
+    let mut photos = photos.inner.lock().unwrap_or_else(|p| p.into_inner());
+    match photos.remove(&id) {
+        Some(_) => StatusCode::NO_CONTENT,
+        None => StatusCode::NOT_FOUND,
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .init();
+
+    // 1. A local issuer, shaped like a Cognito user pool.
+    let issuer = LocalIssuer::start().await?;
+    println!("issuer      {}", issuer.url());
+
+    // 2. The verifier: which issuer, which clients, which resource servers.
+    let verifier = Verifier::builder(issuer.issuer())
+        .token_use("access")
+        .client_ids(["photo-viewer", "photo-editor"])
+        .resource_server(photo_api())
+        .build()?;
+
+    // 3. The API on loopback.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    println!("photo API   {base}");
+    let server = tokio::spawn(axum::serve(listener, app(&verifier)?).into_future());
+
+    // 4. Two clients' tokens: one may read, one may read and write.
+    let viewer = issuer.token().client_id("photo-viewer").scope(READ).mint();
+    let editor = issuer
+        .token()
+        .client_id("photo-editor")
+        .scopes([READ, WRITE])
+        .mint();
+
+    // 5. A walk through allowed and refused calls.
+    let http = reqwest::Client::new();
+    let photos = format!("{base}/photos");
+    let calls: [(&str, &str, Option<&str>, Option<&str>); 7] = [
+        ("GET", &photos, None, None),
+        ("GET", &photos, Some("not-a-token"), None),
+        ("GET", &photos, Some(&viewer), None),
+        (
+            "POST",
+            &photos,
+            Some(&viewer),
+            Some(r#"{"title":"sunset"}"#),
+        ),
+        (
+            "POST",
+            &photos,
+            Some(&editor),
+            Some(r#"{"title":"sunset"}"#),
+        ),
+        ("GET", &photos, Some(&viewer), None),
+        ("DELETE", &format!("{base}/photos/1"), Some(&editor), None),
+    ];
+    println!();
+    for (method, url, token, body) in calls {
+        let mut request = http.request(method.parse()?, url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| format!("  WWW-Authenticate: {v}"))
+            .unwrap_or_default();
+        let who = match token {
+            None => "no token",
+            Some(t) if t == viewer => "viewer",
+            Some(t) if t == editor => "editor",
+            Some(_) => "bad token",
+        };
+        let body = response.text().await?;
+        let body = if body.is_empty() {
+            String::new()
+        } else {
+            format!("  {body}")
+        };
+        println!(
+            "{method:6} {:18} {who:9} -> {status}{challenge}{body}",
+            url.trim_start_matches(&base)
+        );
+    }
+
+    println!("\nTry it yourself:\n");
+    println!("  export VIEWER='{viewer}'");
+    println!("  export EDITOR='{editor}'");
+    println!("  curl -i {photos}");
+    println!("  curl -i -H \"Authorization: Bearer $VIEWER\" {photos}");
+    println!(
+        "  curl -i -H \"Authorization: Bearer $VIEWER\" -H 'content-type: application/json' -d '{{\"title\":\"x\"}}' {photos}"
+    );
+    println!(
+        "  curl -i -H \"Authorization: Bearer $EDITOR\" -H 'content-type: application/json' -d '{{\"title\":\"x\"}}' {photos}"
+    );
+
+    if std::io::stdout().is_terminal() {
+        println!("\nServing until Ctrl-C.");
+        tokio::signal::ctrl_c().await?;
+    }
+    server.abort();
+    Ok(())
+}

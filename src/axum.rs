@@ -1,0 +1,83 @@
+//! axum integration: extractors for the verified [`Claims`].
+
+use std::convert::Infallible;
+use std::fmt;
+
+use axum_core::body::Body;
+use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum_core::response::{IntoResponse, Response};
+use http::StatusCode;
+use http::request::Parts;
+
+use crate::claims::Claims;
+use crate::layer::Rejection;
+
+/// Extracts the claims the layer verified.
+///
+/// A handler that takes `Claims` must sit behind a
+/// [`ScopeGateLayer`](crate::ScopeGateLayer); if it does not, the extractor
+/// answers 500, because that is a server bug, not a client error. Take
+/// `Option<Claims>` on routes where a token is optional.
+impl<S: Send + Sync> FromRequestParts<S> for Claims {
+    type Rejection = ClaimsRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Claims>()
+            .cloned()
+            .ok_or(ClaimsRejection { _private: () })
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Claims {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Claims>().cloned())
+    }
+}
+
+/// The [`Claims`] extractor's rejection: the route is not behind a
+/// [`ScopeGateLayer`](crate::ScopeGateLayer).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ClaimsRejection {
+    _private: (),
+}
+
+impl ClaimsRejection {
+    /// 500: a handler asked for claims on a route the layer does not guard.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    /// The response body.
+    pub fn body_text(&self) -> String {
+        "no verified claims: this route is not behind a scopegate layer".to_string()
+    }
+}
+
+impl fmt::Display for ClaimsRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.body_text())
+    }
+}
+
+impl std::error::Error for ClaimsRejection {}
+
+impl IntoResponse for ClaimsRejection {
+    fn into_response(self) -> Response {
+        tracing::error!("{}", self.body_text());
+        (self.status(), self.body_text()).into_response()
+    }
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        self.with_body(Body::empty())
+    }
+}

@@ -1,0 +1,182 @@
+//! Bearer-token extraction from the `Authorization` header (RFC 6750 §2.1).
+//!
+//! Only the header is read. A token in the query string (`?access_token=`) or
+//! in a form body is never looked at: RFC 6750 §2.3 and RFC 9700 advise
+//! against it, and a URL ends up in logs.
+
+use http::HeaderMap;
+use http::header::AUTHORIZATION;
+
+/// What the `Authorization` header of a request holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Credentials<'a> {
+    /// No `Authorization` header, or one with another scheme (`Basic ...`):
+    /// the client sent no bearer credentials (RFC 6750 §3.1: no error code).
+    Missing,
+    /// A syntactically valid bearer token. Not yet verified.
+    Bearer(&'a str),
+    /// The request is malformed (RFC 6750 §3.1 `invalid_request`).
+    Malformed(MalformedReason),
+}
+
+/// Why an `Authorization` header is malformed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MalformedReason {
+    /// More than one `Authorization` header line.
+    MultipleHeaders,
+    /// The header is empty or not visible ASCII.
+    InvalidHeader,
+    /// `Bearer` with no token after it.
+    EmptyToken,
+    /// The token holds characters outside RFC 6750's `b64token` (a space, a
+    /// tab, a quote, ...).
+    TokenSyntax,
+}
+
+impl MalformedReason {
+    /// A short, fixed description, safe for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MalformedReason::MultipleHeaders => "more than one Authorization header",
+            MalformedReason::InvalidHeader => "Authorization header is empty or not visible ASCII",
+            MalformedReason::EmptyToken => "Bearer scheme without a token",
+            MalformedReason::TokenSyntax => "bearer token has characters outside b64token",
+        }
+    }
+}
+
+/// RFC 7230 `tchar`, the characters of an auth-scheme.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &[u8]) -> bool {
+    let body_len = token.len() - token.iter().rev().take_while(|b| **b == b'=').count();
+    body_len > 0
+        && token[..body_len]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(b))
+}
+
+/// Reads the bearer credentials of a request. Every `Authorization` value is
+/// looked at, not just the first.
+pub(crate) fn credentials(headers: &HeaderMap) -> Credentials<'_> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Credentials::Missing;
+    };
+    if values.next().is_some() {
+        return Credentials::Malformed(MalformedReason::MultipleHeaders);
+    }
+    parse(value.as_bytes())
+}
+
+fn parse(value: &[u8]) -> Credentials<'_> {
+    if value.is_empty() || !value.iter().all(|b| matches!(b, 0x20..=0x7e)) {
+        return Credentials::Malformed(MalformedReason::InvalidHeader);
+    }
+    let (scheme, rest) = match value.iter().position(|b| *b == b' ') {
+        Some(space) => (&value[..space], &value[space..]),
+        None => (value, &b""[..]),
+    };
+    if !scheme.iter().all(|b| is_tchar(*b)) {
+        return Credentials::Malformed(MalformedReason::InvalidHeader);
+    }
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return Credentials::Missing;
+    }
+    let token = rest.trim_ascii_start();
+    if token.is_empty() {
+        return Credentials::Malformed(MalformedReason::EmptyToken);
+    }
+    if !is_b64token(token) {
+        return Credentials::Malformed(MalformedReason::TokenSyntax);
+    }
+    // Checked above: every byte is visible ASCII, so this is valid UTF-8.
+    match std::str::from_utf8(token) {
+        Ok(token) => Credentials::Bearer(token),
+        Err(_) => Credentials::Malformed(MalformedReason::InvalidHeader),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn of(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append(AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn scheme_is_case_insensitive() {
+        for v in [
+            "Bearer abc.def.ghi",
+            "bearer abc.def.ghi",
+            "BEARER abc.def.ghi",
+            "bEaReR   abc.def.ghi",
+        ] {
+            assert_eq!(
+                credentials(&of(&[v])),
+                Credentials::Bearer("abc.def.ghi"),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_or_other_scheme_is_missing() {
+        assert_eq!(credentials(&of(&[])), Credentials::Missing);
+        assert_eq!(
+            credentials(&of(&["Basic dXNlcjpwYXNz"])),
+            Credentials::Missing
+        );
+        assert_eq!(credentials(&of(&["Negotiate"])), Credentials::Missing);
+        assert_eq!(credentials(&of(&["Bearerx abc"])), Credentials::Missing);
+    }
+
+    #[test]
+    fn malformed_requests() {
+        use MalformedReason::*;
+        let cases: &[(&[&str], MalformedReason)] = &[
+            (&["Bearer a", "Bearer b"], MultipleHeaders),
+            (&["Bearer a", "Basic b"], MultipleHeaders),
+            (&["Bearer"], EmptyToken),
+            (&["Bearer    "], EmptyToken),
+            (&["Bearer a b"], TokenSyntax),
+            (&["Bearer a\tb"], InvalidHeader),
+            (&["Bearer \"abc\""], TokenSyntax),
+            (&["Bearer ==="], TokenSyntax),
+            (&["Bearer a=b"], TokenSyntax),
+            (&[""], InvalidHeader),
+            (&["Bea\"rer abc"], InvalidHeader),
+        ];
+        for (values, reason) in cases {
+            assert_eq!(
+                credentials(&of(values)),
+                Credentials::Malformed(*reason),
+                "{values:?}"
+            );
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_bytes(b"Bearer \xff").unwrap(),
+        );
+        assert_eq!(credentials(&headers), Credentials::Malformed(InvalidHeader));
+    }
+
+    #[test]
+    fn b64token_allows_its_whole_alphabet() {
+        assert_eq!(
+            credentials(&of(&["Bearer a+/~-._=="])),
+            Credentials::Bearer("a+/~-._==")
+        );
+    }
+}

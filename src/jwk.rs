@@ -1,0 +1,529 @@
+//! Reading a JWK Set (RFC 7517) into verification keys.
+//!
+//! Every key is checked before it is trusted, and a key that fails a check is
+//! dropped on its own; the others keep working (one bad key must not break the
+//! good ones). A key is kept only if:
+//!
+//! - it is asymmetric (`RSA`, `EC` P-256/P-384, `OKP` Ed25519); `oct` keys and
+//!   anything else are dropped (RFC 8725 §3.1: no symmetric keys);
+//! - it carries no private material (`d`, `p`, `q`, ...): a key set that
+//!   publishes a private key has given it away;
+//! - it is for signatures: `use` absent or `sig`, `key_ops` absent or holding
+//!   `verify` without duplicates (RFC 7517 §4.2, §4.3);
+//! - its `alg`, when present, is an allowed algorithm that fits the key type
+//!   and curve; without `alg`, the key serves the allowed algorithms of its
+//!   type;
+//! - its material is well-formed: base64url without padding, RSA modulus
+//!   2048 to 8192 bits with no leading zero octet, curve coordinates of full
+//!   width that form a point on the curve (RFC 7518 §6);
+//! - it has a `kid` of at most 256 bytes, and no other key with the same
+//!   `kid` serves the same algorithm (such ambiguous keys are all dropped).
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+use crate::algorithm::{Algorithm, AlgorithmSet, KeyKind};
+
+/// The longest `kid` a key may have.
+pub(crate) const MAX_KID_BYTES: usize = 256;
+/// The most keys read from one key set; the rest are dropped.
+pub(crate) const MAX_KEYS: usize = 64;
+
+/// A public key, ready to verify signatures of one algorithm.
+pub(crate) struct VerifyingKey {
+    alg: Algorithm,
+    key: ParsedPublicKey,
+    /// A fingerprint of `(kid, alg, key material)`: equal for the same key in
+    /// two fetches of the key set, different for any other key.
+    fingerprint: u64,
+}
+
+impl VerifyingKey {
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.key.verify_sig(message, signature).is_ok()
+    }
+}
+
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("alg", &self.alg)
+            .field("fingerprint", &format_args!("{:016x}", self.fingerprint))
+            .finish()
+    }
+}
+
+/// The usable keys of a key set, by `kid`.
+#[derive(Default)]
+pub(crate) struct KeySet {
+    keys: HashMap<Box<str>, Vec<VerifyingKey>>,
+}
+
+/// The outcome of looking a key up.
+pub(crate) enum Lookup<'a> {
+    Found(&'a VerifyingKey),
+    /// No key has this `kid`.
+    UnknownKid,
+    /// Keys have this `kid`, but none is for this algorithm.
+    WrongAlgorithm,
+}
+
+impl KeySet {
+    /// Reads a JWK Set document, keeping the keys that pass every check and
+    /// may be used with one of `allowed`.
+    ///
+    /// Fails only if the document itself is not a JSON object with a `keys`
+    /// array; a key set whose keys are all dropped is returned empty.
+    pub(crate) fn parse(json: &[u8], allowed: AlgorithmSet) -> Result<KeySet, KeySetError> {
+        #[derive(Deserialize)]
+        struct Document<'a> {
+            #[serde(borrow)]
+            keys: Vec<&'a RawValue>,
+        }
+        let document: Document<'_> =
+            serde_json::from_slice(json).map_err(|_| KeySetError::NotAKeySet)?;
+        let mut set = KeySet::default();
+        // (kid, alg) pairs seen more than once: dropped, all of them.
+        let mut ambiguous: Vec<(Box<str>, Algorithm)> = Vec::new();
+        if document.keys.len() > MAX_KEYS {
+            tracing::warn!(
+                keys = document.keys.len(),
+                max = MAX_KEYS,
+                "key set has too many keys; only the first ones are read"
+            );
+        }
+        for (index, raw) in document.keys.iter().take(MAX_KEYS).enumerate() {
+            let jwk = match serde_json::from_str::<Jwk>(raw.get()) {
+                Ok(jwk) => jwk,
+                Err(_) => {
+                    tracing::warn!(index, "key dropped: not a well-formed JWK");
+                    continue;
+                }
+            };
+            let kid = jwk.kid.clone();
+            match jwk.into_keys(allowed) {
+                Ok((kid, keys)) => {
+                    for key in keys {
+                        set.insert(&kid, key, &mut ambiguous);
+                    }
+                }
+                Err(reason) => tracing::warn!(
+                    index,
+                    kid = kid.as_deref().map(log_safe),
+                    reason = reason.as_str(),
+                    "key dropped"
+                ),
+            }
+        }
+        for (kid, alg) in ambiguous {
+            tracing::warn!(kid = log_safe(&kid), %alg, "keys dropped: several keys share this kid");
+            if let Some(keys) = set.keys.get_mut(&kid) {
+                keys.retain(|k| k.alg != alg);
+                if keys.is_empty() {
+                    set.keys.remove(&kid);
+                }
+            }
+        }
+        Ok(set)
+    }
+
+    fn insert(&mut self, kid: &str, key: VerifyingKey, ambiguous: &mut Vec<(Box<str>, Algorithm)>) {
+        match self.keys.entry(kid.into()) {
+            Entry::Vacant(slot) => {
+                slot.insert(vec![key]);
+            }
+            Entry::Occupied(mut slot) => {
+                if slot.get().iter().any(|k| k.alg == key.alg) {
+                    if !ambiguous.iter().any(|(k, a)| **k == *kid && *a == key.alg) {
+                        ambiguous.push((kid.into(), key.alg));
+                    }
+                } else {
+                    slot.get_mut().push(key);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn lookup(&self, kid: &str, alg: Algorithm) -> Lookup<'_> {
+        match self.keys.get(kid) {
+            None => Lookup::UnknownKid,
+            Some(keys) => match keys.iter().find(|k| k.alg == alg) {
+                Some(key) => Lookup::Found(key),
+                None => Lookup::WrongAlgorithm,
+            },
+        }
+    }
+
+    /// How many `(kid, algorithm)` keys are usable.
+    pub(crate) fn len(&self) -> usize {
+        self.keys.values().map(Vec::len).sum()
+    }
+
+    /// Whether no key is usable.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The `kid`s of the usable keys, sorted.
+    pub(crate) fn kids(&self) -> Vec<&str> {
+        let mut kids: Vec<&str> = self.keys.keys().map(|k| &**k).collect();
+        kids.sort_unstable();
+        kids
+    }
+}
+
+impl fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.keys
+                    .iter()
+                    .map(|(kid, keys)| (kid, keys.iter().map(|k| k.alg).collect::<Vec<_>>())),
+            )
+            .finish()
+    }
+}
+
+/// Why a key-set document could not be read at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeySetError {
+    NotAKeySet,
+}
+
+/// Escapes and truncates a value from the network for a log line.
+pub(crate) fn log_safe(value: &str) -> String {
+    const MAX: usize = 64;
+    let mut out: String = value
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_debug)
+        .collect();
+    if value.chars().nth(MAX).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Deserializes any JSON value and records only that the member was present,
+/// so that `"d": null` counts as present, too.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+/// The members of a JWK that matter here. Wrong JSON types and duplicate
+/// members make the whole key malformed.
+#[derive(Deserialize)]
+struct Jwk {
+    kty: String,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    key_ops: Option<Vec<String>>,
+    alg: Option<String>,
+    kid: Option<String>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    d: bool,
+    #[serde(default, deserialize_with = "present")]
+    p: bool,
+    #[serde(default, deserialize_with = "present")]
+    q: bool,
+    #[serde(default, deserialize_with = "present")]
+    dp: bool,
+    #[serde(default, deserialize_with = "present")]
+    dq: bool,
+    #[serde(default, deserialize_with = "present")]
+    qi: bool,
+    #[serde(default, deserialize_with = "present")]
+    oth: bool,
+    #[serde(default, deserialize_with = "present")]
+    k: bool,
+}
+
+/// Why a key was dropped. Fixed strings only: they reach logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dropped {
+    Symmetric,
+    UnsupportedKeyType,
+    PrivateMaterial,
+    NotForSignatures,
+    BadKeyOps,
+    UnsupportedAlgorithm,
+    AlgorithmNotAllowed,
+    AlgorithmDoesNotFitKey,
+    MissingKid,
+    KidTooLong,
+    UnsupportedCurve,
+    MissingMaterial,
+    BadEncoding,
+    WeakRsaKey,
+    InvalidKey,
+}
+
+impl Dropped {
+    fn as_str(self) -> &'static str {
+        match self {
+            Dropped::Symmetric => "symmetric (oct) keys are never used",
+            Dropped::UnsupportedKeyType => "unsupported key type",
+            Dropped::PrivateMaterial => "the key set publishes private key material",
+            Dropped::NotForSignatures => "`use` is not `sig`",
+            Dropped::BadKeyOps => "`key_ops` lacks `verify`, has duplicates or contradicts `use`",
+            Dropped::UnsupportedAlgorithm => "`alg` is not a supported asymmetric algorithm",
+            Dropped::AlgorithmNotAllowed => "no allowed algorithm fits this key",
+            Dropped::AlgorithmDoesNotFitKey => "`alg` does not fit the key type or curve",
+            Dropped::MissingKid => "no `kid`",
+            Dropped::KidTooLong => "`kid` is longer than 256 bytes",
+            Dropped::UnsupportedCurve => "unsupported curve",
+            Dropped::MissingMaterial => "key material is missing",
+            Dropped::BadEncoding => "key material is not strict base64url or has the wrong length",
+            Dropped::WeakRsaKey => "RSA modulus is shorter than 2048 or longer than 8192 bits",
+            Dropped::InvalidKey => "key material does not form a valid public key",
+        }
+    }
+}
+
+fn b64(value: Option<&String>) -> Result<Vec<u8>, Dropped> {
+    let value = value.ok_or(Dropped::MissingMaterial)?;
+    URL_SAFE_NO_PAD
+        .decode(value)
+        .map_err(|_| Dropped::BadEncoding)
+}
+
+impl Jwk {
+    fn into_keys(self, allowed: AlgorithmSet) -> Result<(String, Vec<VerifyingKey>), Dropped> {
+        let kind = match (self.kty.as_str(), self.crv.as_deref()) {
+            ("oct", _) => return Err(Dropped::Symmetric),
+            ("RSA", _) => KeyKind::Rsa,
+            ("EC", Some("P-256")) => KeyKind::P256,
+            ("EC", Some("P-384")) => KeyKind::P384,
+            ("OKP", Some("Ed25519")) => KeyKind::Ed25519,
+            ("EC" | "OKP", _) => return Err(Dropped::UnsupportedCurve),
+            _ => return Err(Dropped::UnsupportedKeyType),
+        };
+        if self.d || self.p || self.q || self.dp || self.dq || self.qi || self.oth || self.k {
+            return Err(Dropped::PrivateMaterial);
+        }
+        if self.use_.as_deref().is_some_and(|u| u != "sig") {
+            return Err(Dropped::NotForSignatures);
+        }
+        if let Some(ops) = &self.key_ops {
+            let duplicates = ops.iter().enumerate().any(|(i, op)| ops[..i].contains(op));
+            if duplicates || !ops.iter().any(|op| op == "verify") {
+                return Err(Dropped::BadKeyOps);
+            }
+        }
+        let algorithms: AlgorithmSet = match self.alg.as_deref() {
+            Some(name) => {
+                let alg = Algorithm::from_name(name).ok_or(Dropped::UnsupportedAlgorithm)?;
+                if alg.key_kind() != kind {
+                    return Err(Dropped::AlgorithmDoesNotFitKey);
+                }
+                if !allowed.contains(alg) {
+                    return Err(Dropped::AlgorithmNotAllowed);
+                }
+                [alg].into_iter().collect()
+            }
+            None => allowed.iter().filter(|a| a.key_kind() == kind).collect(),
+        };
+        if algorithms.is_empty() {
+            return Err(Dropped::AlgorithmNotAllowed);
+        }
+        let kid = self.kid.clone().ok_or(Dropped::MissingKid)?;
+        if kid.len() > MAX_KID_BYTES {
+            return Err(Dropped::KidTooLong);
+        }
+        let material = self.material(kind)?;
+        let mut keys = Vec::new();
+        for alg in algorithms.iter() {
+            let key = match &material {
+                Material::Rsa { n, e } => {
+                    let params = alg.rsa_parameters().ok_or(Dropped::InvalidKey)?;
+                    RsaPublicKeyComponents {
+                        n: &n[..],
+                        e: &e[..],
+                    }
+                    .to_parsed_public_key(params)
+                    .map_err(|_| Dropped::InvalidKey)?
+                }
+                Material::Raw(bytes) => ParsedPublicKey::new(alg.verification(), bytes)
+                    .map_err(|_| Dropped::InvalidKey)?,
+            };
+            keys.push(VerifyingKey {
+                alg,
+                fingerprint: fingerprint(&kid, alg, key.as_ref()),
+                key,
+            });
+        }
+        Ok((kid, keys))
+    }
+
+    fn material(&self, kind: KeyKind) -> Result<Material, Dropped> {
+        match kind {
+            KeyKind::Rsa => {
+                let n = b64(self.n.as_ref())?;
+                let e = b64(self.e.as_ref())?;
+                // RFC 7518 §6.3.1: minimal big-endian octets, so no leading zero.
+                if n.first().is_none_or(|b| *b == 0) || e.first().is_none_or(|b| *b == 0) {
+                    return Err(Dropped::BadEncoding);
+                }
+                let bits = n.len() * 8 - n[0].leading_zeros() as usize;
+                if !(2048..=8192).contains(&bits) {
+                    return Err(Dropped::WeakRsaKey);
+                }
+                // An even or tiny exponent is never a real RSA key (e = 1 makes
+                // every "signature" the message itself).
+                let e_odd = e.last().is_some_and(|b| b & 1 == 1);
+                if !e_odd || (e.len() == 1 && e[0] < 3) || e.len() > 4 {
+                    return Err(Dropped::InvalidKey);
+                }
+                Ok(Material::Rsa { n, e })
+            }
+            KeyKind::P256 | KeyKind::P384 => {
+                let width = if kind == KeyKind::P256 { 32 } else { 48 };
+                let x = b64(self.x.as_ref())?;
+                let y = b64(self.y.as_ref())?;
+                if x.len() != width || y.len() != width {
+                    return Err(Dropped::BadEncoding);
+                }
+                let mut point = Vec::with_capacity(1 + 2 * width);
+                point.push(0x04);
+                point.extend_from_slice(&x);
+                point.extend_from_slice(&y);
+                Ok(Material::Raw(point))
+            }
+            KeyKind::Ed25519 => {
+                if self.y.is_some() {
+                    return Err(Dropped::InvalidKey);
+                }
+                let x = b64(self.x.as_ref())?;
+                if x.len() != 32 {
+                    return Err(Dropped::BadEncoding);
+                }
+                Ok(Material::Raw(x))
+            }
+        }
+    }
+}
+
+enum Material {
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Raw(Vec<u8>),
+}
+
+fn fingerprint(kid: &str, alg: Algorithm, key: &[u8]) -> u64 {
+    // A fixed-key hasher: the value must be the same across fetches. It only
+    // tells apart keys of the trusted key set; it is not a security boundary.
+    static STATE: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    let mut hasher = STATE.get_or_init(Default::default).build_hasher();
+    kid.hash(&mut hasher);
+    alg.hash(&mut hasher);
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: fn() -> AlgorithmSet = || Algorithm::ALL.into_iter().collect();
+
+    // RFC 7515 appendix A.3's P-256 key.
+    const P256_X: &str = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
+    const P256_Y: &str = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
+
+    fn ec(kid: &str, extra: &str) -> String {
+        format!(
+            r#"{{"kty":"EC","crv":"P-256","kid":"{kid}","x":"{P256_X}","y":"{P256_Y}"{extra}}}"#
+        )
+    }
+
+    fn set(keys: &[String]) -> KeySet {
+        KeySet::parse(
+            format!(r#"{{"keys":[{}]}}"#, keys.join(",")).as_bytes(),
+            ALL(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_good_ec_key_is_kept_for_its_one_algorithm() {
+        let keys = set(&[ec("a", "")]);
+        assert_eq!(keys.len(), 1);
+        assert!(matches!(
+            keys.lookup("a", Algorithm::ES256),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            keys.lookup("a", Algorithm::ES384),
+            Lookup::WrongAlgorithm
+        ));
+        assert!(matches!(
+            keys.lookup("b", Algorithm::ES256),
+            Lookup::UnknownKid
+        ));
+    }
+
+    #[test]
+    fn bad_keys_are_dropped_and_good_ones_kept() {
+        let bad = [
+            ec("use-enc", r#","use":"enc""#),
+            ec("ops", r#","key_ops":["sign"]"#),
+            ec("ops-dup", r#","key_ops":["verify","verify"]"#),
+            ec("private", r#","d":"AAAA""#),
+            ec("private-null", r#","d":null"#),
+            ec("alg-hs", r#","alg":"HS256""#),
+            ec("alg-none", r#","alg":"none""#),
+            ec("alg-rs", r#","alg":"RS256""#),
+            ec("alg-es384", r#","alg":"ES384""#),
+            ec("kid-type", r#","kid":5"#),
+            format!(r#"{{"kty":"EC","crv":"P-256","x":"{P256_X}","y":"{P256_Y}"}}"#),
+            r#"{"kty":"oct","kid":"hmac","k":"c2VjcmV0"}"#.to_string(),
+            r#"{"kty":"EC","crv":"P-256","kid":"short","x":"AAAA","y":"AAAA"}"#.to_string(),
+            format!(r#"{{"kty":"EC","crv":"P-256","kid":"off","x":"{P256_X}","y":"{}"}}"#, P256_X),
+            format!(r#"{{"kty":"EC","crv":"P-256","kid":"pad","x":"{P256_X}=","y":"{P256_Y}"}}"#),
+            format!(r#"{{"kty":"EC","crv":"secp256k1","kid":"k1","x":"{P256_X}","y":"{P256_Y}"}}"#),
+            r#"{"kty":"OKP","crv":"X25519","kid":"x","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#.to_string(),
+            r#""not an object""#.to_string(),
+        ];
+        let mut all = bad.to_vec();
+        all.push(ec(
+            "good",
+            r#","use":"sig","key_ops":["verify"],"alg":"ES256""#,
+        ));
+        let keys = set(&all);
+        assert_eq!(keys.kids(), vec!["good"]);
+    }
+
+    #[test]
+    fn duplicate_kid_for_the_same_algorithm_drops_both() {
+        let keys = set(&[ec("same", ""), ec("same", "")]);
+        assert!(keys.is_empty());
+    }
+
+    #[test]
+    fn not_a_key_set_is_an_error() {
+        for doc in ["", "[]", "{}", r#"{"keys":{}}"#, r#"{"keys":[]} x"#, "null"] {
+            assert!(KeySet::parse(doc.as_bytes(), ALL()).is_err(), "{doc:?}");
+        }
+        assert!(KeySet::parse(br#"{"keys":[]}"#, ALL()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn log_safe_escapes_and_truncates() {
+        assert_eq!(log_safe("a\r\nb"), "a\\r\\nb");
+        assert_eq!(log_safe(&"x".repeat(100)).chars().count(), 65);
+    }
+}

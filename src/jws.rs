@@ -1,0 +1,235 @@
+//! Compact JWS (RFC 7515 §7.1): splitting, the protected header and the
+//! signature. Nothing here reads a claim.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer};
+
+use crate::algorithm::{Algorithm, AlgorithmSet};
+use crate::jwk::{KeySet, Lookup, VerifyingKey};
+use crate::token_error::TokenError;
+
+/// The largest signature of any allowed algorithm: RSA with an 8192-bit key.
+const MAX_SIGNATURE_BYTES: usize = 1024;
+/// Room for `decode_slice`, which wants space for its rounded-up estimate.
+const SIGNATURE_BUFFER: usize = MAX_SIGNATURE_BYTES + 8;
+
+/// A token whose signature has been verified. The payload is still only
+/// base64url text: decoding it is the next step.
+#[derive(Debug)]
+pub(crate) struct VerifiedJws<'t, 'k> {
+    pub(crate) payload_b64: &'t str,
+    #[allow(dead_code)] // the key that verified the token; read by the token cache
+    pub(crate) key: &'k VerifyingKey,
+    /// Whether the header's `typ` is `at+jwt` (RFC 9068 §2.1).
+    pub(crate) typ_is_at_jwt: bool,
+}
+
+/// Decodes strict base64url: the URL-safe alphabet only, no padding, no
+/// whitespace, and no non-zero trailing bits (so each value has one encoding).
+pub(crate) fn b64_decode(segment: &str) -> Result<Vec<u8>, TokenError> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| TokenError::Malformed)
+}
+
+/// Splits `header.payload.signature`. Anything else (JWE's five parts, the
+/// JSON serialization, empty segments) is malformed.
+fn split(token: &str) -> Result<(&str, &str, &str), TokenError> {
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => {
+            Ok((h, p, s))
+        }
+        _ => Err(TokenError::Malformed),
+    }
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+/// The protected header. Unknown parameters are ignored unless listed here;
+/// wrong types and duplicated known parameters are errors.
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(borrow, default)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    typ: Option<Cow<'a, str>>,
+    // Refused: extensions we cannot honour (RFC 7515 §4.1.11, RFC 7797), and
+    // parameters that point at keys, which are never followed (RFC 8725 §3.10).
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+    #[serde(default, deserialize_with = "present")]
+    b64: bool,
+    #[serde(default, deserialize_with = "present")]
+    jku: bool,
+    #[serde(default, deserialize_with = "present")]
+    jwk: bool,
+    #[serde(default, deserialize_with = "present")]
+    x5u: bool,
+    #[serde(default, deserialize_with = "present")]
+    x5c: bool,
+    // JWE-only parameters: this is not a JWS.
+    #[serde(default, deserialize_with = "present")]
+    enc: bool,
+    #[serde(default, deserialize_with = "present")]
+    zip: bool,
+}
+
+impl Header<'_> {
+    fn has_forbidden_parameter(&self) -> bool {
+        self.crit
+            || self.b64
+            || self.jku
+            || self.jwk
+            || self.x5u
+            || self.x5c
+            || self.enc
+            || self.zip
+    }
+}
+
+/// `typ` compares as a media type: case-insensitive, `application/` optional
+/// (RFC 7515 §4.1.9).
+fn is_at_jwt(typ: &str) -> bool {
+    let subtype = match typ.get(..12) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
+        _ => typ,
+    };
+    subtype.eq_ignore_ascii_case("at+jwt")
+}
+
+/// The parts of a token whose header passed every check that needs no key.
+struct Parsed<'t, 'h> {
+    signing_input: &'t str,
+    payload_b64: &'t str,
+    signature_b64: &'t str,
+    alg: Algorithm,
+    kid: &'h str,
+    typ_is_at_jwt: bool,
+}
+
+/// Splits the token and checks its header, then hands the result to `then`
+/// while the decoded header is still alive (so the `kid` is not copied).
+fn parse<'t, R>(
+    token: &'t str,
+    allowed: AlgorithmSet,
+    then: impl for<'h> FnOnce(Parsed<'t, 'h>) -> Result<R, TokenError>,
+) -> Result<R, TokenError> {
+    let (header_b64, payload_b64, signature_b64) = split(token)?;
+    let header_json = b64_decode(header_b64)?;
+    let header: Header<'_> =
+        serde_json::from_slice(&header_json).map_err(|_| TokenError::MalformedHeader)?;
+    if header.has_forbidden_parameter() {
+        return Err(TokenError::ForbiddenHeader);
+    }
+    let alg = Algorithm::from_name(&header.alg)
+        .filter(|alg| allowed.contains(*alg))
+        .ok_or(TokenError::AlgorithmNotAllowed)?;
+    let kid = header.kid.as_deref().ok_or(TokenError::MissingKeyId)?;
+    then(Parsed {
+        signing_input: &token[..header_b64.len() + 1 + payload_b64.len()],
+        payload_b64,
+        signature_b64,
+        alg,
+        kid,
+        typ_is_at_jwt: header.typ.as_deref().is_some_and(is_at_jwt),
+    })
+}
+
+/// Runs every check that needs no key: split, base64url, header, `alg`
+/// allow-list, `kid` present.
+pub(crate) fn check_header(token: &str, allowed: AlgorithmSet) -> Result<(), TokenError> {
+    parse(token, allowed, |_| Ok(()))
+}
+
+/// Verifies a compact JWS against a key set, in this order: split, header,
+/// algorithm allow-list, key by `kid`, signature.
+pub(crate) fn verify<'t, 'k>(
+    token: &'t str,
+    keys: &'k KeySet,
+    allowed: AlgorithmSet,
+) -> Result<VerifiedJws<'t, 'k>, TokenError> {
+    parse(token, allowed, |parsed| {
+        let key = match keys.lookup(parsed.kid, parsed.alg) {
+            Lookup::Found(key) => key,
+            Lookup::UnknownKid => return Err(TokenError::UnknownKeyId),
+            Lookup::WrongAlgorithm => return Err(TokenError::KeyAlgorithmMismatch),
+        };
+        let mut signature = [0u8; SIGNATURE_BUFFER];
+        let signature_len = URL_SAFE_NO_PAD
+            .decode_slice(parsed.signature_b64, &mut signature)
+            .map_err(|_| TokenError::InvalidSignature)?;
+        if !key.verify(parsed.signing_input.as_bytes(), &signature[..signature_len]) {
+            return Err(TokenError::InvalidSignature);
+        }
+        Ok(VerifiedJws {
+            payload_b64: parsed.payload_b64,
+            key,
+            typ_is_at_jwt: parsed.typ_is_at_jwt,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_wants_exactly_three_non_empty_segments() {
+        assert!(split("a.b.c").is_ok());
+        for token in [
+            "",
+            "a",
+            "a.b",
+            "a.b.c.d",
+            "a.b.c.d.e",
+            "a..c",
+            ".b.c",
+            "a.b.",
+            "..",
+            "{\"payload\":1}",
+        ] {
+            assert_eq!(split(token), Err(TokenError::Malformed), "{token:?}");
+        }
+    }
+
+    #[test]
+    fn base64url_is_strict() {
+        assert_eq!(b64_decode("eyJ9").unwrap(), b"{\"}");
+        for bad in [
+            "eyJ9=", "ey+9", "ey/9", "ey J9", "eyJ\n9", "eyJ9\t", "e", "eyK",
+        ] {
+            assert!(b64_decode(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn typ_at_jwt_matches_as_a_media_type() {
+        for typ in [
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/At+Jwt",
+        ] {
+            assert!(is_at_jwt(typ), "{typ}");
+        }
+        for typ in [
+            "JWT",
+            "at+jwt ",
+            "application/jwt",
+            "applicationat+jwt",
+            "",
+            "x/at+jwt",
+        ] {
+            assert!(!is_at_jwt(typ), "{typ}");
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Rejections and how they become responses (RFC 6750 §3).
+
+use std::time::Duration;
+
+use http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderValue, Response, StatusCode};
+
+use crate::bearer::MalformedReason;
+use crate::token_error::TokenError;
+
+/// Why the layer refused a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RejectionKind {
+    /// No bearer credentials: no `Authorization` header, or another scheme.
+    /// 401 with a challenge and no error code.
+    MissingCredentials,
+    /// The `Authorization` header is malformed. 400 `invalid_request`.
+    InvalidRequest(MalformedReason),
+    /// The token is not valid. 401 `invalid_token`.
+    InvalidToken(TokenError),
+    /// The token is valid but lacks the route's scopes. 403
+    /// `insufficient_scope`.
+    InsufficientScope,
+    /// The issuer's key set cannot be loaded and none is cached. 503 with
+    /// `Retry-After`: an outage is not the client's fault.
+    KeySetUnavailable,
+}
+
+impl RejectionKind {
+    /// The status code this rejection answers with.
+    pub fn status(self) -> StatusCode {
+        match self {
+            RejectionKind::MissingCredentials | RejectionKind::InvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            RejectionKind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            RejectionKind::InsufficientScope => StatusCode::FORBIDDEN,
+            RejectionKind::KeySetUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// A short, fixed description, safe for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionKind::MissingCredentials => "no bearer credentials",
+            RejectionKind::InvalidRequest(reason) => reason.as_str(),
+            RejectionKind::InvalidToken(reason) => reason.as_str(),
+            RejectionKind::InsufficientScope => "token lacks the required scope",
+            RejectionKind::KeySetUnavailable => "the issuer's key set is unavailable",
+        }
+    }
+}
+
+/// A refused request: why, and the headers its response must carry.
+///
+/// The layer attaches a clone to the response's extensions, so that
+/// logging, tracing and metrics layers outside it can see why.
+#[derive(Clone, Debug)]
+pub struct Rejection {
+    kind: RejectionKind,
+    challenge: Option<HeaderValue>,
+    retry_after: Option<Duration>,
+}
+
+impl Rejection {
+    pub(crate) fn new(
+        kind: RejectionKind,
+        challenge: Option<HeaderValue>,
+        retry_after: Option<Duration>,
+    ) -> Self {
+        Rejection {
+            kind,
+            challenge,
+            retry_after,
+        }
+    }
+
+    /// Why the request was refused.
+    pub fn kind(&self) -> RejectionKind {
+        self.kind
+    }
+
+    /// The status code to answer with.
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    /// The `WWW-Authenticate` challenge (absent for 503).
+    pub fn www_authenticate(&self) -> Option<&HeaderValue> {
+        self.challenge.as_ref()
+    }
+
+    /// For 503: when the key set may be fetched again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// A response with this rejection's status and headers, the given body,
+    /// and the rejection in its extensions. Custom [`OnRejection`]s use it to
+    /// add a body without losing the RFC 6750 headers.
+    pub fn with_body<B>(self, body: B) -> Response<B> {
+        let mut response = Response::new(body);
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        if let Some(challenge) = &self.challenge {
+            headers.insert(WWW_AUTHENTICATE, challenge.clone());
+        }
+        if let Some(retry_after) = self.retry_after {
+            let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            headers.insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Turns a [`Rejection`] into the response sent to the client.
+///
+/// [`DefaultRejection`] sends an empty body; implement this (or pass a
+/// closure `Fn(Rejection) -> Response<B>`) for a JSON body, a gRPC status, or
+/// anything else. [`Rejection::with_body`] keeps the status and
+/// `WWW-Authenticate` right.
+pub trait OnRejection<B> {
+    /// Builds the response.
+    fn on_rejection(&self, rejection: Rejection) -> Response<B>;
+}
+
+/// The default rejection response: the status, `WWW-Authenticate` (and
+/// `Retry-After` for 503), and an empty body. Nothing from the token is ever
+/// echoed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DefaultRejection;
+
+impl<B: Default> OnRejection<B> for DefaultRejection {
+    fn on_rejection(&self, rejection: Rejection) -> Response<B> {
+        rejection.with_body(B::default())
+    }
+}
+
+impl<B, F> OnRejection<B> for F
+where
+    F: Fn(Rejection) -> Response<B>,
+{
+    fn on_rejection(&self, rejection: Rejection) -> Response<B> {
+        self(rejection)
+    }
+}

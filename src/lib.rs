@@ -1,0 +1,138 @@
+//! OAuth 2.0 resource-server middleware for [tower]: verifies access tokens and
+//! enforces [Amazon Cognito resource-server scopes][cognito] on each route.
+//!
+//! A request passes only if it carries a bearer token whose signature and
+//! expiry hold (checked before any other claim is read), whose issuer,
+//! `token_use` and client are the configured ones, and whose `scope` claim
+//! holds the route's `resourceServerIdentifier/scopeName` scopes, matched
+//! exactly. Everything else is answered as RFC 6750 says: 401, 400 or 403
+//! with a `WWW-Authenticate` challenge, or 503 when the issuer's keys cannot
+//! be had.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use scopegate::{Claims, Issuer, ResourceServer, Verifier};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let verifier = Verifier::builder(Issuer::cognito("us-east-1", "us-east-1_Example"))
+//!         .client_ids(["1example23456789"])
+//!         .resource_server(
+//!             ResourceServer::new("https://photos.example.com", "Photo API")
+//!                 .scope("photos.read", "Read your photos")
+//!                 .scope("photos.write", "Add and delete your photos"),
+//!         )
+//!         .build()?;
+//!
+//!     let app = Router::new()
+//!         .route("/photos", get(list_photos))
+//!         .route_layer(verifier.require("https://photos.example.com/photos.read")?);
+//!
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     axum::serve(listener, app).await?;
+//!     Ok(())
+//! }
+//!
+//! async fn list_photos(claims: Claims) -> String {
+//!     format!("photos of {}", claims.subject().unwrap_or("?"))
+//! }
+//! ```
+//!
+//! # How a token is verified
+//!
+//! In this order, and nothing is read from a claim before step 6:
+//!
+//! 1. the token is at most [`max_token_bytes`](VerifierBuilder::max_token_bytes) long;
+//! 2. it is three strict base64url segments (no padding, `+`, `/` or spaces);
+//! 3. its header is a JSON object with no `crit`, `b64`, `jku`, `jwk`, `x5u`,
+//!    `x5c`, `enc` or `zip`; its `alg` is on the allow-list (asymmetric only;
+//!    `RS256` for Cognito); it has a `kid`;
+//! 4. the key with that `kid` exists and is for that `alg`;
+//! 5. the signature verifies;
+//! 6. `exp` is present and not past, `nbf` (if any) not future, both with the
+//!    [leeway](VerifierBuilder::leeway);
+//! 7. `iss` equals the issuer exactly; `token_use`, `client_id` and `aud` match
+//!    their allow-lists; every standard claim has its JSON type;
+//! 8. the layer checks the route's scopes.
+//!
+//! Keys come from the issuer's JWK Set, fetched once, shared by all requests,
+//! refreshed in the background before they expire, and kept (for a bounded
+//! time) when the issuer is down. Each key is checked when the set is read:
+//! only asymmetric signature keys of sufficient strength are kept.
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `axum` | [`Claims`] and `Option<Claims>` as axum extractors; `IntoResponse` for [`Rejection`] |
+//! | `issuer` | [`local`]: a local Cognito-shaped issuer for tests, examples and development |
+//!
+//! # Security considerations
+//!
+//! - **Algorithms.** The verifier picks the algorithm, never the token. Only
+//!   asymmetric algorithms can be named ([`Algorithm`]), so HMAC key confusion
+//!   (an RSA public key used as an HMAC secret) and `alg: none` are impossible.
+//! - **Keys.** Only keys from the configured key set are used; `jku`, `jwk`,
+//!   `x5u` and `x5c` in a token are refused, never followed. Keys with `use:
+//!   enc`, private material, short RSA moduli, bad curve points or a
+//!   mismatched `alg` are dropped.
+//! - **Leeway.** `exp` and `nbf` accept a clock skew of 60 s by default, at
+//!   most 5 minutes.
+//! - **Audience.** Building a verifier without a `client_id` or `aud`
+//!   allow-list is an error unless you call
+//!   [`with_insecure_any_audience`](VerifierBuilder::with_insecure_any_audience).
+//! - **HTTPS.** Key sets and discovery documents are fetched over `https`
+//!   only (plain `http` is allowed for loopback hosts), without following
+//!   redirects, with timeouts and a body cap.
+//! - **Revocation.** A token stays valid until `exp`: a signed JWT cannot be
+//!   revoked by the resource server. Keep access tokens short-lived.
+//! - **Proxies.** Only the `Authorization` header is read. If a proxy in front
+//!   of your service rewrites or strips it, tokens will look missing; the
+//!   query-string `access_token` is never accepted.
+//! - **Nothing echoed.** Responses and logs never contain the token, a claim
+//!   or a `kid` value from a request.
+//!
+//! [tower]: https://docs.rs/tower
+//! [cognito]: https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-define-resource-servers.html
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+mod algorithm;
+mod bearer;
+mod claims;
+mod error;
+mod issuer;
+mod jwk;
+mod jws;
+mod keys;
+mod layer;
+mod scope;
+mod token_error;
+mod verifier;
+
+#[cfg(feature = "axum")]
+mod axum;
+#[cfg(feature = "issuer")]
+pub mod local;
+
+pub use algorithm::{Algorithm, UnknownAlgorithm};
+pub use bearer::MalformedReason;
+pub use claims::Claims;
+pub use error::{ConfigError, ConfigErrorKind};
+pub use issuer::Issuer;
+pub use keys::FetchError;
+pub use layer::{
+    DefaultRejection, OnRejection, Rejection, RejectionKind, ResponseFuture, ScopeGate,
+    ScopeGateLayer,
+};
+pub use scope::{ResourceServer, Scope, ScopeDefinition};
+pub use token_error::TokenError;
+pub use verifier::{
+    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, Verifier, VerifierBuilder, VerifyError,
+};
+
+#[cfg(feature = "axum")]
+pub use crate::axum::ClaimsRejection;

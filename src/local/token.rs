@@ -1,0 +1,209 @@
+//! Minting Cognito-shaped access tokens.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use super::keys::random_bytes;
+use super::{LocalIssuer, lock};
+
+/// Builds an access token shaped like Amazon Cognito's:
+///
+/// ```json
+/// {"sub": "<client id>", "token_use": "access", "scope": "...",
+///  "auth_time": 1700000000, "iss": "http://127.0.0.1:PORT/POOL",
+///  "exp": 1700003600, "iat": 1700000000, "version": 2,
+///  "jti": "<uuid>", "client_id": "<client id>"}
+/// ```
+///
+/// with the header `{"kid": "...", "alg": "RS256"}`. Every claim and header
+/// parameter can be overridden or removed, for negative tests; the signature
+/// is always made by a real key of the issuer, with that key's algorithm.
+#[derive(Debug)]
+#[must_use]
+pub struct TokenBuilder<'a> {
+    issuer: &'a LocalIssuer,
+    client_id: String,
+    scopes: Vec<String>,
+    lifetime: Duration,
+    issued_at: Option<SystemTime>,
+    claims: Map<String, Value>,
+    removed: Vec<String>,
+    header: Map<String, Value>,
+    header_removed: Vec<String>,
+    signed_with: Option<String>,
+}
+
+impl<'a> TokenBuilder<'a> {
+    pub(crate) fn new(issuer: &'a LocalIssuer) -> Self {
+        TokenBuilder {
+            issuer,
+            client_id: "local-client".to_string(),
+            scopes: Vec::new(),
+            lifetime: Duration::from_secs(3600),
+            issued_at: None,
+            claims: Map::new(),
+            removed: Vec::new(),
+            header: Map::new(),
+            header_removed: Vec::new(),
+            signed_with: None,
+        }
+    }
+
+    /// The client the token is for (`client_id` and `sub`). Default
+    /// `local-client`.
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = client_id.into();
+        self
+    }
+
+    /// Adds a scope to the `scope` claim.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scopes.push(scope.into());
+        self
+    }
+
+    /// Adds scopes to the `scope` claim.
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes.extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// How long until `exp`. Default one hour.
+    pub fn expires_in(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// When the token was issued (`iat`, `auth_time`); `exp` follows from
+    /// it. Default now.
+    pub fn issued_at(mut self, at: SystemTime) -> Self {
+        self.issued_at = Some(at);
+        self
+    }
+
+    /// Sets (or replaces) a claim.
+    pub fn claim(mut self, name: impl Into<String>, value: Value) -> Self {
+        self.claims.insert(name.into(), value);
+        self
+    }
+
+    /// Leaves a claim out.
+    pub fn without_claim(mut self, name: impl Into<String>) -> Self {
+        self.removed.push(name.into());
+        self
+    }
+
+    /// Sets (or replaces) a header parameter, `alg` and `kid` included. The
+    /// signature is still made with the key's own algorithm.
+    pub fn header(mut self, name: impl Into<String>, value: Value) -> Self {
+        self.header.insert(name.into(), value);
+        self
+    }
+
+    /// Leaves a header parameter out.
+    pub fn without_header(mut self, name: impl Into<String>) -> Self {
+        self.header_removed.push(name.into());
+        self
+    }
+
+    /// Signs with the published key `kid` instead of the signing key. An
+    /// unknown `kid` falls back to the signing key.
+    pub fn signed_with(mut self, kid: impl Into<String>) -> Self {
+        self.signed_with = Some(kid.into());
+        self
+    }
+
+    /// The claims as they would be minted.
+    pub fn claims(&self) -> Map<String, Value> {
+        let issued_at = self.issued_at.unwrap_or_else(SystemTime::now);
+        let iat = issued_at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let exp = iat.saturating_add(self.lifetime.as_secs());
+        let mut claims = Map::new();
+        claims.insert("sub".into(), json!(self.client_id));
+        claims.insert("token_use".into(), json!("access"));
+        if !self.scopes.is_empty() {
+            claims.insert("scope".into(), json!(self.scopes.join(" ")));
+        }
+        claims.insert("auth_time".into(), json!(iat));
+        claims.insert("iss".into(), json!(self.issuer.url()));
+        claims.insert("exp".into(), json!(exp));
+        claims.insert("iat".into(), json!(iat));
+        claims.insert("version".into(), json!(2));
+        claims.insert("jti".into(), json!(uuid_v4()));
+        claims.insert("client_id".into(), json!(self.client_id));
+        for (name, value) in &self.claims {
+            claims.insert(name.clone(), value.clone());
+        }
+        for name in &self.removed {
+            claims.remove(name);
+        }
+        claims
+    }
+
+    /// Signs the token. `claims` becomes the payload verbatim (serialized
+    /// with `serde_json`).
+    pub fn mint(self) -> String {
+        let payload = serde_json::to_vec(&Value::Object(self.claims())).unwrap_or_default();
+        self.mint_payload(&payload)
+    }
+
+    /// Signs the token with an arbitrary payload (not even JSON, if need be).
+    pub fn mint_payload(self, payload: &[u8]) -> String {
+        let pools = lock(&self.issuer.shared.pools);
+        let Some(pool) = pools.get(self.issuer.pool_id()) else {
+            return String::new();
+        };
+        let key = self
+            .signed_with
+            .as_deref()
+            .and_then(|kid| pool.key(kid))
+            .or_else(|| pool.signing_key());
+        let Some(key) = key else {
+            return String::new();
+        };
+        let mut header = Map::new();
+        header.insert("kid".into(), json!(key.kid()));
+        header.insert("alg".into(), json!(key.algorithm().as_str()));
+        for (name, value) in &self.header {
+            header.insert(name.clone(), value.clone());
+        }
+        for name in &self.header_removed {
+            header.remove(name);
+        }
+        let header = serde_json::to_vec(&Value::Object(header)).unwrap_or_default();
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        match key.sign(signing_input.as_bytes()) {
+            Ok(signature) => format!("{signing_input}.{signature}"),
+            Err(_) => String::new(),
+        }
+    }
+}
+
+/// A random UUID (version 4), as Cognito's `jti`.
+fn uuid_v4() -> String {
+    let mut b: [u8; 16] = random_bytes();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
