@@ -23,8 +23,8 @@ use scopegate::{Claims, ResourceServer, Verifier};
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 
-const READ: &str = "https://photos.example.com/photos.read";
-const WRITE: &str = "https://photos.example.com/photos.write";
+pub(crate) const READ: &str = "https://photos.example.com/photos.read";
+pub(crate) const WRITE: &str = "https://photos.example.com/photos.write";
 
 #[derive(Clone, Default)]
 struct Photos {
@@ -44,14 +44,14 @@ struct NewPhoto {
 }
 
 /// The resource server, as it would be defined in Cognito.
-fn photo_api() -> ResourceServer {
+pub(crate) fn photo_api() -> ResourceServer {
     ResourceServer::new("https://photos.example.com", "Photo API")
         .scope("photos.read", "Read your photos")
         .scope("photos.write", "Add and delete your photos")
 }
 
 /// The API: each route carries the scope it needs.
-fn app(verifier: &Verifier) -> Result<Router, scopegate::ConfigError> {
+pub(crate) fn app(verifier: &Verifier) -> Result<Router, scopegate::ConfigError> {
     let read = verifier.require(READ)?;
     let write = verifier.require(WRITE)?;
     Ok(Router::new()

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The full test suite: formatting, lints, docs, and every test.
+# This is the README's test command; .ci/run runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --locked --all-targets --all-features -- -D warnings
+
+echo "== cargo doc"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --all-features
+
+echo "== cargo test"
+cargo test --locked --all-features

@@ -1,0 +1,421 @@
+//! The key-set cache against a real issuer over HTTP: sharing, coalescing,
+//! rotation, the unknown-kid cooldown, faults, staleness and discovery.
+
+#![allow(clippy::unwrap_used)] // tests state their expectations with unwrap
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use scopegate::local::{Fault, LocalIssuer};
+use scopegate::{Issuer, TokenError, Verifier, VerifyError};
+use serde_json::json;
+use support::*;
+
+/// A verifier whose key sets live `ttl` (the issuer sends that max-age).
+fn short_lived(issuer: &LocalIssuer, ttl: Duration) -> scopegate::VerifierBuilder {
+    issuer.set_cache_control(Some(&format!("max-age={}", ttl.as_secs())));
+    builder(issuer).key_set_ttl_bounds(Duration::from_millis(100), Duration::from_secs(3600))
+}
+
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn keys_are_fetched_once_and_shared_by_all_requests() {
+    let issuer = issuer().await;
+    let verifier = verifier(&issuer);
+    let api = serve_layer(verifier.require(READ).unwrap()).await;
+    let token = token(&issuer, &[READ]);
+    for _ in 0..20 {
+        assert_eq!(status(&api, Some(&token)).await.0, 200);
+    }
+    assert_eq!(issuer.jwks_requests(), 1);
+    assert_eq!(verifier.key_set_fetches(), (1, 0));
+}
+
+#[tokio::test]
+async fn concurrent_requests_on_a_cold_cache_make_one_fetch() {
+    let issuer = issuer().await;
+    issuer.set_fault(Fault::Stall(Duration::from_millis(300)));
+    let verifier = verifier(&issuer);
+    let api = serve_layer(verifier.require(READ).unwrap()).await;
+    let token = token(&issuer, &[READ]);
+    let url = format!("{}/r", api.url);
+    let client = http();
+    let requests = (0..500).map(|_| {
+        let request = client.get(&url).bearer_auth(&token);
+        tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) })
+    });
+    let statuses = futures_join(requests).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(
+        issuer.jwks_requests(),
+        1,
+        "500 cold requests made more than one fetch"
+    );
+}
+
+async fn futures_join<T: std::fmt::Debug>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<Result<T, reqwest::Error>>>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for handle in handles.collect::<Vec<_>>() {
+        out.push(handle.await.expect("task").expect("request"));
+    }
+    out
+}
+
+#[tokio::test]
+async fn unknown_kid_flood_fetches_at_most_once_per_cooldown() {
+    let issuer = issuer().await;
+    let verifier = builder(&issuer)
+        .unknown_kid_cooldown(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    verifier.load_keys().await.unwrap();
+    assert_eq!(issuer.jwks_requests(), 1);
+    // Over the cooldown since the first fetch? Not yet: no refetch at all.
+    let mut tasks = Vec::new();
+    for i in 0..2000 {
+        let token = issuer
+            .token()
+            .client_id(CLIENT)
+            .header("kid", json!(format!("random-{i}")))
+            .mint();
+        let verifier = verifier.clone();
+        tasks.push(tokio::spawn(async move { verifier.verify(&token).await }));
+    }
+    for task in tasks {
+        assert_eq!(
+            task.await.unwrap().unwrap_err(),
+            VerifyError::InvalidToken(TokenError::UnknownKeyId)
+        );
+    }
+    assert_eq!(
+        issuer.jwks_requests(),
+        1,
+        "unknown kids inside the cooldown caused fetches"
+    );
+}
+
+#[tokio::test]
+async fn unknown_kid_after_the_cooldown_refetches_once_for_many_tokens() {
+    let issuer = issuer().await;
+    let verifier = builder(&issuer)
+        .unknown_kid_cooldown(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    verifier.load_keys().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    issuer.set_fault(Fault::Stall(Duration::from_millis(200)));
+    let mut tasks = Vec::new();
+    for i in 0..1000 {
+        let token = issuer
+            .token()
+            .client_id(CLIENT)
+            .header("kid", json!(format!("k{i}")))
+            .mint();
+        let verifier = verifier.clone();
+        tasks.push(tokio::spawn(async move { verifier.verify(&token).await }));
+    }
+    for task in tasks {
+        assert!(task.await.unwrap().is_err());
+    }
+    assert_eq!(
+        issuer.jwks_requests(),
+        2,
+        "one initial fetch and one refetch"
+    );
+}
+
+#[tokio::test]
+async fn rotation_new_key_accepted_after_one_refetch_and_removed_key_refused() {
+    let issuer = issuer().await;
+    let verifier = short_lived(&issuer, Duration::from_secs(1))
+        .unknown_kid_cooldown(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let api = serve_layer(verifier.require(READ).unwrap()).await;
+    let old_token = token(&issuer, &[READ]);
+    assert_eq!(status(&api, Some(&old_token)).await.0, 200);
+    let old_kid = issuer.signing_kid();
+
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    issuer.rotate().unwrap();
+    let new_token = token(&issuer, &[READ]);
+    assert_eq!(
+        status(&api, Some(&new_token)).await.0,
+        200,
+        "new kid accepted after a refetch"
+    );
+    assert_eq!(issuer.jwks_requests(), 2);
+    assert_eq!(
+        status(&api, Some(&old_token)).await.0,
+        200,
+        "old key still published"
+    );
+
+    assert!(issuer.retire(&old_kid));
+    // The next refresh (TTL 1 s) drops the retired key.
+    wait_until("the retired key to disappear", || {
+        !verifier.key_ids().contains(&old_kid)
+    })
+    .await;
+    assert_eq!(
+        status(&api, Some(&old_token)).await,
+        (401, INVALID_TOKEN.into())
+    );
+    assert_eq!(status(&api, Some(&new_token)).await.0, 200);
+}
+
+#[tokio::test]
+async fn last_good_keys_keep_serving_past_the_ttl_while_the_endpoint_fails() {
+    for fault in [
+        Fault::Status(500),
+        Fault::Down,
+        Fault::Garbage,
+        Fault::EmptyKeys,
+        Fault::HugeBody(10 * 1024 * 1024),
+        Fault::Redirect("http://127.0.0.1:9/jwks.json".into()),
+    ] {
+        let issuer = issuer().await;
+        let verifier = short_lived(&issuer, Duration::from_secs(1))
+            .build()
+            .unwrap();
+        let api = serve_layer(verifier.require(READ).unwrap()).await;
+        let token = token(&issuer, &[READ]);
+        assert_eq!(status(&api, Some(&token)).await.0, 200);
+        issuer.set_fault(fault.clone());
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(2500) {
+            assert_eq!(status(&api, Some(&token)).await.0, 200, "{fault:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (_, failed) = verifier.key_set_fetches();
+        assert!(failed >= 1, "{fault:?}: refreshes were attempted");
+        // Backoff (200 ms doubling to 2 s) bounds the attempts: far fewer
+        // than the ~50 requests made.
+        assert!(failed <= 6, "{fault:?}: {failed} failed fetches in 2.5 s");
+    }
+}
+
+#[tokio::test]
+async fn cold_start_with_the_endpoint_down_is_503_with_retry_after_then_recovers() {
+    let issuer = issuer().await;
+    issuer.set_fault(Fault::Down);
+    let verifier = verifier(&issuer);
+    let api = serve_layer(verifier.require(READ).unwrap()).await;
+    let token = token(&issuer, &[READ]);
+    for _ in 0..5 {
+        let response = http_get(&format!("{}/r", api.url), Some(&token)).await;
+        assert_eq!(response.status(), 503);
+        let retry_after: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry_after));
+        assert!(response.headers().get("www-authenticate").is_none());
+    }
+    assert!(!verifier.has_keys());
+    // Malformed tokens are still the client's problem, even during an outage.
+    assert_eq!(
+        status(&api, Some("garbage")).await,
+        (401, INVALID_TOKEN.into())
+    );
+
+    issuer.set_fault(Fault::None);
+    let start = Instant::now();
+    loop {
+        let code = status(&api, Some(&token)).await.0;
+        if code == 200 {
+            break;
+        }
+        assert_eq!(code, 503);
+        assert!(start.elapsed() < Duration::from_secs(5), "did not recover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(verifier.has_keys());
+}
+
+#[tokio::test]
+async fn every_bad_endpoint_fails_closed_and_fast_at_a_cold_start() {
+    let other = counting_server(json!({"keys": []})).await;
+    let faults = [
+        Fault::Status(500),
+        Fault::Status(404),
+        Fault::Garbage,
+        Fault::EmptyKeys,
+        Fault::HugeBody(10 * 1024 * 1024),
+        Fault::Stall(Duration::from_secs(30)),
+        Fault::Trickle(Duration::from_millis(100)),
+        Fault::Redirect(format!("{}/jwks.json", other.api.url)),
+    ];
+    for fault in faults {
+        let issuer = issuer().await;
+        issuer.set_fault(fault.clone());
+        let verifier = verifier(&issuer);
+        let start = Instant::now();
+        let err = verifier.verify(&token(&issuer, &[READ])).await.unwrap_err();
+        assert!(
+            matches!(err, VerifyError::KeySetUnavailable { .. }),
+            "{fault:?}: {err:?}"
+        );
+        // The total timeout is 1 s.
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{fault:?} took {:?}",
+            start.elapsed()
+        );
+    }
+    assert_eq!(other.hits(), 0, "a redirect was followed");
+}
+
+#[tokio::test]
+async fn connection_refused_is_503() {
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = unused.local_addr().unwrap().port();
+    drop(unused);
+    let verifier = Verifier::builder(Issuer::with_jwks_url(
+        "http://127.0.0.1/pool",
+        format!("http://127.0.0.1:{port}/jwks.json"),
+    ))
+    .with_insecure_any_audience()
+    .build()
+    .unwrap();
+    let err = verifier
+        .verify("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.e30.c2ln")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, VerifyError::KeySetUnavailable { .. }),
+        "{err:?}"
+    );
+    assert_eq!(verifier.key_set_fetches(), (0, 1));
+}
+
+#[tokio::test]
+async fn routine_refresh_happens_in_the_background() {
+    let issuer = issuer().await;
+    let verifier = short_lived(&issuer, Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let api = serve_layer(verifier.require(READ).unwrap()).await;
+    let token = token(&issuer, &[READ]);
+    assert_eq!(status(&api, Some(&token)).await.0, 200);
+    // Past 3/4 of the TTL, with a slow endpoint: the request that notices
+    // does not wait for the refresh it starts.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    issuer.set_fault(Fault::Stall(Duration::from_millis(1500)));
+    let start = Instant::now();
+    assert_eq!(status(&api, Some(&token)).await.0, 200);
+    assert!(
+        start.elapsed() < Duration::from_millis(700),
+        "waited {:?}",
+        start.elapsed()
+    );
+    wait_until("the background refresh", || issuer.jwks_requests() == 2).await;
+}
+
+#[tokio::test]
+async fn keys_older_than_max_stale_are_not_used() {
+    let issuer = issuer().await;
+    let verifier = short_lived(&issuer, Duration::from_secs(1))
+        .key_set_max_stale(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let token = token(&issuer, &[READ]);
+    verifier.verify(&token).await.unwrap();
+    issuer.set_fault(Fault::Status(500));
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    let err = verifier.verify(&token).await.unwrap_err();
+    assert!(
+        matches!(err, VerifyError::KeySetUnavailable { .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn discovery_finds_the_key_set_and_checks_the_issuer() {
+    let issuer = issuer().await;
+    let verifier = Verifier::builder(Issuer::discover(issuer.url()))
+        .token_use("access")
+        .client_ids([CLIENT])
+        .resource_server(photo_api())
+        .build()
+        .unwrap();
+    verifier.verify(&token(&issuer, &[READ])).await.unwrap();
+    assert_eq!(
+        (issuer.discovery_requests(), issuer.jwks_requests()),
+        (1, 1)
+    );
+
+    // Same discovery URL (the trailing slash is dropped), but the document
+    // names the issuer without it: refused.
+    let mismatched = Verifier::builder(Issuer::discover(format!("{}/", issuer.url())))
+        .client_ids([CLIENT])
+        .key_set_timeouts(Duration::from_millis(500), Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let err = mismatched
+        .verify(&token(&issuer, &[READ]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, VerifyError::KeySetUnavailable { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        issuer.jwks_requests(),
+        1,
+        "the key set of a mismatched issuer was fetched"
+    );
+}
+
+#[tokio::test]
+async fn bad_keys_in_the_set_are_dropped_and_good_ones_kept() {
+    let issuer = issuer().await;
+    let kid = issuer.signing_kid();
+    // A symmetric key with the signing key's kid, and an encryption key.
+    issuer.publish_raw_jwk(json!({"kty": "oct", "kid": "hmac", "k": "c2VjcmV0c2VjcmV0c2VjcmV0"}));
+    let mut enc = issuer.jwks()["keys"][0].clone();
+    enc["kid"] = json!("enc-key");
+    enc["use"] = json!("enc");
+    issuer.publish_raw_jwk(enc);
+    let verifier = verifier(&issuer);
+    verifier.verify(&token(&issuer, &[READ])).await.unwrap();
+    assert_eq!(verifier.key_ids(), vec![kid]);
+    let hs = issuer
+        .token()
+        .client_id(CLIENT)
+        .header("kid", json!("enc-key"))
+        .mint();
+    assert!(verifier.verify(&hs).await.is_err());
+}
+
+#[tokio::test]
+async fn static_key_set_works_offline() {
+    let issuer = issuer().await;
+    let jwks = issuer.jwks().to_string();
+    let verifier = Verifier::builder(Issuer::with_static_jwks(issuer.url(), jwks))
+        .token_use("access")
+        .client_ids([CLIENT])
+        .build()
+        .unwrap();
+    verifier.verify(&token(&issuer, &[READ])).await.unwrap();
+    assert_eq!(issuer.jwks_requests(), 0);
+    let empty = Verifier::builder(Issuer::with_static_jwks(issuer.url(), r#"{"keys":[]}"#))
+        .client_ids([CLIENT])
+        .build()
+        .unwrap_err();
+    assert_eq!(empty.kind(), scopegate::ConfigErrorKind::InvalidKeySet);
+}

@@ -1,0 +1,433 @@
+//! The layer over real HTTP: RFC 6750 responses, scope requirements, claims
+//! in extensions, custom rejections, axum extractors.
+
+#![allow(clippy::unwrap_used)] // tests state their expectations with unwrap
+
+mod support;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use http::{HeaderValue, Request, StatusCode};
+use scopegate::{
+    Claims, ConfigErrorKind, Issuer, Rejection, RejectionKind, ResponseFuture, ScopeGate,
+    ScopeGateLayer, TokenError, Verifier,
+};
+use support::*;
+use tower::{ServiceBuilder, ServiceExt};
+
+#[tokio::test]
+async fn valid_token_with_scope_is_forwarded_with_claims() {
+    let issuer = issuer().await;
+    let api = serve_layer(verifier(&issuer).require(READ).unwrap()).await;
+    let response = http_get(&format!("{}/r", api.url), Some(&token(&issuer, &[READ]))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(body["client_id"], CLIENT);
+    assert_eq!(body["sub"], CLIENT);
+    assert_eq!(body["scope"], READ);
+}
+
+#[tokio::test]
+async fn no_authorization_header_is_401_with_a_bare_challenge() {
+    let issuer = issuer().await;
+    let api = serve_layer(verifier(&issuer).require(READ).unwrap()).await;
+    assert_eq!(
+        status(&api, None).await,
+        (401, r#"Bearer realm="api""#.into())
+    );
+}
+
+#[tokio::test]
+async fn another_scheme_is_401_without_error_code() {
+    let issuer = issuer().await;
+    let api = serve_layer(verifier(&issuer).require(READ).unwrap()).await;
+    for value in ["Basic dXNlcjpwYXNz", "Negotiate abc", "Digest x=1"] {
+        let response = http()
+            .get(format!("{}/r", api.url))
+            .header("authorization", value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{value}");
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            r#"Bearer realm="api""#
+        );
+    }
+}
+
+#[tokio::test]
+async fn bearer_scheme_is_case_insensitive() {
+    let issuer = issuer().await;
+    let api = serve_layer(verifier(&issuer).require(READ).unwrap()).await;
+    let token = token(&issuer, &[READ]);
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let response = http()
+            .get(format!("{}/r", api.url))
+            .header("authorization", format!("{scheme} {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{scheme}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_authorization_is_400_invalid_request() {
+    let issuer = issuer().await;
+    let api = serve_layer(verifier(&issuer).require(READ).unwrap()).await;
+    let good = token(&issuer, &[READ]);
+    let cases: Vec<Vec<String>> = vec![
+        vec![format!("Bearer {good}"), format!("Bearer {good}")],
+        vec![format!("Bearer {good}"), "Basic dXNlcjpwYXNz".into()],
+        vec!["Bearer".into()],
+        vec!["Bearer    ".into()],
+        vec![format!("Bearer {good} extra")],
+        vec![format!("Bearer \"{good}\"")],
+    ];
+    for values in cases {
+        let mut request = http().get(format!("{}/r", api.url));
+        for v in &values {
+            request = request.header("authorization", v);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 400, "{values:?}");
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            r#"Bearer realm="api", error="invalid_request""#
+        );
+    }
+}
+
+#[tokio::test]
+async fn token_in_query_string_is_never_accepted() {
+    let issuer = issuer().await;
+    let api = serve_layer(verifier(&issuer).require(READ).unwrap()).await;
+    let url = format!("{}/r?access_token={}", api.url, token(&issuer, &[READ]));
+    let response = http_get(&url, None).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        r#"Bearer realm="api""#
+    );
+}
+
+#[tokio::test]
+async fn invalid_or_expired_token_is_401_invalid_token() {
+    let issuer = issuer().await;
+    let api = serve_layer(verifier(&issuer).require(READ).unwrap()).await;
+    let expired = issuer
+        .token()
+        .client_id(CLIENT)
+        .scope(READ)
+        .issued_at(std::time::SystemTime::now() - Duration::from_secs(7200))
+        .mint();
+    for token in ["not-a-jwt", "a.b.c", expired.as_str()] {
+        assert_eq!(
+            status(&api, Some(token)).await,
+            (401, INVALID_TOKEN.into()),
+            "{token}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn missing_scope_is_403_insufficient_scope_naming_the_scope() {
+    let issuer = issuer().await;
+    let api = serve_layer(verifier(&issuer).require(WRITE).unwrap()).await;
+    let (code, challenge) = status(&api, Some(&token(&issuer, &[READ]))).await;
+    assert_eq!(code, 403);
+    assert_eq!(
+        challenge,
+        format!(r#"Bearer realm="api", error="insufficient_scope", scope="{WRITE}""#)
+    );
+}
+
+#[tokio::test]
+async fn scopes_match_exactly() {
+    let issuer = issuer().await;
+    let api = serve_layer(verifier(&issuer).require(READ).unwrap()).await;
+    let cases = [
+        // a longer scope that starts like the required one
+        ("https://photos.example.com/photos.readwrite", 403),
+        // the same scope name on another resource server
+        ("https://other.example.com/photos.read", 403),
+        // case differs
+        ("https://photos.example.com/Photos.read", 403),
+        ("https://PHOTOS.example.com/photos.read", 403),
+        // the bare name
+        ("photos.read", 403),
+        // joined without a space
+        ("https://photos.example.com/photos.read,openid", 403),
+        // exact, among others
+        ("openid https://photos.example.com/photos.read profile", 200),
+    ];
+    for (scope, expected) in cases {
+        let token = issuer
+            .token()
+            .client_id(CLIENT)
+            .claim("scope", scope.into())
+            .mint();
+        assert_eq!(status(&api, Some(&token)).await.0, expected, "{scope}");
+    }
+}
+
+#[tokio::test]
+async fn all_of_needs_every_scope_and_any_of_needs_one() {
+    let issuer = issuer().await;
+    let verifier = verifier(&issuer);
+    let all = serve_layer(verifier.require_all([READ, WRITE]).unwrap()).await;
+    let any = serve_layer(verifier.require_any([READ, WRITE]).unwrap()).await;
+    let read = token(&issuer, &[READ]);
+    let write = token(&issuer, &[WRITE]);
+    let both = token(&issuer, &[READ, WRITE]);
+    let none = token(&issuer, &[]);
+
+    let (code, challenge) = status(&all, Some(&read)).await;
+    assert_eq!(code, 403);
+    assert!(
+        challenge.contains(&format!(r#"scope="{READ} {WRITE}""#)),
+        "{challenge}"
+    );
+    assert_eq!(status(&all, Some(&both)).await.0, 200);
+    assert_eq!(status(&any, Some(&read)).await.0, 200);
+    assert_eq!(status(&any, Some(&write)).await.0, 200);
+    assert_eq!(status(&any, Some(&none)).await.0, 403);
+}
+
+#[tokio::test]
+async fn authenticated_route_needs_a_valid_token_and_no_scope() {
+    let issuer = issuer().await;
+    let api = serve_layer(verifier(&issuer).authenticated()).await;
+    assert_eq!(status(&api, Some(&token(&issuer, &[]))).await.0, 200);
+    assert_eq!(status(&api, None).await.0, 401);
+    assert_eq!(status(&api, Some("x.y.z")).await.0, 401);
+}
+
+#[tokio::test]
+async fn requiring_an_undefined_scope_is_a_config_error() {
+    let issuer = issuer().await;
+    let verifier = verifier(&issuer);
+    let err = verifier
+        .require("https://photos.example.com/photos.delete")
+        .unwrap_err();
+    assert!(err.is_undefined_scope(), "{err}");
+    let err = verifier
+        .require("https://nowhere.example.com/photos.read")
+        .unwrap_err();
+    assert!(err.is_undefined_scope(), "{err}");
+    let err = verifier.require("photos.read").unwrap_err();
+    assert_eq!(err.kind(), ConfigErrorKind::InvalidScope);
+    let err = verifier.require_all(Vec::<&str>::new()).unwrap_err();
+    assert_eq!(err.kind(), ConfigErrorKind::InvalidScope);
+}
+
+#[tokio::test]
+async fn configuration_mistakes_are_errors_not_open_routes() {
+    let issuer = issuer().await;
+    let no_audience = Verifier::builder(issuer.issuer()).build().unwrap_err();
+    assert_eq!(no_audience.kind(), ConfigErrorKind::MissingAudienceCheck);
+    let cognito = Verifier::builder(Issuer::cognito("us-east-1", "us-east-1_Example"))
+        .build()
+        .unwrap_err();
+    assert_eq!(cognito.kind(), ConfigErrorKind::MissingAudienceCheck);
+    assert!(cognito.to_string().contains("client_ids"), "{cognito}");
+    let insecure = Verifier::builder(Issuer::with_jwks_url(
+        "https://issuer",
+        "http://example.com/jwks",
+    ))
+    .client_ids(["c"])
+    .build()
+    .unwrap_err();
+    assert_eq!(insecure.kind(), ConfigErrorKind::InsecureUrl);
+    let leeway = builder(&issuer)
+        .leeway(Duration::from_secs(3600))
+        .build()
+        .unwrap_err();
+    assert_eq!(leeway.kind(), ConfigErrorKind::InvalidOption);
+    let realm = builder(&issuer).realm("a\"b").build().unwrap_err();
+    assert_eq!(realm.kind(), ConfigErrorKind::InvalidOption);
+    let algorithms = builder(&issuer).algorithms([]).build().unwrap_err();
+    assert_eq!(algorithms.kind(), ConfigErrorKind::InvalidOption);
+    let bad_server = builder(&issuer)
+        .resource_server(scopegate::ResourceServer::new("has space", "x"))
+        .build()
+        .unwrap_err();
+    assert_eq!(bad_server.kind(), ConfigErrorKind::InvalidResourceServer);
+    let twice = builder(&issuer)
+        .resource_server(photo_api())
+        .build()
+        .unwrap_err();
+    assert_eq!(twice.kind(), ConfigErrorKind::InvalidResourceServer);
+}
+
+#[tokio::test]
+async fn realm_is_configurable() {
+    let issuer = issuer().await;
+    let verifier = builder(&issuer).realm("photos").build().unwrap();
+    let api = serve_layer(verifier.require(READ).unwrap()).await;
+    assert_eq!(status(&api, None).await.1, r#"Bearer realm="photos""#);
+}
+
+#[tokio::test]
+async fn rejection_reason_is_in_the_response_extensions() {
+    let issuer = issuer().await;
+    let verifier = verifier(&issuer);
+    let service = ServiceBuilder::new()
+        .layer(verifier.require(WRITE).unwrap())
+        .service_fn(|_req: Request<String>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(String::from("ok")))
+        });
+    let cases = [
+        (None, RejectionKind::MissingCredentials),
+        (
+            Some("a.b".to_string()),
+            RejectionKind::InvalidToken(TokenError::Malformed),
+        ),
+        (
+            Some(token(&issuer, &[READ])),
+            RejectionKind::InsufficientScope,
+        ),
+    ];
+    for (token, kind) in cases {
+        let mut request = Request::new(String::new());
+        if let Some(token) = &token {
+            request.headers_mut().insert(
+                "authorization",
+                HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+            );
+        }
+        let response = service.clone().oneshot(request).await.unwrap();
+        let rejection = response
+            .extensions()
+            .get::<Rejection>()
+            .expect("a rejection");
+        assert_eq!(rejection.kind(), kind);
+        assert_eq!(response.status(), kind.status());
+        assert!(response.body().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn rejection_response_is_customisable() {
+    let issuer = issuer().await;
+    let layer = verifier(&issuer)
+        .require(READ)
+        .unwrap()
+        .on_rejection(|rejection: Rejection| {
+            let body = format!(r#"{{"error":"{}"}}"#, rejection.kind().as_str());
+            rejection.with_body(axum::body::Body::from(body))
+        });
+    let api = serve(Router::new().route("/r", get(whoami)).route_layer(layer)).await;
+    let response = http_get(&format!("{}/r", api.url), None).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        r#"Bearer realm="api""#
+    );
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"error":"no bearer credentials"}"#
+    );
+}
+
+#[tokio::test]
+async fn claims_extractor_outside_the_layer_is_500_and_option_is_none() {
+    async fn optional(claims: Option<Claims>) -> &'static str {
+        if claims.is_some() { "some" } else { "none" }
+    }
+    let api = serve(
+        Router::new()
+            .route("/r", get(whoami))
+            .route("/o", get(optional)),
+    )
+    .await;
+    let response = http_get(&format!("{}/r", api.url), None).await;
+    assert_eq!(response.status(), 500);
+    let response = http_get(&format!("{}/o", api.url), None).await;
+    assert_eq!(response.text().await.unwrap(), "none");
+}
+
+#[tokio::test]
+async fn nested_layers_check_scopes_with_one_verification() {
+    let issuer = issuer().await;
+    let verifier = verifier(&issuer);
+    let app = Router::new()
+        .route(
+            "/r",
+            get(whoami).route_layer(verifier.require(WRITE).unwrap()),
+        )
+        .layer(verifier.authenticated());
+    let api = serve(app).await;
+    assert_eq!(status(&api, None).await.0, 401);
+    assert_eq!(status(&api, Some(&token(&issuer, &[READ]))).await.0, 403);
+    assert_eq!(status(&api, Some(&token(&issuer, &[WRITE]))).await.0, 200);
+}
+
+#[tokio::test]
+async fn layers_of_another_verifier_do_not_trust_each_other() {
+    let issuer = issuer().await;
+    let other_issuer = support::issuer().await;
+    let app = Router::new()
+        .route(
+            "/r",
+            get(whoami).route_layer(verifier(&other_issuer).require(READ).unwrap()),
+        )
+        .layer(verifier(&issuer).authenticated());
+    let api = serve(app).await;
+    // Valid for the outer verifier, but not for the inner one.
+    assert_eq!(
+        status(&api, Some(&token(&issuer, &[READ]))).await,
+        (401, INVALID_TOKEN.into())
+    );
+}
+
+#[tokio::test]
+async fn nothing_from_the_token_is_echoed() {
+    let issuer = issuer().await;
+    let api = serve_layer(verifier(&issuer).require(WRITE).unwrap()).await;
+    let marker = "ZZmarkerZZ";
+    let tokens = [
+        issuer
+            .token()
+            .client_id(CLIENT)
+            .scope(READ)
+            .claim("marker", marker.into())
+            .mint(),
+        issuer
+            .token()
+            .client_id(CLIENT)
+            .header("kid", marker.into())
+            .mint(),
+        issuer.token().client_id(marker).mint(),
+        format!("{marker}.{marker}.{marker}"),
+    ];
+    for token in tokens {
+        let response = http_get(&format!("{}/r", api.url), Some(&token)).await;
+        assert!(response.status().is_client_error());
+        let headers = format!("{:?}", response.headers());
+        let body = response.text().await.unwrap();
+        assert!(
+            !headers.contains(marker) && !body.contains(marker),
+            "{headers} {body}"
+        );
+        assert!(!headers.contains(&token[..20]) && !body.contains(&token[..20]));
+    }
+}
+
+#[test]
+fn services_and_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    type Inner = tower::util::BoxCloneSyncService<Request<String>, http::Response<String>, ()>;
+    send_sync::<Verifier>();
+    send_sync::<ScopeGateLayer>();
+    send_sync::<ScopeGate<Inner, scopegate::DefaultRejection>>();
+    send_sync::<ResponseFuture<std::future::Ready<Result<http::Response<String>, ()>>, String, ()>>(
+    );
+    send_sync::<Claims>();
+    send_sync::<Rejection>();
+    send_sync::<scopegate::ConfigError>();
+    send_sync::<scopegate::VerifyError>();
+}
