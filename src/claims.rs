@@ -5,9 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::jwk::log_safe;
 use crate::scope::{Requirement, has_scope};
 use crate::token_error::TokenError;
 
@@ -139,13 +139,15 @@ impl Claims {
 }
 
 impl fmt::Debug for Claims {
-    /// Shows the identifying claims only, never the whole token.
+    /// Shows the identifying claims only, escaped and truncated, never the
+    /// whole token.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let safe = |v: &Option<String>| v.as_deref().map(log_safe);
         f.debug_struct("Claims")
-            .field("iss", &self.0.issuer)
-            .field("sub", &self.0.subject)
-            .field("client_id", &self.0.client_id)
-            .field("scope", &self.0.scope)
+            .field("iss", &log_safe(&self.0.issuer))
+            .field("sub", &safe(&self.0.subject))
+            .field("client_id", &safe(&self.0.client_id))
+            .field("scope", &log_safe(&self.0.scope))
             .field("exp", &self.0.expires_at)
             .finish_non_exhaustive()
     }
@@ -185,34 +187,6 @@ pub(crate) fn check_lifetime(
         return Err(TokenError::NotYetValid);
     }
     Ok(())
-}
-
-/// A JSON object that refuses repeated member names (RFC 7519 §4 allows
-/// either rejecting them or keeping the last; rejecting leaves no room for two
-/// parsers to disagree about which `scope` a token has).
-struct UniqueMap(Map<String, Value>);
-
-impl<'de> Deserialize<'de> for UniqueMap {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct UniqueVisitor;
-        impl<'de> Visitor<'de> for UniqueVisitor {
-            type Value = UniqueMap;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object with unique member names")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueMap, A::Error> {
-                let mut map = Map::new();
-                while let Some(key) = access.next_key::<String>()? {
-                    let value: Value = access.next_value()?;
-                    if map.insert(key, value).is_some() {
-                        return Err(A::Error::custom("repeated member name"));
-                    }
-                }
-                Ok(UniqueMap(map))
-            }
-        }
-        deserializer.deserialize_map(UniqueVisitor)
-    }
 }
 
 fn numeric_date(map: &Map<String, Value>, name: &'static str) -> Result<Option<u64>, TokenError> {
@@ -268,8 +242,9 @@ pub(crate) fn verify(
     now: u64,
     verifier_id: u64,
 ) -> Result<Claims, TokenError> {
-    let UniqueMap(all) =
-        serde_json::from_slice(payload).map_err(|_| TokenError::MalformedClaims)?;
+    // RFC 7519 §4: claim names are unique; repeated names are refused (at
+    // every depth), never resolved by "last one wins".
+    let all = crate::json::unique_object(payload).ok_or(TokenError::MalformedClaims)?;
 
     let expires_at = numeric_date(&all, "exp")?.ok_or(TokenError::MissingClaim("exp"))?;
     let not_before = numeric_date(&all, "nbf")?;

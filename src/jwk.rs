@@ -9,10 +9,11 @@
 //! - it carries no private material (`d`, `p`, `q`, ...): a key set that
 //!   publishes a private key has given it away;
 //! - it is for signatures: `use` absent or `sig`, `key_ops` absent or holding
-//!   `verify` without duplicates (RFC 7517 §4.2, §4.3);
+//!   `verify`, nothing but `sign`/`verify`, without duplicates (RFC 7517 §4.2,
+//!   §4.3);
 //! - its `alg`, when present, is an allowed algorithm that fits the key type
-//!   and curve; without `alg`, the key serves the allowed algorithms of its
-//!   type;
+//!   and curve; without `alg`, the key serves one algorithm: the first allowed
+//!   one of its type, in the order RS256, RS384, RS512, PS256, PS384, PS512;
 //! - its material is well-formed: base64url without padding, RSA modulus
 //!   2048 to 8192 bits with no leading zero octet, curve coordinates of full
 //!   width that form a point on the curve (RFC 7518 §6);
@@ -89,8 +90,7 @@ impl KeySet {
             #[serde(borrow)]
             keys: Vec<&'a RawValue>,
         }
-        let document: Document<'_> =
-            serde_json::from_slice(json).map_err(|_| KeySetError::NotAKeySet)?;
+        let document: Document<'_> = crate::json::object(json).ok_or(KeySetError::NotAKeySet)?;
         let mut set = KeySet::default();
         // (kid, alg) pairs seen more than once: dropped, all of them.
         let mut ambiguous: Vec<(Box<str>, Algorithm)> = Vec::new();
@@ -102,9 +102,9 @@ impl KeySet {
             );
         }
         for (index, raw) in document.keys.iter().take(MAX_KEYS).enumerate() {
-            let jwk = match serde_json::from_str::<Jwk>(raw.get()) {
-                Ok(jwk) => jwk,
-                Err(_) => {
+            let jwk = match crate::json::object::<Jwk>(raw.get().as_bytes()) {
+                Some(jwk) => jwk,
+                None => {
                     tracing::warn!(index, "key dropped: not a well-formed JWK");
                     continue;
                 }
@@ -279,7 +279,9 @@ impl Dropped {
             Dropped::UnsupportedKeyType => "unsupported key type",
             Dropped::PrivateMaterial => "the key set publishes private key material",
             Dropped::NotForSignatures => "`use` is not `sig`",
-            Dropped::BadKeyOps => "`key_ops` lacks `verify`, has duplicates or contradicts `use`",
+            Dropped::BadKeyOps => {
+                "`key_ops` lacks `verify`, has duplicates or non-signature operations"
+            }
             Dropped::UnsupportedAlgorithm => "`alg` is not a supported asymmetric algorithm",
             Dropped::AlgorithmNotAllowed => "no allowed algorithm fits this key",
             Dropped::AlgorithmDoesNotFitKey => "`alg` does not fit the key type or curve",
@@ -319,8 +321,11 @@ impl Jwk {
             return Err(Dropped::NotForSignatures);
         }
         if let Some(ops) = &self.key_ops {
+            // Only signature operations, `verify` among them, each once
+            // (RFC 7517 §4.3: no duplicates; consistent with `use`).
             let duplicates = ops.iter().enumerate().any(|(i, op)| ops[..i].contains(op));
-            if duplicates || !ops.iter().any(|op| op == "verify") {
+            let only_signatures = ops.iter().all(|op| op == "verify" || op == "sign");
+            if duplicates || !only_signatures || !ops.iter().any(|op| op == "verify") {
                 return Err(Dropped::BadKeyOps);
             }
         }
@@ -335,7 +340,13 @@ impl Jwk {
                 }
                 [alg].into_iter().collect()
             }
-            None => allowed.iter().filter(|a| a.key_kind() == kind).collect(),
+            // Without `alg`, the key serves one algorithm only: the first
+            // allowed one of its type (RFC 8725 §3.1: one key, one algorithm).
+            None => allowed
+                .iter()
+                .find(|a| a.key_kind() == kind)
+                .into_iter()
+                .collect(),
         };
         if algorithms.is_empty() {
             return Err(Dropped::AlgorithmNotAllowed);
@@ -482,6 +493,7 @@ mod tests {
             ec("use-enc", r#","use":"enc""#),
             ec("ops", r#","key_ops":["sign"]"#),
             ec("ops-dup", r#","key_ops":["verify","verify"]"#),
+            ec("ops-enc", r#","use":"sig","key_ops":["verify","encrypt"]"#),
             ec("private", r#","d":"AAAA""#),
             ec("private-null", r#","d":null"#),
             ec("alg-hs", r#","alg":"HS256""#),
@@ -497,6 +509,7 @@ mod tests {
             format!(r#"{{"kty":"EC","crv":"secp256k1","kid":"k1","x":"{P256_X}","y":"{P256_Y}"}}"#),
             r#"{"kty":"OKP","crv":"X25519","kid":"x","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#.to_string(),
             r#""not an object""#.to_string(),
+            format!(r#"["EC",null,null,"ES256","array","P-256",null,null,"{P256_X}","{P256_Y}"]"#),
         ];
         let mut all = bad.to_vec();
         all.push(ec(
@@ -505,6 +518,32 @@ mod tests {
         ));
         let keys = set(&all);
         assert_eq!(keys.kids(), vec!["good"]);
+    }
+
+    #[test]
+    fn a_key_without_alg_serves_one_algorithm() {
+        let jwks = br#"{"keys":[{"kty":"RSA","kid":"r","e":"AQAB","n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw"}]}"#;
+        let all: AlgorithmSet = Algorithm::ALL.into_iter().collect();
+        let keys = KeySet::parse(jwks, all).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert!(matches!(
+            keys.lookup("r", Algorithm::RS256),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            keys.lookup("r", Algorithm::PS256),
+            Lookup::WrongAlgorithm
+        ));
+        let ps: AlgorithmSet = [Algorithm::PS256, Algorithm::PS384].into_iter().collect();
+        let keys = KeySet::parse(jwks, ps).unwrap();
+        assert!(matches!(
+            keys.lookup("r", Algorithm::PS256),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            keys.lookup("r", Algorithm::PS384),
+            Lookup::WrongAlgorithm
+        ));
     }
 
     #[test]

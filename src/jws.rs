@@ -126,7 +126,7 @@ fn parse<'t, R>(
     let (header_b64, payload_b64, signature_b64) = split(token)?;
     let header_json = b64_decode(header_b64)?;
     let header: Header<'_> =
-        serde_json::from_slice(&header_json).map_err(|_| TokenError::MalformedHeader)?;
+        crate::json::object(&header_json).ok_or(TokenError::MalformedHeader)?;
     if header.has_forbidden_parameter() {
         return Err(TokenError::ForbiddenHeader);
     }

@@ -105,6 +105,7 @@ mod bearer;
 mod claims;
 mod error;
 mod issuer;
+mod json;
 mod jwk;
 mod jws;
 mod keys;

@@ -42,7 +42,7 @@ async fn keys_are_fetched_once_and_shared_by_all_requests() {
     assert_eq!(verifier.key_set_fetches(), (1, 0));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_on_a_cold_cache_make_one_fetch() {
     let issuer = issuer().await;
     issuer.set_fault(Fault::Stall(Duration::from_millis(300)));
@@ -135,6 +135,86 @@ async fn unknown_kid_after_the_cooldown_refetches_once_for_many_tokens() {
         2,
         "one initial fetch and one refetch"
     );
+}
+
+#[tokio::test]
+async fn unknown_kids_waiting_on_a_slow_fetch_are_bounded() {
+    let issuer = issuer().await;
+    let verifier = builder(&issuer)
+        .unknown_kid_cooldown(Duration::from_millis(100))
+        .key_set_timeouts(Duration::from_millis(500), Duration::from_secs(3))
+        .build()
+        .unwrap();
+    verifier.load_keys().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    issuer.set_fault(Fault::Stall(Duration::from_secs(2)));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..1000 {
+        let token = issuer
+            .token()
+            .client_id(CLIENT)
+            .header("kid", json!(format!("f{i}")))
+            .mint();
+        let verifier = verifier.clone();
+        tasks.push(tokio::spawn(async move {
+            let result = verifier.verify(&token).await;
+            (result.is_err(), started.elapsed())
+        }));
+    }
+    let mut fast = 0;
+    for task in tasks {
+        let (refused, took) = task.await.unwrap();
+        assert!(refused);
+        if took < Duration::from_millis(1500) {
+            fast += 1;
+        }
+    }
+    // At most 256 wait for the stalled fetch; the rest are refused at once.
+    assert!(
+        fast >= 1000 - 256,
+        "only {fast} of 1000 were answered without waiting"
+    );
+    assert_eq!(issuer.jwks_requests(), 2);
+}
+
+#[test]
+fn a_fetch_cut_short_by_its_runtime_does_not_wedge_the_cache() {
+    let issuer_runtime = tokio::runtime::Runtime::new().unwrap();
+    let issuer = issuer_runtime.block_on(support::issuer());
+    issuer.set_fault(Fault::Stall(Duration::from_millis(500)));
+    let verifier = verifier(&issuer);
+    let token = token(&issuer, &[READ]);
+
+    // A runtime that ends while its fetch is stalled.
+    let short_lived = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    short_lived.block_on(async {
+        let verifier = verifier.clone();
+        let token = token.clone();
+        tokio::spawn(async move { verifier.verify(&token).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    });
+    drop(short_lived);
+
+    issuer.set_fault(Fault::None);
+    let next = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = next.block_on(async {
+        let start = Instant::now();
+        loop {
+            match verifier.verify(&token).await {
+                Ok(claims) => return Ok(claims),
+                Err(e) if start.elapsed() > Duration::from_secs(5) => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+    assert!(result.is_ok(), "{result:?}");
 }
 
 #[tokio::test]

@@ -141,6 +141,44 @@ async fn header_alg_that_does_not_fit_the_key_is_refused() {
 }
 
 #[tokio::test]
+async fn a_key_without_alg_serves_only_one_algorithm() {
+    let issuer = issuer().await;
+    let verifier = builder(&issuer).algorithms(Algorithm::ALL).build().unwrap();
+    let ps_kid = issuer.add_key(Algorithm::PS256).unwrap();
+    let mut jwk = issuer.key(&ps_kid).unwrap().public_jwk().clone();
+    jwk.as_object_mut().unwrap().remove("alg");
+    jwk["kid"] = json!("no-alg");
+    issuer.publish_raw_jwk(jwk);
+    // Signed with PS256 by the same key, found under a kid whose JWK has no
+    // `alg`: that key serves RS256 only (the first allowed RSA algorithm).
+    let token = issuer
+        .token()
+        .client_id(CLIENT)
+        .signed_with(&ps_kid)
+        .header("kid", json!("no-alg"))
+        .mint();
+    assert_eq!(
+        verifier.verify(&token).await.unwrap_err(),
+        VerifyError::InvalidToken(TokenError::KeyAlgorithmMismatch)
+    );
+}
+
+#[tokio::test]
+async fn a_header_that_is_a_json_array_is_refused() {
+    let (issuer, api) = setup().await;
+    // serde would read ["RS256","kid"] as {alg, kid}: a JWS header is an object.
+    let kid = issuer.signing_kid();
+    let key = issuer.key(&kid).unwrap();
+    let (_, payload, _) = segments(&token(&issuer, &[READ]));
+    for header in [json!(["RS256", kid]), json!(null), json!("RS256")] {
+        // Correctly signed over the odd header.
+        let input = format!("{}.{payload}", b64(header.to_string()));
+        let signed = format!("{input}.{}", key.sign(input.as_bytes()).unwrap());
+        assert_invalid(&api, &signed, &header.to_string()).await;
+    }
+}
+
+#[tokio::test]
 async fn key_pointing_header_parameters_are_refused_and_never_followed() {
     let (issuer, api) = setup().await;
     let attacker = counting_server(json!({"keys": [issuer.jwks()["keys"][0].clone()]})).await;

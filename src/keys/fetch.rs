@@ -41,6 +41,9 @@ pub enum FetchError {
     BadJwksUri,
     /// No Tokio runtime to run the fetch on.
     NoRuntime,
+    /// The fetch task ended before the fetch did (a panic, or its runtime
+    /// shut down).
+    Interrupted,
 }
 
 impl FetchError {
@@ -58,6 +61,7 @@ impl FetchError {
             FetchError::IssuerMismatch => "discovery document names another issuer",
             FetchError::BadJwksUri => "discovery document has no acceptable jwks_uri",
             FetchError::NoRuntime => "no Tokio runtime",
+            FetchError::Interrupted => "the fetch was interrupted",
         }
     }
 }

@@ -13,7 +13,7 @@
 //! - a token whose `kid` is unknown may trigger a fetch only if none started
 //!   within the cooldown, however many such tokens arrive.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -121,6 +121,7 @@ pub(crate) struct KeyStore {
     /// lock when a background refresh is due but cannot start.
     refresh_blocked_until: AtomicU64,
     refreshing: AtomicBool,
+    unknown_kid_waiters: AtomicUsize,
     epoch: Instant,
     pub(crate) counters: FetchCounters,
 }
@@ -162,6 +163,7 @@ impl KeyStore {
             }),
             refresh_blocked_until: AtomicU64::new(0),
             refreshing: AtomicBool::new(false),
+            unknown_kid_waiters: AtomicUsize::new(0),
             epoch: Instant::now(),
             counters: FetchCounters::default(),
         }
@@ -185,7 +187,7 @@ impl KeyStore {
     pub(crate) fn current(self: &Arc<Self>) -> Option<Guard<Option<Arc<Snapshot>>>> {
         let guard = self.current.load();
         let snapshot = guard.as_ref()?;
-        let (Some(refresh_at), Some(_)) = (snapshot.refresh_at, snapshot.usable_until) else {
+        let Some(refresh_at) = snapshot.refresh_at else {
             return Some(guard); // static keys
         };
         let now = Instant::now();
@@ -213,7 +215,15 @@ impl KeyStore {
 
     fn refresh_in_background(self: &Arc<Self>, now: Instant) {
         let mut state = self.lock();
-        if state.in_flight.is_some() {
+        // Checked again under the lock: a fetch may have just stored a new
+        // snapshot, which is not due for a refresh.
+        let due = self
+            .current
+            .load()
+            .as_ref()
+            .and_then(|s| s.refresh_at)
+            .is_some_and(|refresh_at| now >= refresh_at);
+        if !due || in_flight(&state).is_some() {
             return;
         }
         if let Some(retry_at) = state.retry_at.filter(|t| now < *t) {
@@ -228,14 +238,16 @@ impl KeyStore {
     /// Keys for a request that found none usable: joins the running fetch
     /// or starts one (unless backing off), and waits for it.
     pub(crate) async fn load(self: &Arc<Self>) -> Result<Arc<Snapshot>, Unavailable> {
-        let now = Instant::now();
-        if let Some(snapshot) = self.usable(now) {
-            return Ok(snapshot);
-        }
         let wait = {
             let mut state = self.lock();
-            match &state.in_flight {
-                Some(rx) => rx.clone(),
+            let now = Instant::now();
+            // Checked under the lock, so that a fetch that just ended is seen
+            // and not followed by a second one.
+            if let Some(snapshot) = self.usable(now) {
+                return Ok(snapshot);
+            }
+            match in_flight(&state) {
+                Some(rx) => rx,
                 None => {
                     if let Some(retry_at) = state.retry_at.filter(|t| now < *t) {
                         return Err(Unavailable {
@@ -268,7 +280,7 @@ impl KeyStore {
         if matches!(self.source, Source::Static) {
             return false;
         }
-        if state.in_flight.is_some() {
+        if in_flight(state).is_some() {
             return true;
         }
         let cooled_down = state
@@ -278,24 +290,32 @@ impl KeyStore {
         cooled_down && not_backing_off
     }
 
-    /// For a token whose `kid` is not in `seen`: joins the running fetch, or
-    /// starts one if the cooldown allows, and returns the new snapshot if
-    /// the keys changed.
+    /// For a token whose `kid` is not in `seen`: returns a newer snapshot if
+    /// one exists, else joins the running fetch or starts one if the cooldown
+    /// allows, and returns the new snapshot if the keys changed.
+    ///
+    /// At most [`MAX_UNKNOWN_KID_WAITERS`] requests wait at once; the rest
+    /// are refused at once, so a flood of forged `kid`s during a slow fetch
+    /// cannot pile up requests.
     pub(crate) async fn refetch_for_unknown_kid(
         self: &Arc<Self>,
         seen: &Arc<Snapshot>,
     ) -> Option<Arc<Snapshot>> {
-        let wait = {
+        let (wait, _slot) = {
             let mut state = self.lock();
             let now = Instant::now();
-            match &state.in_flight {
-                Some(rx) => rx.clone(),
+            if let Some(newer) = self.usable(now).filter(|s| !Arc::ptr_eq(s, seen)) {
+                return Some(newer);
+            }
+            let rx = match in_flight(&state) {
+                Some(rx) => rx,
                 None if self.may_refetch_locked(&state, now) => {
                     tracing::debug!("unknown kid; fetching the key set");
                     self.start_fetch(&mut state, now)?
                 }
                 None => return None,
-            }
+            };
+            (rx, WaiterSlot::take(&self.unknown_kid_waiters)?)
         };
         self.wait(wait).await;
         self.usable(Instant::now())
@@ -314,7 +334,11 @@ impl KeyStore {
     async fn wait(&self, mut done: watch::Receiver<()>) {
         // The fetch ends within its own timeouts (discovery, then the key
         // set); this bound only guards against a fetch task that never runs.
-        let bound = self.options.timeout * 2 + Duration::from_secs(1);
+        let bound = self
+            .options
+            .timeout
+            .saturating_mul(2)
+            .saturating_add(Duration::from_secs(1));
         let _ = tokio::time::timeout(bound, done.changed()).await;
     }
 
@@ -335,11 +359,16 @@ impl KeyStore {
         state.in_flight = Some(rx.clone());
         state.last_started = Some(now);
         self.refreshing.store(true, Ordering::Relaxed);
-        let store = Arc::clone(self);
+        // The guard ends the fetch however the task ends: normally, by a
+        // panic, or dropped with its runtime. Waiters wake when `done` drops.
+        let guard = FetchGuard {
+            store: Arc::clone(self),
+            outcome: None,
+            _done: done,
+        };
         runtime.spawn(async move {
-            let outcome = store.fetch().await;
-            store.finish(outcome);
-            drop(done);
+            let outcome = guard.store.fetch().await;
+            guard.complete(outcome);
         });
         Some(rx)
     }
@@ -357,8 +386,8 @@ impl KeyStore {
                 let ttl = ttl.max(Duration::from_millis(1));
                 self.current.store(Some(Arc::new(Snapshot {
                     keys,
-                    refresh_at: Some(now + ttl * 3 / 4),
-                    usable_until: Some(now + ttl + self.options.max_stale),
+                    refresh_at: Some(later(now, ttl * 3 / 4)),
+                    usable_until: Some(later(now, ttl.saturating_add(self.options.max_stale))),
                 })));
                 state.failures = 0;
                 state.retry_at = None;
@@ -369,7 +398,7 @@ impl KeyStore {
             Err(error) => {
                 state.failures = state.failures.saturating_add(1);
                 let backoff = self.backoff(state.failures);
-                let retry_at = now + backoff;
+                let retry_at = later(now, backoff);
                 state.retry_at = Some(retry_at);
                 state.last_error = Some(error);
                 self.counters.failed.fetch_add(1, Ordering::Relaxed);
@@ -403,7 +432,7 @@ impl KeyStore {
             h.write_u32(failures);
             (h.finish() % 401) as u32 // 0..=400, i.e. -20.0% ..= +20.0%
         };
-        (base * (800 + jitter) / 1000).max(Duration::from_millis(1))
+        (base.saturating_mul(800 + jitter) / 1000).max(Duration::from_millis(1))
     }
 
     /// One fetch: discovery if needed, then the key set.
@@ -439,6 +468,68 @@ impl KeyStore {
     }
 }
 
+/// The most requests with unknown `kid`s that wait for one fetch.
+pub(crate) const MAX_UNKNOWN_KID_WAITERS: usize = 256;
+
+/// The running fetch, if any. A fetch whose task ended without clearing the
+/// state (it cannot, but a closed channel says so) counts as not running.
+fn in_flight(state: &FetchState) -> Option<watch::Receiver<()>> {
+    state
+        .in_flight
+        .as_ref()
+        .filter(|rx| rx.has_changed().is_ok())
+        .cloned()
+}
+
+/// `now + d`, or a century from now if that overflows.
+fn later(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
+}
+
+/// Ends a fetch when its task ends, however it ends.
+struct FetchGuard {
+    store: Arc<KeyStore>,
+    outcome: Option<Result<(KeySet, Duration), FetchError>>,
+    _done: watch::Sender<()>,
+}
+
+impl FetchGuard {
+    fn complete(mut self, outcome: Result<(KeySet, Duration), FetchError>) {
+        self.outcome = Some(outcome);
+    }
+}
+
+impl Drop for FetchGuard {
+    fn drop(&mut self) {
+        let outcome = self.outcome.take().unwrap_or(Err(FetchError::Interrupted));
+        self.store.finish(outcome);
+        // `_done` drops after this, waking the waiters.
+    }
+}
+
+/// A counted slot among a bounded number of waiters, given back on drop
+/// (also when the waiting request is cancelled).
+struct WaiterSlot<'a>(&'a AtomicUsize);
+
+impl<'a> WaiterSlot<'a> {
+    fn take(count: &'a AtomicUsize) -> Option<WaiterSlot<'a>> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_UNKNOWN_KID_WAITERS).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| WaiterSlot(count))
+    }
+}
+
+impl Drop for WaiterSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Reads an OpenID Connect discovery document and returns its `jwks_uri`,
 /// after checking that its `issuer` is exactly the configured one (OpenID
 /// Connect Discovery §4.3).
@@ -449,8 +540,7 @@ async fn discover(fetcher: &Fetcher, url: &Url, issuer: &str) -> Result<Url, Fet
         jwks_uri: Option<String>,
     }
     let fetched = fetcher.get(url).await?;
-    let document: Discovery =
-        serde_json::from_slice(&fetched.body).map_err(|_| FetchError::NotJson)?;
+    let document: Discovery = crate::json::object(&fetched.body).ok_or(FetchError::NotJson)?;
     if document.issuer != issuer {
         return Err(FetchError::IssuerMismatch);
     }
