@@ -1,14 +1,17 @@
 //! Run with: cargo run --example photo_api
 //!
-//! A photo API protected by scopegate, with a local Cognito-shaped issuer in
-//! the same process, so it runs offline:
+//! A photo API protected by scopegate, with a local Cognito-compatible issuer
+//! in the same process, so it runs offline:
 //!
 //! - `GET /photos` needs `https://photos.example.com/photos.read`;
 //! - `POST /photos` and `DELETE /photos/{id}` need `.../photos.write`.
 //!
-//! It mints a read-only and a read-write token, walks through allowed and
-//! refused calls, and prints curl commands. In a terminal it keeps serving
-//! until Ctrl-C so that you can paste them; otherwise it exits.
+//! It sets up the issuer as you would set up Cognito (a user pool, the "Photo
+//! API" resource server with two scopes, a read-only and a read-write app
+//! client), gets tokens from `/oauth2/token` over HTTP like a real client,
+//! walks through allowed and refused calls, and prints curl commands. In a
+//! terminal it keeps serving until Ctrl-C so that you can paste them;
+//! otherwise it exits.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -98,14 +101,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
 
-    // 1. A local issuer, shaped like a Cognito user pool.
-    let issuer = LocalIssuer::start().await?;
-    println!("issuer      {}", issuer.url());
+    // 1. A local issuer, set up as you would set up Cognito: a user pool, a
+    //    resource server with custom scopes, and two app clients.
+    let issuer = LocalIssuer::builder()
+        .without_default_pool()
+        .start()
+        .await?;
+    let pool = issuer.create_user_pool("Photos")?;
+    pool.create_resource_server(&photo_api())?;
+    let viewer_client = pool.create_client("photo-viewer", &[READ])?;
+    let editor_client = pool.create_client("photo-editor", &[READ, WRITE])?;
+    println!("issuer      {}", pool.url());
 
     // 2. The verifier: which issuer, which clients, which resource servers.
-    let verifier = Verifier::builder(issuer.issuer())
+    let verifier = Verifier::builder(pool.issuer())
         .token_use("access")
-        .client_ids(["photo-viewer", "photo-editor"])
+        .client_ids([viewer_client.id.as_str(), editor_client.id.as_str()])
         .resource_server(photo_api())
         .build()?;
 
@@ -115,13 +126,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("photo API   {base}");
     let server = tokio::spawn(axum::serve(listener, app(&verifier)?).into_future());
 
-    // 4. Two clients' tokens: one may read, one may read and write.
-    let viewer = issuer.token().client_id("photo-viewer").scope(READ).mint();
+    // 4. Each client gets its token from the token endpoint (client
+    //    credentials over HTTP), with all the scopes it is allowed.
+    let viewer = issuer
+        .client_credentials(&viewer_client.id, &viewer_client.secret, None)
+        .await?;
     let editor = issuer
-        .token()
-        .client_id("photo-editor")
-        .scopes([READ, WRITE])
-        .mint();
+        .client_credentials(&editor_client.id, &editor_client.secret, None)
+        .await?;
 
     // 5. A walk through allowed and refused calls.
     let http = reqwest::Client::new();
@@ -183,7 +195,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!("\nTry it yourself:\n");
-    println!("  export VIEWER='{viewer}'");
+    println!(
+        "  export VIEWER=$(curl -s -u '{}:{}' -d grant_type=client_credentials {} | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')",
+        viewer_client.id,
+        viewer_client.secret,
+        issuer.token_endpoint()
+    );
     println!("  export EDITOR='{editor}'");
     println!("  curl -i {photos}");
     println!("  curl -i -H \"Authorization: Bearer $VIEWER\" {photos}");

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The full test suite: formatting, lints, docs, and every test.
+# The full test suite: formatting, lints, docs, every test, and the local
+# issuer driven by the real AWS CLI and boto3 (installed into target/ with pip).
 # This is the README's test command; .ci/run runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +16,6 @@ RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --all-features
 
 echo "== cargo test"
 cargo test --locked --all-features
+
+echo "== AWS CLI and boto3 against scopegate issuer"
+scripts/aws-interop.sh

@@ -67,7 +67,8 @@
 //! | feature | what it adds |
 //! | --- | --- |
 //! | `axum` | [`Claims`] and `Option<Claims>` as axum extractors; `IntoResponse` for [`Rejection`] |
-//! | `issuer` | [`local`]: a local Cognito-shaped issuer for tests, examples and development |
+//! | `issuer` | [`local`]: a local Cognito-compatible issuer (management API, token endpoint, JWKS) for tests, examples and development |
+//! | `cli` | the `scopegate` command (`scopegate issuer`) |
 //!
 //! # Security considerations
 //!

@@ -1,60 +1,79 @@
-//! A local, offline issuer shaped like an Amazon Cognito user pool, for
-//! tests, examples and development (feature `issuer`).
+//! A local, offline, Amazon-Cognito-compatible issuer, for tests, examples
+//! and development (feature `issuer`).
 //!
-//! It generates real keys (RSA, EC, Ed25519), serves a JWK Set and an OpenID
-//! Connect discovery document over real HTTP on loopback, mints
-//! Cognito-shaped access tokens, rotates keys, and can be told to misbehave
-//! (down, slow, 500, garbage, huge or trickled bodies, redirects) while it
-//! counts the key-set requests it served.
+//! It speaks the two halves of Cognito that a resource server depends on:
 //!
-//! **It is a development tool.** It has no authentication of its own and
-//! must never face a network.
+//! - the **management API** (`POST /`, `X-Amz-Target:
+//!   AWSCognitoIdentityProviderService.*`, AWS JSON 1.1): user pools, resource
+//!   servers with custom scopes, and app clients, with Cognito's validation
+//!   and errors, so that `aws cognito-idp ... --endpoint-url` and the AWS SDKs
+//!   work against it unchanged;
+//! - the **OAuth 2.0 side**: per pool, the issuer `http://{addr}/{poolId}`, its
+//!   JWK Set and OpenID Connect discovery document, and the token endpoint
+//!   `POST /oauth2/token` (client credentials), applying the seed's scope
+//!   rules.
+//!
+//! Keys are real (RSA, EC, Ed25519), tokens are signed by
+//! `jsonwebtoken`, and faults can be injected into the key-set endpoint
+//! (down, slow, 500, garbage, huge or trickled bodies, redirects) while
+//! requests are counted.
+//!
+//! **It is a development tool.** It accepts any AWS signature, has no
+//! authentication of its own, and must never face a network.
 //!
 //! ```
 //! use scopegate::local::LocalIssuer;
-//! use scopegate::{Issuer, ResourceServer, Verifier};
+//! use scopegate::{ResourceServer, Verifier};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let issuer = LocalIssuer::start().await?;
-//! let verifier = Verifier::builder(issuer.issuer())
-//!     .token_use("access")
-//!     .client_ids(["my-client"])
-//!     .resource_server(
-//!         ResourceServer::new("https://photos.example.com", "Photo API")
-//!             .scope("photos.read", "Read your photos"),
-//!     )
-//!     .build()?;
+//! let pool = issuer.pool();
+//! let photos = ResourceServer::new("https://photos.example.com", "Photo API")
+//!     .scope("photos.read", "Read your photos");
+//! pool.create_resource_server(&photos)?;
+//! let client = pool.create_client("viewer", &["https://photos.example.com/photos.read"])?;
 //!
-//! let token = issuer
-//!     .token()
-//!     .client_id("my-client")
-//!     .scope("https://photos.example.com/photos.read")
-//!     .mint();
+//! // Like a real client: client credentials at the token endpoint.
+//! let token = issuer.client_credentials(&client.id, &client.secret, None).await?;
+//!
+//! let verifier = Verifier::builder(pool.issuer())
+//!     .token_use("access")
+//!     .client_ids([client.id.as_str()])
+//!     .resource_server(photos)
+//!     .build()?;
 //! let claims = verifier.verify(&token).await?;
 //! assert!(claims.has_scope("https://photos.example.com/photos.read"));
 //! # Ok(())
 //! # }
 //! ```
 
+mod api;
 mod keys;
+mod oauth;
+mod persist;
 mod server;
+mod state;
 mod token;
 
-use std::collections::BTreeMap;
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde_json::{Value, json};
 use tokio::sync::watch;
 
+pub use api::ApiError;
 pub use keys::{KeyError, SigningKey};
+pub use persist::StateFileError;
 pub use token::TokenBuilder;
 
-use crate::{Algorithm, Issuer};
+use crate::{Algorithm, Issuer, ResourceServer};
+use state::{PoolState, State, now_epoch};
 
 /// How the key-set and discovery endpoints misbehave, for fault tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -82,57 +101,75 @@ pub enum Fault {
     Redirect(String),
 }
 
-/// One user pool: its keys, and the raw JWKs published beside them.
-#[derive(Debug)]
-pub(crate) struct Pool {
-    pub(crate) keys: Vec<SigningKey>,
-    pub(crate) signing_kid: String,
-    pub(crate) extra_jwks: Vec<Value>,
-}
-
-impl Pool {
-    fn new(alg: Algorithm) -> Result<Pool, KeyError> {
-        let key = SigningKey::generate(alg)?;
-        Ok(Pool {
-            signing_kid: key.kid().to_string(),
-            keys: vec![key],
-            extra_jwks: Vec::new(),
-        })
-    }
-
-    pub(crate) fn signing_key(&self) -> Option<&SigningKey> {
-        self.keys.iter().find(|k| k.kid() == self.signing_kid)
-    }
-
-    pub(crate) fn key(&self, kid: &str) -> Option<&SigningKey> {
-        self.keys.iter().find(|k| k.kid() == kid)
-    }
-
-    pub(crate) fn jwks(&self) -> Value {
-        let mut keys: Vec<Value> = self.keys.iter().map(|k| k.public_jwk().clone()).collect();
-        keys.extend(self.extra_jwks.iter().cloned());
-        let mut doc = Map::new();
-        doc.insert("keys".into(), Value::Array(keys));
-        Value::Object(doc)
-    }
-}
-
-/// What the server shares with the handle.
-#[derive(Debug)]
+/// What the server shares with the handles.
 pub(crate) struct Shared {
     pub(crate) base_url: String,
-    pub(crate) pools: Mutex<BTreeMap<String, Pool>>,
+    pub(crate) region: String,
+    pub(crate) state: Mutex<State>,
+    pub(crate) state_file: Option<PathBuf>,
     pub(crate) fault: Mutex<Fault>,
     pub(crate) cache_control: Mutex<Option<String>>,
     pub(crate) jwks_requests: AtomicU64,
     pub(crate) discovery_requests: AtomicU64,
 }
 
-/// Locks a mutex of the issuer's state. Every update is a single assignment
-/// or push, so a panic elsewhere cannot leave it half-written; a poisoned lock
-/// is used as it is.
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("base_url", &self.base_url)
+            .field("state_file", &self.state_file)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Locks a mutex of the issuer. Every change to the state is made on a copy
+/// that replaces it only once complete (see [`Shared::change`]), so a panic
+/// cannot leave it half-written; a poisoned lock is used as it is.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+impl Shared {
+    /// Runs a management action: reads directly, writes on a copy that is
+    /// saved (when there is a state file) before it replaces the state.
+    pub(crate) fn call(
+        &self,
+        region: &str,
+        action: &str,
+        input: &Value,
+    ) -> Result<Value, ApiError> {
+        let mut state = lock(&self.state);
+        if !api::mutates(action) {
+            return api::call(&mut state, region, action, input);
+        }
+        let mut next = state.clone();
+        let output = api::call(&mut next, region, action, input)?;
+        self.commit(&mut state, next)?;
+        Ok(output)
+    }
+
+    /// Applies a change made outside the management API.
+    pub(crate) fn change<R>(
+        &self,
+        f: impl FnOnce(&mut State) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let mut state = lock(&self.state);
+        let mut next = state.clone();
+        let out = f(&mut next)?;
+        self.commit(&mut state, next)?;
+        Ok(out)
+    }
+
+    fn commit(&self, state: &mut State, next: State) -> Result<(), ApiError> {
+        if let Some(path) = &self.state_file {
+            persist::save(path, &next).map_err(|e| {
+                tracing::error!(path = %path.display(), error = %e, "cannot save the issuer state");
+                ApiError::internal(format!("the state could not be saved: {e}"))
+            })?;
+        }
+        *state = next;
+        Ok(())
+    }
 }
 
 /// A running local issuer. Stops when dropped.
@@ -140,8 +177,8 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct LocalIssuer {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    pool_id: String,
-    _stop: watch::Sender<()>,
+    default_pool: String,
+    stop: watch::Sender<()>,
 }
 
 /// Configures a [`LocalIssuer`].
@@ -149,8 +186,42 @@ pub struct LocalIssuer {
 #[must_use]
 pub struct LocalIssuerBuilder {
     listen: SocketAddr,
-    pool_id: String,
+    default_pool: Option<String>,
     algorithm: Algorithm,
+    region: String,
+    state_file: Option<PathBuf>,
+}
+
+/// Why a [`LocalIssuer`] could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The address could not be bound.
+    Bind(io::Error),
+    /// The state file could not be read.
+    StateFile(StateFileError),
+    /// The default user pool could not be created or saved.
+    Setup(ApiError),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Bind(e) => write!(f, "cannot listen: {e}"),
+            StartError::StateFile(e) => e.fmt(f),
+            StartError::Setup(e) => write!(f, "cannot set up the user pool: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartError::Bind(e) => Some(e),
+            StartError::StateFile(e) => Some(e),
+            StartError::Setup(e) => Some(e),
+        }
+    }
 }
 
 impl LocalIssuerBuilder {
@@ -160,56 +231,134 @@ impl LocalIssuerBuilder {
         self
     }
 
-    /// The user pool id, the last segment of the issuer URL. Default
-    /// `us-east-1_Local`.
-    pub fn pool_id(mut self, pool_id: impl Into<String>) -> Self {
-        self.pool_id = pool_id.into();
+    /// Creates (or, with a state file, reuses) a user pool with this id at
+    /// start: the pool that [`LocalIssuer::pool`] and the shortcuts on
+    /// `LocalIssuer` use. Default `us-east-1_Local`.
+    pub fn default_pool(mut self, pool_id: impl Into<String>) -> Self {
+        self.default_pool = Some(pool_id.into());
         self
     }
 
-    /// The algorithm of the signing key. Default `RS256`, as Cognito.
+    /// Starts with no user pool: pools are created through the management
+    /// API, as with Cognito.
+    pub fn without_default_pool(mut self) -> Self {
+        self.default_pool = None;
+        self
+    }
+
+    /// The algorithm of the default pool's signing key. Default `RS256`, as
+    /// Cognito.
     pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
         self.algorithm = algorithm;
         self
     }
 
-    /// Binds and starts serving in the background.
-    pub async fn start(self) -> io::Result<LocalIssuer> {
-        let listener = tokio::net::TcpListener::bind(self.listen).await?;
-        let addr = listener.local_addr()?;
-        let pool = Pool::new(self.algorithm).map_err(io::Error::other)?;
+    /// The region of new user pool ids when a request's signature names
+    /// none. Default `us-east-1`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// Keeps the state in this file: loaded at start, saved atomically
+    /// after every change (keys included, mode 0600).
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// Loads the state, binds, and starts serving in the background.
+    pub async fn start(self) -> Result<LocalIssuer, StartError> {
+        let state = match &self.state_file {
+            Some(path) => persist::load(path).map_err(StartError::StateFile)?,
+            None => State::default(),
+        };
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .map_err(StartError::Bind)?;
+        let addr = listener.local_addr().map_err(StartError::Bind)?;
         let shared = Arc::new(Shared {
             base_url: format!("http://{addr}"),
-            pools: Mutex::new(BTreeMap::from([(self.pool_id.clone(), pool)])),
+            region: self.region,
+            state: Mutex::new(state),
+            state_file: self.state_file,
             fault: Mutex::new(Fault::None),
             cache_control: Mutex::new(None),
             jwks_requests: AtomicU64::new(0),
             discovery_requests: AtomicU64::new(0),
         });
+        let default_pool = self.default_pool.unwrap_or_default();
+        if !default_pool.is_empty() {
+            let (id, alg, region) = (default_pool.clone(), self.algorithm, shared.region.clone());
+            shared
+                .change(|state| {
+                    if !state.pools.contains_key(&id) {
+                        let pool = PoolState::new(id.clone(), "Local".into(), &region, alg)?;
+                        state.pools.insert(id.clone(), pool);
+                    }
+                    Ok(())
+                })
+                .map_err(StartError::Setup)?;
+        }
         let (stop, stopped) = watch::channel(());
         tokio::spawn(server::serve(listener, Arc::clone(&shared), stopped));
         Ok(LocalIssuer {
             shared,
             addr,
-            pool_id: self.pool_id,
-            _stop: stop,
+            default_pool,
+            stop,
         })
     }
 }
+
+/// An app client, as created by [`UserPool::create_client`].
+#[derive(Clone, Debug)]
+pub struct AppClient {
+    /// The client id.
+    pub id: String,
+    /// The client secret.
+    pub secret: String,
+}
+
+/// A token endpoint error (RFC 6749 §5.2), as
+/// [`LocalIssuer::client_credentials`] received it.
+#[derive(Clone, Debug)]
+pub struct TokenError {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `error` code, e.g. `invalid_scope`.
+    pub error: String,
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "token endpoint answered {}: {}", self.status, self.error)
+    }
+}
+
+impl std::error::Error for TokenError {}
 
 impl LocalIssuer {
     /// Configures an issuer.
     pub fn builder() -> LocalIssuerBuilder {
         LocalIssuerBuilder {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            pool_id: "us-east-1_Local".to_string(),
+            default_pool: Some("us-east-1_Local".to_string()),
             algorithm: Algorithm::RS256,
+            region: "us-east-1".to_string(),
+            state_file: None,
         }
     }
 
-    /// Starts an issuer on a free loopback port with one RS256 key.
-    pub async fn start() -> io::Result<LocalIssuer> {
+    /// Starts an issuer on a free loopback port with one user pool,
+    /// `us-east-1_Local`, signing with RS256.
+    pub async fn start() -> Result<LocalIssuer, StartError> {
         LocalIssuer::builder().start().await
+    }
+
+    /// Stops accepting connections. Requests in flight finish.
+    pub fn shutdown(&self) {
+        self.stop.send_replace(());
     }
 
     /// The address it listens on.
@@ -217,105 +366,167 @@ impl LocalIssuer {
         self.addr
     }
 
-    /// `http://{addr}`.
+    /// `http://{addr}`: the management API's endpoint.
     pub fn base_url(&self) -> &str {
         &self.shared.base_url
     }
 
-    /// The issuer URL, `http://{addr}/{pool_id}`: the tokens' `iss`.
+    /// `http://{addr}/oauth2/token`.
+    pub fn token_endpoint(&self) -> String {
+        format!("{}/oauth2/token", self.shared.base_url)
+    }
+
+    /// The default user pool.
+    pub fn pool(&self) -> UserPool {
+        self.user_pool(&self.default_pool)
+    }
+
+    /// A user pool by id (it need not exist yet; its methods then do
+    /// nothing).
+    pub fn user_pool(&self, id: &str) -> UserPool {
+        UserPool {
+            shared: Arc::clone(&self.shared),
+            id: id.to_string(),
+        }
+    }
+
+    /// Runs a management action in process, as `POST /` with
+    /// `X-Amz-Target: AWSCognitoIdentityProviderService.{action}` would.
+    pub fn call(&self, action: &str, input: Value) -> Result<Value, ApiError> {
+        self.shared.call(&self.shared.region, action, &input)
+    }
+
+    /// Creates a user pool through the management API.
+    pub fn create_user_pool(&self, name: &str) -> Result<UserPool, ApiError> {
+        let out = self.call("CreateUserPool", json!({ "PoolName": name }))?;
+        let id = out["UserPool"]["Id"].as_str().unwrap_or_default();
+        Ok(self.user_pool(id))
+    }
+
+    /// Gets an access token from the token endpoint over HTTP, like a real
+    /// client: client credentials, HTTP Basic authentication, and `scopes`
+    /// (all of the client's when `None`).
+    pub async fn client_credentials(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        scopes: Option<&[&str]>,
+    ) -> Result<String, TokenError> {
+        let mut form = vec![("grant_type", "client_credentials".to_string())];
+        if let Some(scopes) = scopes {
+            form.push(("scope", scopes.join(" ")));
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(|_| TokenError {
+                status: 0,
+                error: "no HTTP client".into(),
+            })?;
+        let response = client
+            .post(self.token_endpoint())
+            .basic_auth(
+                url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect::<String>(),
+                Some(
+                    url::form_urlencoded::byte_serialize(client_secret.as_bytes())
+                        .collect::<String>(),
+                ),
+            )
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|_| TokenError {
+                status: 0,
+                error: "the token endpoint did not answer".into(),
+            })?;
+        let status = response.status().as_u16();
+        let body: Value = response
+            .bytes()
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
+        match body["access_token"].as_str() {
+            Some(token) if status == 200 => Ok(token.to_string()),
+            _ => Err(TokenError {
+                status,
+                error: body["error"].as_str().unwrap_or("unknown").to_string(),
+            }),
+        }
+    }
+
+    // Shortcuts for the default pool.
+
+    /// The default pool's issuer URL, `http://{addr}/{poolId}`.
     pub fn url(&self) -> String {
-        format!("{}/{}", self.shared.base_url, self.pool_id)
+        self.pool().url()
     }
 
-    /// The key-set URL, `{url}/.well-known/jwks.json`.
+    /// The default pool's key-set URL.
     pub fn jwks_url(&self) -> String {
-        format!("{}/.well-known/jwks.json", self.url())
+        self.pool().jwks_url()
     }
 
-    /// The pool id.
+    /// The default pool's id.
     pub fn pool_id(&self) -> &str {
-        &self.pool_id
+        &self.default_pool
     }
 
-    /// An [`Issuer`] for a verifier of this issuer's tokens, with the key-set
-    /// URL given. Use [`Issuer::discover`] with [`url`](Self::url) to test
-    /// discovery instead.
+    /// An [`Issuer`] for the default pool.
     pub fn issuer(&self) -> Issuer {
-        Issuer::with_jwks_url(self.url(), self.jwks_url())
+        self.pool().issuer()
     }
 
-    /// Starts a Cognito-shaped access token, signed by the current key.
-    pub fn token(&self) -> TokenBuilder<'_> {
-        TokenBuilder::new(self)
+    /// Starts a token of the default pool.
+    pub fn token(&self) -> TokenBuilder {
+        self.pool().token()
     }
 
-    fn with_pool<R>(&self, f: impl FnOnce(&mut Pool) -> R) -> Option<R> {
-        lock(&self.shared.pools).get_mut(&self.pool_id).map(f)
+    /// Rotates the default pool's signing key; see [`UserPool::rotate`].
+    pub fn rotate(&self) -> Result<String, ApiError> {
+        self.pool().rotate(None)
     }
 
-    /// Generates a key with the algorithm of the current one, makes it the
-    /// signing key, and returns its `kid`. The old key stays published until
-    /// [`retire`](Self::retire) removes it.
-    pub fn rotate(&self) -> Result<String, KeyError> {
-        let alg = self
-            .with_pool(|pool| pool.signing_key().map(SigningKey::algorithm))
-            .flatten()
-            .unwrap_or(Algorithm::RS256);
-        let key = SigningKey::generate(alg)?;
-        let kid = key.kid().to_string();
-        self.with_pool(|pool| {
-            pool.keys.push(key);
-            pool.signing_kid = kid.clone();
-        });
-        Ok(kid)
+    /// Publishes a new key in the default pool; see [`UserPool::add_key`].
+    pub fn add_key(&self, alg: Algorithm) -> Result<String, ApiError> {
+        self.pool().add_key(alg)
     }
 
-    /// Publishes a new key for `alg` without making it the signing key, and
-    /// returns its `kid`. Sign with it through [`TokenBuilder::signed_with`].
-    pub fn add_key(&self, alg: Algorithm) -> Result<String, KeyError> {
-        let key = SigningKey::generate(alg)?;
-        let kid = key.kid().to_string();
-        self.with_pool(|pool| pool.keys.push(key));
-        Ok(kid)
-    }
-
-    /// Stops publishing a key. Returns whether it was published.
+    /// Stops publishing a key of the default pool.
     pub fn retire(&self, kid: &str) -> bool {
-        self.with_pool(|pool| {
-            let before = pool.keys.len();
-            pool.keys.retain(|k| k.kid() != kid);
-            before != pool.keys.len()
-        })
-        .unwrap_or(false)
+        self.pool().retire(kid)
     }
 
-    /// Publishes a raw JWK beside the issuer's own keys (for key-set tests:
-    /// symmetric keys, duplicate `kid`s, weak keys, ...).
+    /// Publishes a raw JWK in the default pool's key set.
     pub fn publish_raw_jwk(&self, jwk: Value) {
-        self.with_pool(|pool| pool.extra_jwks.push(jwk));
+        self.pool().publish_raw_jwk(jwk);
     }
 
-    /// The `kid` of the signing key.
+    /// The default pool's signing `kid`.
     pub fn signing_kid(&self) -> String {
-        self.with_pool(|pool| pool.signing_kid.clone())
-            .unwrap_or_default()
+        self.pool().signing_kid()
     }
 
-    /// The `kid`s of the published keys.
+    /// The default pool's published `kid`s.
     pub fn kids(&self) -> Vec<String> {
-        self.with_pool(|pool| pool.keys.iter().map(|k| k.kid().to_string()).collect())
-            .unwrap_or_default()
+        self.pool().kids()
     }
 
-    /// A published key, by `kid`.
+    /// A key of the default pool.
     pub fn key(&self, kid: &str) -> Option<SigningKey> {
-        self.with_pool(|pool| pool.key(kid).cloned()).flatten()
+        self.pool().key(kid)
     }
 
-    /// The key-set document as served when nothing is wrong.
+    /// The default pool's key set.
     pub fn jwks(&self) -> Value {
-        self.with_pool(|pool| pool.jwks()).unwrap_or(Value::Null)
+        self.pool().jwks()
     }
+
+    // Faults and counters.
 
     /// Makes the key-set and discovery endpoints misbehave (or behave again
     /// with [`Fault::None`]).
@@ -337,5 +548,170 @@ impl LocalIssuer {
     /// How many discovery requests reached the server.
     pub fn discovery_requests(&self) -> u64 {
         self.shared.discovery_requests.load(Ordering::SeqCst)
+    }
+}
+
+/// A user pool of a [`LocalIssuer`]. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct UserPool {
+    shared: Arc<Shared>,
+    id: String,
+}
+
+impl UserPool {
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&PoolState) -> R) -> Option<R> {
+        lock(&self.shared.state).pools.get(&self.id).map(f)
+    }
+
+    fn change<R>(
+        &self,
+        f: impl FnOnce(&mut PoolState) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let id = self.id.clone();
+        self.shared.change(|state| {
+            let pool = state
+                .pools
+                .get_mut(&id)
+                .ok_or_else(|| ApiError::not_found(format!("User pool {id} does not exist.")))?;
+            f(pool)
+        })
+    }
+
+    /// The pool id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The issuer URL, `http://{addr}/{poolId}`: the tokens' `iss`.
+    pub fn url(&self) -> String {
+        format!("{}/{}", self.shared.base_url, self.id)
+    }
+
+    /// The key-set URL, `{url}/.well-known/jwks.json`.
+    pub fn jwks_url(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.url())
+    }
+
+    /// An [`Issuer`] for a verifier of this pool's tokens, with the key-set
+    /// URL given. Use [`Issuer::discover`] with [`url`](Self::url) to test
+    /// discovery instead.
+    pub fn issuer(&self) -> Issuer {
+        Issuer::with_jwks_url(self.url(), self.jwks_url())
+    }
+
+    /// Starts a Cognito-shaped access token signed by the current key.
+    pub fn token(&self) -> TokenBuilder {
+        TokenBuilder::new(self.clone())
+    }
+
+    /// Creates a resource server with its scopes (CreateResourceServer).
+    pub fn create_resource_server(&self, server: &ResourceServer) -> Result<(), ApiError> {
+        let scopes: Vec<Value> = server
+            .scopes()
+            .iter()
+            .map(|s| json!({ "ScopeName": s.name(), "ScopeDescription": s.description() }))
+            .collect();
+        self.shared.call(
+            &self.shared.region,
+            "CreateResourceServer",
+            &json!({
+                "UserPoolId": self.id,
+                "Identifier": server.identifier(),
+                "Name": server.name(),
+                "Scopes": scopes,
+            }),
+        )?;
+        Ok(())
+    }
+
+    /// Creates an app client with a secret, allowed the client-credentials
+    /// flow with these scopes (CreateUserPoolClient).
+    pub fn create_client(&self, name: &str, scopes: &[&str]) -> Result<AppClient, ApiError> {
+        let out = self.shared.call(
+            &self.shared.region,
+            "CreateUserPoolClient",
+            &json!({
+                "UserPoolId": self.id,
+                "ClientName": name,
+                "GenerateSecret": true,
+                "AllowedOAuthFlows": ["client_credentials"],
+                "AllowedOAuthScopes": scopes,
+                "AllowedOAuthFlowsUserPoolClient": true,
+            }),
+        )?;
+        let client = &out["UserPoolClient"];
+        Ok(AppClient {
+            id: client["ClientId"].as_str().unwrap_or_default().to_string(),
+            secret: client["ClientSecret"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        })
+    }
+
+    /// Makes a new key (same algorithm) the signing key and returns its
+    /// `kid`. The old key stays published for `grace` (forever if `None`),
+    /// so that tokens it signed keep verifying until they expire.
+    pub fn rotate(&self, grace: Option<Duration>) -> Result<String, ApiError> {
+        self.change(|pool| pool.rotate(grace.map(|g| g.as_secs_f64())))
+    }
+
+    /// Publishes a new key for `alg` without making it the signing key, and
+    /// returns its `kid`. Sign with it through [`TokenBuilder::signed_with`].
+    pub fn add_key(&self, alg: Algorithm) -> Result<String, ApiError> {
+        let key = SigningKey::generate(alg).map_err(|e| ApiError::internal(e.to_string()))?;
+        let kid = key.kid().to_string();
+        self.change(|pool| {
+            pool.keys.push(state::PoolKey {
+                key,
+                retire_at: None,
+            });
+            Ok(())
+        })?;
+        Ok(kid)
+    }
+
+    /// Stops publishing a key. Returns whether it was published.
+    pub fn retire(&self, kid: &str) -> bool {
+        self.change(|pool| {
+            let before = pool.keys.len();
+            pool.keys.retain(|k| k.key.kid() != kid);
+            Ok(before != pool.keys.len())
+        })
+        .unwrap_or(false)
+    }
+
+    /// Publishes a raw JWK beside the pool's own keys (for key-set tests:
+    /// symmetric keys, duplicate `kid`s, weak keys, ...). Not persisted.
+    pub fn publish_raw_jwk(&self, jwk: Value) {
+        let _ = self.change(|pool| {
+            pool.extra_jwks.push(jwk);
+            Ok(())
+        });
+    }
+
+    /// The `kid` of the signing key.
+    pub fn signing_kid(&self) -> String {
+        self.with_state(|pool| pool.signing_kid.clone())
+            .unwrap_or_default()
+    }
+
+    /// The `kid`s of the published keys.
+    pub fn kids(&self) -> Vec<String> {
+        let now = now_epoch();
+        self.with_state(|pool| pool.published(now).map(|k| k.kid().to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// A key of the pool, by `kid`.
+    pub fn key(&self, kid: &str) -> Option<SigningKey> {
+        self.with_state(|pool| pool.key(kid).cloned()).flatten()
+    }
+
+    /// The key-set document as served when nothing is wrong.
+    pub fn jwks(&self) -> Value {
+        let now = now_epoch();
+        self.with_state(|pool| pool.jwks(now))
+            .unwrap_or(Value::Null)
     }
 }

@@ -7,24 +7,196 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use bytes::Bytes;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::{Fault, Shared, lock};
+use super::api::ApiError;
+use super::state::now_epoch;
+use super::{Fault, Shared, lock, oauth};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
+        .route("/", post(management))
+        .route("/oauth2/token", post(token))
         .route("/{pool}/.well-known/jwks.json", get(jwks))
         .route("/{pool}/.well-known/openid-configuration", get(discovery))
+        .route("/_local/{pool}/rotate-key", post(rotate_key))
         .with_state(shared)
+}
+
+const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+
+/// The region of a SigV4 `Authorization` header's credential scope
+/// (`Credential=AKID/20260101/eu-west-1/cognito-idp/aws4_request`).
+fn signed_region(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let credential = value.split("Credential=").nth(1)?;
+    let region = credential.split('/').nth(2)?;
+    let ok = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    ok.then(|| region.to_string())
+}
+
+fn aws_json(status: StatusCode, body: &Value, error_type: Option<&str>) -> Response {
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
+        serde_json::to_vec(body).unwrap_or_default(),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    if let Ok(id) = HeaderValue::from_str(&uuid_like()) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    if let Some(kind) = error_type.and_then(|k| HeaderValue::from_str(k).ok()) {
+        headers.insert("x-amzn-errortype", kind);
+    }
+    response
+}
+
+fn uuid_like() -> String {
+    super::keys::random_alnum(32, false)
+}
+
+/// `POST /`: the Cognito management API (AWS JSON 1.1). Any signature is
+/// accepted: this is a local development server.
+async fn management(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let error = |status: StatusCode, e: ApiError| aws_json(status, &e.body(), Some(e.kind()));
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(action) = target.strip_prefix(TARGET_PREFIX) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            ApiError::new(
+                "UnknownOperationException",
+                "X-Amz-Target names no Cognito action.",
+            ),
+        );
+    };
+    let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(input) => input,
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    ApiError::new(
+                        "SerializationException",
+                        "The request body is not valid JSON.",
+                    ),
+                );
+            }
+        }
+    };
+    let region = signed_region(&headers).unwrap_or_else(|| shared.region.clone());
+    match shared.call(&region, action, &input) {
+        Ok(output) => {
+            tracing::debug!(action, "management call");
+            aws_json(StatusCode::OK, &output, None)
+        }
+        Err(e) => {
+            tracing::debug!(action, error = %e, "management call refused");
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            error(status, e)
+        }
+    }
+}
+
+/// `POST /oauth2/token`.
+async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let outcome = {
+        let state = lock(&shared.state);
+        oauth::token(&state, &shared.base_url, &headers, &body)
+    };
+    let (status, body, basic) = match outcome {
+        Ok(issued) => (StatusCode::OK, issued.body(), false),
+        Err(e) => {
+            tracing::debug!(
+                error = e.error,
+                reason = e.description,
+                "token request refused"
+            );
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, e.body(), e.status() == 401)
+        }
+    };
+    let mut response = (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json;charset=UTF-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
+        serde_json::to_vec(&body).unwrap_or_default(),
+    )
+        .into_response();
+    if basic {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"scopegate local issuer\""),
+        );
+    }
+    response
+}
+
+#[derive(serde::Deserialize)]
+struct RotateQuery {
+    grace_seconds: Option<f64>,
+}
+
+/// `POST /_local/{pool}/rotate-key?grace_seconds=N`: a new signing key; the
+/// old one stays published for N seconds (default 3600).
+async fn rotate_key(
+    State(shared): State<Arc<Shared>>,
+    Path(pool): Path<String>,
+    Query(query): Query<RotateQuery>,
+) -> Response {
+    let grace = query.grace_seconds.unwrap_or(3600.0);
+    if !(grace.is_finite() && grace >= 0.0) {
+        return (
+            StatusCode::BAD_REQUEST,
+            "grace_seconds must be a number >= 0\n",
+        )
+            .into_response();
+    }
+    let outcome = shared.change(|state| {
+        let pool = state
+            .pools
+            .get_mut(&pool)
+            .ok_or_else(|| ApiError::not_found(format!("User pool {pool} does not exist.")))?;
+        let previous = pool.signing_kid.clone();
+        let kid = pool.rotate(Some(grace))?;
+        Ok(json!({ "kid": kid, "previous_kid": previous, "grace_seconds": grace }))
+    });
+    match outcome {
+        Ok(body) => axum::Json(body).into_response(),
+        Err(e) => {
+            let status = if e.kind() == "ResourceNotFoundException" {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            (status, axum::Json(e.body())).into_response()
+        }
+    }
 }
 
 /// Accepts connections until `stop` is dropped. Each connection serves one
@@ -133,7 +305,8 @@ async fn jwks(State(shared): State<Arc<Shared>>, Path(pool): Path<String>) -> Re
     if let Some(response) = faulty(&shared).await {
         return response;
     }
-    let document = lock(&shared.pools).get(&pool).map(super::Pool::jwks);
+    let now = now_epoch();
+    let document = lock(&shared.state).pools.get(&pool).map(|p| p.jwks(now));
     let Some(document) = document else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -152,7 +325,7 @@ async fn discovery(State(shared): State<Arc<Shared>>, Path(pool): Path<String>) 
     if let Some(response) = faulty(&shared).await {
         return response;
     }
-    if !lock(&shared.pools).contains_key(&pool) {
+    if !lock(&shared.state).pools.contains_key(&pool) {
         return StatusCode::NOT_FOUND.into_response();
     }
     let issuer = format!("{}/{pool}", shared.base_url);
@@ -163,6 +336,7 @@ async fn discovery(State(shared): State<Arc<Shared>>, Path(pool): Path<String>) 
         "response_types_supported": ["code", "token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", "email", "phone", "profile"],
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     });

@@ -6,8 +6,59 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
-use super::keys::random_bytes;
-use super::{LocalIssuer, lock};
+use super::UserPool;
+use super::keys::{SigningKey, random_bytes};
+
+/// The claims of a Cognito client-credentials access token.
+pub(crate) fn cognito_claims(
+    issuer: &str,
+    client_id: &str,
+    scopes: &[String],
+    iat: u64,
+    lifetime: u64,
+) -> Map<String, Value> {
+    let mut claims = Map::new();
+    claims.insert("sub".into(), json!(client_id));
+    claims.insert("token_use".into(), json!("access"));
+    if !scopes.is_empty() {
+        claims.insert("scope".into(), json!(scopes.join(" ")));
+    }
+    claims.insert("auth_time".into(), json!(iat));
+    claims.insert("iss".into(), json!(issuer));
+    claims.insert("exp".into(), json!(iat.saturating_add(lifetime)));
+    claims.insert("iat".into(), json!(iat));
+    claims.insert("version".into(), json!(2));
+    claims.insert("jti".into(), json!(uuid_v4()));
+    claims.insert("client_id".into(), json!(client_id));
+    claims
+}
+
+/// Signs `payload` with `key`. The header is `{"kid", "alg"}` of the key,
+/// then `header` set over it, then `removed` taken out.
+pub(crate) fn sign_jwt(
+    key: &SigningKey,
+    header: &Map<String, Value>,
+    removed: &[String],
+    payload: &[u8],
+) -> Option<String> {
+    let mut full = Map::new();
+    full.insert("kid".into(), json!(key.kid()));
+    full.insert("alg".into(), json!(key.algorithm().as_str()));
+    for (name, value) in header {
+        full.insert(name.clone(), value.clone());
+    }
+    for name in removed {
+        full.remove(name);
+    }
+    let header = serde_json::to_vec(&Value::Object(full)).ok()?;
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signature = key.sign(signing_input.as_bytes()).ok()?;
+    Some(format!("{signing_input}.{signature}"))
+}
 
 /// Builds an access token shaped like Amazon Cognito's:
 ///
@@ -23,8 +74,8 @@ use super::{LocalIssuer, lock};
 /// is always made by a real key of the issuer, with that key's algorithm.
 #[derive(Debug)]
 #[must_use]
-pub struct TokenBuilder<'a> {
-    issuer: &'a LocalIssuer,
+pub struct TokenBuilder {
+    pool: UserPool,
     client_id: String,
     scopes: Vec<String>,
     lifetime: Duration,
@@ -36,10 +87,10 @@ pub struct TokenBuilder<'a> {
     signed_with: Option<String>,
 }
 
-impl<'a> TokenBuilder<'a> {
-    pub(crate) fn new(issuer: &'a LocalIssuer) -> Self {
+impl TokenBuilder {
+    pub(crate) fn new(pool: UserPool) -> Self {
         TokenBuilder {
-            issuer,
+            pool,
             client_id: "local-client".to_string(),
             scopes: Vec::new(),
             lifetime: Duration::from_secs(3600),
@@ -126,20 +177,13 @@ impl<'a> TokenBuilder<'a> {
         let iat = issued_at
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let exp = iat.saturating_add(self.lifetime.as_secs());
-        let mut claims = Map::new();
-        claims.insert("sub".into(), json!(self.client_id));
-        claims.insert("token_use".into(), json!("access"));
-        if !self.scopes.is_empty() {
-            claims.insert("scope".into(), json!(self.scopes.join(" ")));
-        }
-        claims.insert("auth_time".into(), json!(iat));
-        claims.insert("iss".into(), json!(self.issuer.url()));
-        claims.insert("exp".into(), json!(exp));
-        claims.insert("iat".into(), json!(iat));
-        claims.insert("version".into(), json!(2));
-        claims.insert("jti".into(), json!(uuid_v4()));
-        claims.insert("client_id".into(), json!(self.client_id));
+        let mut claims = cognito_claims(
+            &self.pool.url(),
+            &self.client_id,
+            &self.scopes,
+            iat,
+            self.lifetime.as_secs(),
+        );
         for (name, value) in &self.claims {
             claims.insert(name.clone(), value.clone());
         }
@@ -149,8 +193,7 @@ impl<'a> TokenBuilder<'a> {
         claims
     }
 
-    /// Signs the token. `claims` becomes the payload verbatim (serialized
-    /// with `serde_json`).
+    /// Signs the token. An empty string if the pool no longer exists.
     pub fn mint(self) -> String {
         let payload = serde_json::to_vec(&Value::Object(self.claims())).unwrap_or_default();
         self.mint_payload(&payload)
@@ -158,37 +201,16 @@ impl<'a> TokenBuilder<'a> {
 
     /// Signs the token with an arbitrary payload (not even JSON, if need be).
     pub fn mint_payload(self, payload: &[u8]) -> String {
-        let pools = lock(&self.issuer.shared.pools);
-        let Some(pool) = pools.get(self.issuer.pool_id()) else {
-            return String::new();
-        };
-        let key = self
-            .signed_with
-            .as_deref()
-            .and_then(|kid| pool.key(kid))
-            .or_else(|| pool.signing_key());
-        let Some(key) = key else {
-            return String::new();
-        };
-        let mut header = Map::new();
-        header.insert("kid".into(), json!(key.kid()));
-        header.insert("alg".into(), json!(key.algorithm().as_str()));
-        for (name, value) in &self.header {
-            header.insert(name.clone(), value.clone());
-        }
-        for name in &self.header_removed {
-            header.remove(name);
-        }
-        let header = serde_json::to_vec(&Value::Object(header)).unwrap_or_default();
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header),
-            URL_SAFE_NO_PAD.encode(payload)
-        );
-        match key.sign(signing_input.as_bytes()) {
-            Ok(signature) => format!("{signing_input}.{signature}"),
-            Err(_) => String::new(),
-        }
+        let key = self.pool.with_state(|pool| {
+            self.signed_with
+                .as_deref()
+                .and_then(|kid| pool.key(kid))
+                .or_else(|| pool.signing_key())
+                .cloned()
+        });
+        key.flatten()
+            .and_then(|key| sign_jwt(&key, &self.header, &self.header_removed, payload))
+            .unwrap_or_default()
     }
 }
 

@@ -1,0 +1,754 @@
+//! The Cognito management API (`AWSCognitoIdentityProviderService.*`, AWS
+//! JSON 1.1): user pools, resource servers and app clients.
+//!
+//! Inputs and outputs use Cognito's member names; errors use its exception
+//! types and messages, in the AWS JSON error shape.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use super::state::{
+    BUILT_IN_SCOPES, ClientState, PoolState, ResourceServerState, State, Unit, check_identifier,
+    check_name, check_pool_id, check_scopes, check_string, constraint, new_client_id,
+    new_client_secret, new_pool_id, now_epoch,
+};
+use crate::Algorithm;
+use crate::scope::is_identifier_char;
+
+/// An error of the management API, as Cognito reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    kind: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid_parameter(message: impl Into<String>) -> Self {
+        ApiError::new("InvalidParameterException", message)
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new("ResourceNotFoundException", message)
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        ApiError::new("InternalErrorException", message)
+    }
+
+    /// The exception type, e.g. `ResourceNotFoundException`.
+    pub fn kind(&self) -> &str {
+        self.kind
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The HTTP status: 500 for internal errors, 400 for all others.
+    pub fn status(&self) -> u16 {
+        if self.kind == "InternalErrorException" {
+            500
+        } else {
+            400
+        }
+    }
+
+    /// The AWS JSON error body.
+    pub fn body(&self) -> Value {
+        json!({ "__type": self.kind, "message": self.message })
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Whether an action changes the state (and must be saved).
+pub(crate) fn mutates(action: &str) -> bool {
+    action.starts_with("Create") || action.starts_with("Update") || action.starts_with("Delete")
+}
+
+/// Runs one action.
+pub(crate) fn call(
+    state: &mut State,
+    region: &str,
+    action: &str,
+    input: &Value,
+) -> Result<Value, ApiError> {
+    let input = Input::new(input)?;
+    match action {
+        "CreateUserPool" => create_user_pool(state, region, &input),
+        "DescribeUserPool" => {
+            let pool = pool(state, &input)?;
+            Ok(json!({ "UserPool": user_pool_json(pool) }))
+        }
+        "ListUserPools" => list_user_pools(state, &input),
+        "DeleteUserPool" => {
+            let id = pool(state, &input)?.id.clone();
+            state.pools.remove(&id);
+            Ok(json!({}))
+        }
+        "CreateResourceServer" => create_resource_server(state, &input),
+        "DescribeResourceServer" => {
+            let pool = pool(state, &input)?;
+            let server = resource_server(pool, &input)?;
+            Ok(json!({ "ResourceServer": resource_server_json(&pool.id, server) }))
+        }
+        "ListResourceServers" => list_resource_servers(state, &input),
+        "UpdateResourceServer" => update_resource_server(state, &input),
+        "DeleteResourceServer" => {
+            let pool = pool_mut(state, &input)?;
+            let identifier = resource_server(pool, &input)?.identifier.clone();
+            pool.resource_servers.remove(&identifier);
+            pool.modified = now_epoch();
+            Ok(json!({}))
+        }
+        "CreateUserPoolClient" => create_client(state, &input),
+        "DescribeUserPoolClient" => {
+            let pool = pool(state, &input)?;
+            let client = client(pool, &input)?;
+            Ok(json!({ "UserPoolClient": client_json(&pool.id, client) }))
+        }
+        "UpdateUserPoolClient" => update_client(state, &input),
+        "DeleteUserPoolClient" => {
+            let pool = pool_mut(state, &input)?;
+            let id = client(pool, &input)?.id.clone();
+            pool.clients.remove(&id);
+            Ok(json!({}))
+        }
+        "ListUserPoolClients" => list_clients(state, &input),
+        _ => Err(ApiError::new(
+            "UnknownOperationException",
+            format!("The action {action} is not supported by this local issuer."),
+        )),
+    }
+}
+
+// ---- Reading inputs ---------------------------------------------------------
+
+struct Input<'a>(&'a Map<String, Value>);
+
+impl<'a> Input<'a> {
+    fn new(value: &'a Value) -> Result<Self, ApiError> {
+        match value {
+            Value::Object(map) => Ok(Input(map)),
+            _ => Err(ApiError::new(
+                "SerializationException",
+                "The request body must be a JSON object.",
+            )),
+        }
+    }
+
+    fn wrong_type(member: &str, expected: &str) -> ApiError {
+        ApiError::new(
+            "SerializationException",
+            format!("{member} must be {expected}."),
+        )
+    }
+
+    fn string(&self, member: &str) -> Result<Option<&'a str>, ApiError> {
+        match self.0.get(member) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(Self::wrong_type(member, "a string")),
+        }
+    }
+
+    fn required(&self, member: &str, field: &str) -> Result<&'a str, ApiError> {
+        self.string(member)?.ok_or_else(|| {
+            ApiError::invalid_parameter(format!(
+                "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+            ))
+        })
+    }
+
+    fn bool(&self, member: &str) -> Result<Option<bool>, ApiError> {
+        match self.0.get(member) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(Self::wrong_type(member, "a boolean")),
+        }
+    }
+
+    fn integer(&self, member: &str) -> Result<Option<i64>, ApiError> {
+        match self.0.get(member) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| Self::wrong_type(member, "an integer")),
+        }
+    }
+
+    fn strings(&self, member: &str) -> Result<Option<Vec<String>>, ApiError> {
+        match self.0.get(member) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| Self::wrong_type(member, "a list of strings"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(Self::wrong_type(member, "a list of strings")),
+        }
+    }
+
+    fn object(&self, member: &str) -> Result<Option<&'a Map<String, Value>>, ApiError> {
+        match self.0.get(member) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(map)),
+            Some(_) => Err(Self::wrong_type(member, "an object")),
+        }
+    }
+
+    fn max_results(&self, field: &str, max: i64, required: bool) -> Result<usize, ApiError> {
+        let value = match self.integer("MaxResults")? {
+            Some(v) => v,
+            None if required => {
+                return Err(ApiError::invalid_parameter(format!(
+                    "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+                )));
+            }
+            None => max,
+        };
+        if value < 1 {
+            return Err(constraint(
+                field,
+                &value.to_string(),
+                "Member must have value greater than or equal to 1",
+            ));
+        }
+        if value > max {
+            return Err(constraint(
+                field,
+                &value.to_string(),
+                &format!("Member must have value less than or equal to {max}"),
+            ));
+        }
+        Ok(usize::try_from(value).unwrap_or(1))
+    }
+
+    /// The key a `NextToken` stands for.
+    fn next_token(&self) -> Result<Option<String>, ApiError> {
+        let Some(token) = self.string("NextToken")? else {
+            return Ok(None);
+        };
+        URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid_parameter("Invalid pagination token."))
+    }
+}
+
+/// One page of a sorted map, from `start` on, and the token of the next one.
+fn page<T>(
+    items: &std::collections::BTreeMap<String, T>,
+    start: Option<String>,
+    max: usize,
+) -> (Vec<&T>, Option<String>) {
+    let mut iter = match &start {
+        Some(start) => items.range(start.clone()..),
+        None => items.range::<String, _>(..),
+    };
+    let page: Vec<&T> = iter.by_ref().take(max).map(|(_, v)| v).collect();
+    let next = iter.next().map(|(k, _)| URL_SAFE_NO_PAD.encode(k));
+    (page, next)
+}
+
+fn with_next(mut out: Value, next: Option<String>) -> Value {
+    if let (Some(next), Value::Object(map)) = (next, &mut out) {
+        map.insert("NextToken".into(), Value::String(next));
+    }
+    out
+}
+
+// ---- User pools -------------------------------------------------------------
+
+fn pool<'s>(state: &'s State, input: &Input<'_>) -> Result<&'s PoolState, ApiError> {
+    let id = input.required("UserPoolId", "userPoolId")?;
+    check_pool_id(id)?;
+    state
+        .pools
+        .get(id)
+        .ok_or_else(|| ApiError::not_found(format!("User pool {id} does not exist.")))
+}
+
+fn pool_mut<'s>(state: &'s mut State, input: &Input<'_>) -> Result<&'s mut PoolState, ApiError> {
+    let id = pool(state, input)?.id.clone();
+    state
+        .pools
+        .get_mut(&id)
+        .ok_or_else(|| ApiError::not_found(format!("User pool {id} does not exist.")))
+}
+
+fn user_pool_json(pool: &PoolState) -> Value {
+    json!({
+        "Id": pool.id,
+        "Name": pool.name,
+        "Arn": pool.arn,
+        "Status": "Enabled",
+        "CreationDate": pool.created,
+        "LastModifiedDate": pool.modified,
+        "MfaConfiguration": "OFF",
+        "EstimatedNumberOfUsers": 0,
+        "DeletionProtection": "INACTIVE",
+        "LambdaConfig": {},
+        "Policies": {},
+        "UserPoolTags": {},
+    })
+}
+
+fn create_user_pool(state: &mut State, region: &str, input: &Input<'_>) -> Result<Value, ApiError> {
+    let name = input.required("PoolName", "poolName")?;
+    check_name("poolName", name, 128)?;
+    let id = loop {
+        let id = new_pool_id(region);
+        if !state.pools.contains_key(&id) {
+            break id;
+        }
+    };
+    let pool = PoolState::new(id.clone(), name.to_string(), region, Algorithm::RS256)?;
+    let out = json!({ "UserPool": user_pool_json(&pool) });
+    state.pools.insert(id, pool);
+    Ok(out)
+}
+
+fn list_user_pools(state: &State, input: &Input<'_>) -> Result<Value, ApiError> {
+    let max = input.max_results("maxResults", 60, true)?;
+    let (pools, next) = page(&state.pools, input.next_token()?, max);
+    let pools: Vec<Value> = pools
+        .into_iter()
+        .map(|p| {
+            json!({
+                "Id": p.id,
+                "Name": p.name,
+                "Status": "Enabled",
+                "CreationDate": p.created,
+                "LastModifiedDate": p.modified,
+                "LambdaConfig": {},
+            })
+        })
+        .collect();
+    Ok(with_next(json!({ "UserPools": pools }), next))
+}
+
+// ---- Resource servers -------------------------------------------------------
+
+fn resource_server<'p>(
+    pool: &'p PoolState,
+    input: &Input<'_>,
+) -> Result<&'p ResourceServerState, ApiError> {
+    let identifier = input.required("Identifier", "identifier")?;
+    check_identifier(identifier)?;
+    pool.resource_servers
+        .get(identifier)
+        .ok_or_else(|| ApiError::not_found(format!("Resource server {identifier} does not exist.")))
+}
+
+fn resource_server_json(pool_id: &str, server: &ResourceServerState) -> Value {
+    let mut out = json!({
+        "UserPoolId": pool_id,
+        "Identifier": server.identifier,
+        "Name": server.name,
+    });
+    if !server.scopes.is_empty() {
+        out["Scopes"] = server
+            .scopes
+            .iter()
+            .map(
+                |(name, description)| json!({ "ScopeName": name, "ScopeDescription": description }),
+            )
+            .collect();
+    }
+    out
+}
+
+/// Reads `Name` and `Scopes`.
+fn resource_server_body(input: &Input<'_>) -> Result<(String, Vec<(String, String)>), ApiError> {
+    let name = input.required("Name", "name")?;
+    check_name("name", name, 256)?;
+    let scopes = match input.0.get("Scopes") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let field = |m: &str| format!("scopes.{}.member.{m}", i + 1);
+                let item = Input::new(item)?;
+                let name = item.required("ScopeName", &field("scopeName"))?;
+                let description = item.required("ScopeDescription", &field("scopeDescription"))?;
+                Ok((name.to_string(), description.to_string()))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?,
+        Some(_) => return Err(Input::wrong_type("Scopes", "a list")),
+    };
+    check_scopes(&scopes)?;
+    Ok((name.to_string(), scopes))
+}
+
+fn create_resource_server(state: &mut State, input: &Input<'_>) -> Result<Value, ApiError> {
+    let identifier = input.required("Identifier", "identifier")?;
+    check_identifier(identifier)?;
+    let (name, scopes) = resource_server_body(input)?;
+    let pool = pool_mut(state, input)?;
+    if pool.resource_servers.contains_key(identifier) {
+        return Err(ApiError::invalid_parameter(format!(
+            "{identifier} already exists in user pool {}.",
+            pool.id
+        )));
+    }
+    let server = ResourceServerState {
+        identifier: identifier.to_string(),
+        name,
+        scopes,
+    };
+    let out = json!({ "ResourceServer": resource_server_json(&pool.id, &server) });
+    pool.resource_servers.insert(identifier.to_string(), server);
+    pool.modified = now_epoch();
+    Ok(out)
+}
+
+fn update_resource_server(state: &mut State, input: &Input<'_>) -> Result<Value, ApiError> {
+    let (name, scopes) = resource_server_body(input)?;
+    let pool = pool_mut(state, input)?;
+    let identifier = resource_server(pool, input)?.identifier.clone();
+    let server = ResourceServerState {
+        identifier: identifier.clone(),
+        name,
+        scopes,
+    };
+    let out = json!({ "ResourceServer": resource_server_json(&pool.id, &server) });
+    pool.resource_servers.insert(identifier, server);
+    pool.modified = now_epoch();
+    Ok(out)
+}
+
+fn list_resource_servers(state: &State, input: &Input<'_>) -> Result<Value, ApiError> {
+    let max = input.max_results("maxResults", 50, false)?;
+    let pool = pool(state, input)?;
+    let (servers, next) = page(&pool.resource_servers, input.next_token()?, max);
+    let servers: Vec<Value> = servers
+        .into_iter()
+        .map(|s| resource_server_json(&pool.id, s))
+        .collect();
+    Ok(with_next(json!({ "ResourceServers": servers }), next))
+}
+
+// ---- App clients ------------------------------------------------------------
+
+/// Members that are modelled here; every other member is kept as sent.
+const MODELLED: [&str; 14] = [
+    "UserPoolId",
+    "ClientId",
+    "ClientName",
+    "ClientSecret",
+    "GenerateSecret",
+    "AllowedOAuthFlows",
+    "AllowedOAuthScopes",
+    "AllowedOAuthFlowsUserPoolClient",
+    "AccessTokenValidity",
+    "IdTokenValidity",
+    "RefreshTokenValidity",
+    "TokenValidityUnits",
+    "CreationDate",
+    "LastModifiedDate",
+];
+
+fn client<'p>(pool: &'p PoolState, input: &Input<'_>) -> Result<&'p ClientState, ApiError> {
+    let id = input.required("ClientId", "clientId")?;
+    check_string(
+        "clientId",
+        id,
+        1,
+        128,
+        Some((r"[\w+]+", |c| {
+            c.is_ascii_alphanumeric() || c == '_' || c == '+'
+        })),
+    )?;
+    pool.find_client(id)
+        .ok_or_else(|| ApiError::not_found(format!("User pool client {id} does not exist.")))
+}
+
+fn client_json(pool_id: &str, client: &ClientState) -> Value {
+    let mut out = Map::new();
+    for (k, v) in &client.config {
+        out.insert(k.clone(), v.clone());
+    }
+    let mut set = |k: &str, v: Value| {
+        out.insert(k.to_string(), v);
+    };
+    set("UserPoolId", json!(pool_id));
+    set("ClientName", json!(client.name));
+    set("ClientId", json!(client.id));
+    if let Some(secret) = &client.secret {
+        set("ClientSecret", json!(secret));
+    }
+    set("CreationDate", json!(client.created));
+    set("LastModifiedDate", json!(client.modified));
+    set(
+        "RefreshTokenValidity",
+        client
+            .config
+            .get("RefreshTokenValidity")
+            .cloned()
+            .unwrap_or(json!(30)),
+    );
+    if let Some(v) = client.access_token_validity {
+        set("AccessTokenValidity", json!(v));
+    }
+    if let Some(v) = client.config.get("IdTokenValidity") {
+        set("IdTokenValidity", v.clone());
+    }
+    set(
+        "TokenValidityUnits",
+        json!({
+            "AccessToken": client.access_token_unit.as_str(),
+            "IdToken": client.id_token_unit.as_str(),
+            "RefreshToken": client.refresh_token_unit.as_str(),
+        }),
+    );
+    if !client.flows.is_empty() {
+        set("AllowedOAuthFlows", json!(client.flows));
+    }
+    if !client.scopes.is_empty() {
+        set("AllowedOAuthScopes", json!(client.scopes));
+    }
+    set(
+        "AllowedOAuthFlowsUserPoolClient",
+        json!(client.oauth_enabled),
+    );
+    out.entry("EnableTokenRevocation").or_insert(json!(true));
+    out.entry("AuthSessionValidity").or_insert(json!(3));
+    out.entry("EnablePropagateAdditionalUserContextData")
+        .or_insert(json!(false));
+    Value::Object(out)
+}
+
+/// Reads and checks a client's configuration (Create and Update).
+fn client_config(
+    pool: &PoolState,
+    input: &Input<'_>,
+    has_secret: bool,
+) -> Result<ClientState, ApiError> {
+    let name = input.required("ClientName", "clientName")?;
+    check_name("clientName", name, 128)?;
+
+    let flows = input.strings("AllowedOAuthFlows")?.unwrap_or_default();
+    if flows.len() > 3 {
+        return Err(constraint(
+            "allowedOAuthFlows",
+            &format!("{flows:?}"),
+            "Member must have length less than or equal to 3",
+        ));
+    }
+    for (i, flow) in flows.iter().enumerate() {
+        if !["code", "implicit", "client_credentials"].contains(&flow.as_str()) {
+            return Err(constraint(
+                &format!("allowedOAuthFlows.{}.member", i + 1),
+                flow,
+                "Member must satisfy enum value set: [implicit, client_credentials, code]",
+            ));
+        }
+    }
+    let scopes = input.strings("AllowedOAuthScopes")?.unwrap_or_default();
+    if scopes.len() > 50 {
+        return Err(constraint(
+            "allowedOAuthScopes",
+            &format!("[{} scopes]", scopes.len()),
+            "Member must have length less than or equal to 50",
+        ));
+    }
+    for (i, scope) in scopes.iter().enumerate() {
+        check_string(
+            &format!("allowedOAuthScopes.{}.member", i + 1),
+            scope,
+            1,
+            256,
+            Some((r"[\x21\x23-\x5B\x5D-\x7E]+", is_identifier_char)),
+        )?;
+    }
+
+    let units = input.object("TokenValidityUnits")?;
+    let unit = |member: &str, default: Unit| -> Result<Unit, ApiError> {
+        match units.and_then(|u| u.get(member)) {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::String(s)) => Unit::parse(s).ok_or_else(|| {
+                constraint(
+                    &format!("tokenValidityUnits.{}", lower_first(member)),
+                    s,
+                    "Member must satisfy enum value set: [seconds, minutes, hours, days]",
+                )
+            }),
+            Some(_) => Err(Input::wrong_type(member, "a string")),
+        }
+    };
+    let access_token_unit = unit("AccessToken", Unit::Hours)?;
+    let id_token_unit = unit("IdToken", Unit::Hours)?;
+    let refresh_token_unit = unit("RefreshToken", Unit::Days)?;
+    let access_token_validity = match input.integer("AccessTokenValidity")? {
+        None => None,
+        Some(v) if (1..=86_400).contains(&v) => Some(v.unsigned_abs()),
+        Some(v) => {
+            return Err(constraint(
+                "accessTokenValidity",
+                &v.to_string(),
+                if v < 1 {
+                    "Member must have value greater than or equal to 1"
+                } else {
+                    "Member must have value less than or equal to 86400"
+                },
+            ));
+        }
+    };
+    if let Some(v) = access_token_validity {
+        let seconds = access_token_unit.seconds(v);
+        if !(300..=86_400).contains(&seconds) {
+            return Err(ApiError::invalid_parameter(
+                "Invalid range for token validity. AccessTokenValidity must be between 5 minutes and 1 day.",
+            ));
+        }
+    }
+    let oauth_enabled = input
+        .bool("AllowedOAuthFlowsUserPoolClient")?
+        .unwrap_or(false);
+
+    // Cognito's OAuth rules.
+    for scope in &scopes {
+        if !BUILT_IN_SCOPES.contains(&scope.as_str()) && !pool.scope_is_active(scope) {
+            return Err(ApiError::new(
+                "ScopeDoesNotExistException",
+                format!("Invalid scope requested: {scope}"),
+            ));
+        }
+    }
+    if oauth_enabled && (flows.is_empty() || scopes.is_empty()) {
+        return Err(ApiError::invalid_parameter(
+            "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is allowed to use OAuth flows.",
+        ));
+    }
+    let client_credentials = flows.iter().any(|f| f == "client_credentials");
+    if client_credentials && flows.len() > 1 {
+        return Err(ApiError::new(
+            "InvalidOAuthFlowException",
+            "client_credentials flow can not be selected along with code flow or implicit flow.",
+        ));
+    }
+    if client_credentials && !has_secret {
+        return Err(ApiError::new(
+            "InvalidOAuthFlowException",
+            "client_credentials flow can not be selected if client does not have a client secret.",
+        ));
+    }
+
+    let mut config = Map::new();
+    for (k, v) in input.0 {
+        if !MODELLED.contains(&k.as_str()) && !v.is_null() {
+            config.insert(k.clone(), v.clone());
+        }
+    }
+    for member in ["IdTokenValidity", "RefreshTokenValidity"] {
+        if let Some(v) = input.integer(member)? {
+            config.insert(member.into(), json!(v));
+        }
+    }
+    let now = now_epoch();
+    Ok(ClientState {
+        id: String::new(),
+        name: name.to_string(),
+        secret: None,
+        flows,
+        scopes,
+        oauth_enabled,
+        access_token_validity,
+        access_token_unit,
+        id_token_unit,
+        refresh_token_unit,
+        created: now,
+        modified: now,
+        config,
+    })
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+fn create_client(state: &mut State, input: &Input<'_>) -> Result<Value, ApiError> {
+    let generate_secret = input.bool("GenerateSecret")?.unwrap_or(false);
+    let given_secret = input.string("ClientSecret")?;
+    if let Some(secret) = given_secret {
+        check_string(
+            "clientSecret",
+            secret,
+            24,
+            64,
+            Some((r"[\w+]+", |c| {
+                c.is_ascii_alphanumeric() || c == '_' || c == '+'
+            })),
+        )?;
+    }
+    let pool = pool_mut(state, input)?;
+    let has_secret = generate_secret || given_secret.is_some();
+    let mut client = client_config(pool, input, has_secret)?;
+    client.id = loop {
+        let id = new_client_id();
+        if !pool.clients.contains_key(&id) {
+            break id;
+        }
+    };
+    client.secret = match given_secret {
+        Some(secret) => Some(secret.to_string()),
+        None => generate_secret.then(new_client_secret),
+    };
+    let out = json!({ "UserPoolClient": client_json(&pool.id, &client) });
+    pool.clients.insert(client.id.clone(), client);
+    Ok(out)
+}
+
+fn update_client(state: &mut State, input: &Input<'_>) -> Result<Value, ApiError> {
+    let pool = pool_mut(state, input)?;
+    let existing = client(pool, input)?.clone();
+    // Unspecified members go back to their defaults, as in Cognito.
+    let mut updated = client_config(pool, input, existing.secret.is_some())?;
+    updated.id = existing.id;
+    updated.secret = existing.secret;
+    updated.created = existing.created;
+    let out = json!({ "UserPoolClient": client_json(&pool.id, &updated) });
+    pool.clients.insert(updated.id.clone(), updated);
+    Ok(out)
+}
+
+fn list_clients(state: &State, input: &Input<'_>) -> Result<Value, ApiError> {
+    let max = input.max_results("maxResults", 60, false)?;
+    let pool = pool(state, input)?;
+    let (clients, next) = page(&pool.clients, input.next_token()?, max);
+    let clients: Vec<Value> = clients
+        .into_iter()
+        .map(|c| json!({ "ClientId": c.id, "UserPoolId": pool.id, "ClientName": c.name }))
+        .collect();
+    Ok(with_next(json!({ "UserPoolClients": clients }), next))
+}
