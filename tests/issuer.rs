@@ -1197,3 +1197,308 @@ async fn end_to_end_issuer_token_endpoint_layer() {
         .unwrap();
     discovered.verify(&read_token).await.unwrap();
 }
+
+#[tokio::test]
+async fn update_client_may_leave_the_name_out_and_is_checked_like_create() {
+    let issuer = empty_issuer().await;
+    let pool = new_pool(&issuer).await;
+    photo_server(&issuer, &pool, &["photos.read"]).await;
+    let (id, _) = client(&issuer, &pool, &[READ_FULL]).await;
+    let updated = ok(
+        &issuer,
+        "UpdateUserPoolClient",
+        json!({"UserPoolId": pool, "ClientId": id, "AllowedOAuthFlows": ["client_credentials"],
+               "AllowedOAuthScopes": [READ_FULL], "AllowedOAuthFlowsUserPoolClient": true}),
+    )
+    .await;
+    assert_eq!(updated["UserPoolClient"]["ClientName"], "reader");
+    let base = json!({"UserPoolId": pool, "ClientId": id, "AllowedOAuthFlows": ["client_credentials"],
+                      "AllowedOAuthFlowsUserPoolClient": true});
+    let with = |extra: Value| {
+        let mut input = base.clone();
+        for (k, v) in extra.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        input
+    };
+    fails(
+        &issuer,
+        "UpdateUserPoolClient",
+        with(json!({"AllowedOAuthScopes": [WRITE_FULL]})),
+        "ScopeDoesNotExistException",
+    )
+    .await;
+    fails(
+        &issuer,
+        "UpdateUserPoolClient",
+        with(json!({"AllowedOAuthScopes": [READ_FULL, "openid"]})),
+        "InvalidOAuthFlowException",
+    )
+    .await;
+    fails(
+        &issuer,
+        "UpdateUserPoolClient",
+        with(json!({"AllowedOAuthScopes": [READ_FULL], "IdTokenValidity": -1})),
+        "InvalidParameterException",
+    )
+    .await;
+    fails(
+        &issuer,
+        "UpdateUserPoolClient",
+        with(json!({"AllowedOAuthScopes": [READ_FULL], "CallbackURLs": "x"})),
+        "SerializationException",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_things_are_resource_not_found_for_every_action() {
+    let issuer = empty_issuer().await;
+    let pool = new_pool(&issuer).await;
+    let gone = "us-east-1_Gone00000";
+    for (action, input) in [
+        ("DeleteUserPool", json!({"UserPoolId": gone})),
+        (
+            "UpdateResourceServer",
+            json!({"UserPoolId": pool, "Identifier": "urn:none", "Name": "x"}),
+        ),
+        (
+            "DeleteResourceServer",
+            json!({"UserPoolId": pool, "Identifier": "urn:none"}),
+        ),
+        (
+            "UpdateUserPoolClient",
+            json!({"UserPoolId": pool, "ClientId": "none", "ClientName": "x"}),
+        ),
+        (
+            "DeleteUserPoolClient",
+            json!({"UserPoolId": pool, "ClientId": "none"}),
+        ),
+        ("ListResourceServers", json!({"UserPoolId": gone})),
+        ("ListUserPoolClients", json!({"UserPoolId": gone})),
+    ] {
+        fails(&issuer, action, input, "ResourceNotFoundException").await;
+    }
+    fails(
+        &issuer,
+        "ListUserPools",
+        json!({"MaxResults": 10, "NextToken": ""}),
+        "InvalidParameterException",
+    )
+    .await;
+    for body in ["[]", "null", "\"x\""] {
+        let response = http()
+            .post(issuer.base_url())
+            .header(
+                "x-amz-target",
+                "AWSCognitoIdentityProviderService.ListUserPools",
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+    }
+    let response = http()
+        .post(issuer.base_url())
+        .header(
+            "x-amz-target",
+            "AWSCognitoIdentityProviderService.ListUserPools",
+        )
+        .body(vec![0xff, 0xfe, b'{'])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn cognito_limits_are_accepted_at_the_limit() {
+    let issuer = empty_issuer().await;
+    let pool = new_pool(&issuer).await;
+    let hundred: Value = (0..100)
+        .map(|i| json!({"ScopeName": format!("{i}{}", "s".repeat(250)), "ScopeDescription": "d".repeat(256)}))
+        .collect();
+    let identifier = "i".repeat(256);
+    let created = ok(
+        &issuer,
+        "CreateResourceServer",
+        json!({"UserPoolId": pool, "Identifier": identifier, "Name": "n".repeat(256), "Scopes": hundred}),
+    )
+    .await;
+    assert_eq!(
+        created["ResourceServer"]["Scopes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        100
+    );
+}
+
+#[tokio::test]
+async fn token_endpoint_edge_cases() {
+    let issuer = empty_issuer().await;
+    let pool = new_pool(&issuer).await;
+    photo_server(&issuer, &pool, &["photos.read", "photos.write"]).await;
+    // A given secret with `+`: curl and most clients send Basic unencoded.
+    let secret = "abc+def_ghi+jkl0123456789xyz";
+    let out = ok(
+        &issuer,
+        "CreateUserPoolClient",
+        json!({"UserPoolId": pool, "ClientName": "plus", "ClientSecret": secret,
+               "AllowedOAuthFlows": ["client_credentials"], "AllowedOAuthScopes": [READ_FULL, WRITE_FULL],
+               "AllowedOAuthFlowsUserPoolClient": true}),
+    )
+    .await;
+    let id = out["UserPoolClient"]["ClientId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = token_request(
+        &issuer,
+        &id,
+        secret,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200, "raw Basic secret with +");
+    let (status, _) = token_request(
+        &issuer,
+        &id,
+        &secret.replace('+', "%2B"),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200, "form-encoded Basic secret");
+    // An empty parameter counts as omitted (RFC 6749 §3.1): all scopes.
+    let both = format!("{READ_FULL} {WRITE_FULL}");
+    assert_eq!(
+        scope_of(&issuer, &id, secret, &[("scope", "")])
+            .await
+            .as_deref(),
+        Some(both.as_str())
+    );
+    let (status, body) = token_request(
+        &issuer,
+        &id,
+        secret,
+        &[("grant_type", "client_credentials"), ("scope", " ")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    let (status, body) = token_request(&issuer, &id, secret, &[("grant_type", "")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    for header in ["Basic !!!", "Basic bm9jb2xvbg==", "Basic", "Basic /w=="] {
+        let response = http()
+            .post(issuer.token_endpoint())
+            .header("authorization", header)
+            .form_body(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{header}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_save_changes_nothing() {
+    let dir = temp_dir("rollback");
+    let path = dir.join("sub").join("state.json");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let issuer = LocalIssuer::builder()
+        .without_default_pool()
+        .state_file(&path)
+        .start()
+        .await
+        .unwrap();
+    let pool = new_pool(&issuer).await;
+    // The state directory disappears: the next save fails.
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    let (status, body, _) = call(
+        &issuer,
+        "CreateResourceServer",
+        json!({"UserPoolId": pool, "Identifier": "urn:x", "Name": "X"}),
+    )
+    .await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["__type"], "InternalErrorException");
+    fails(
+        &issuer,
+        "DescribeResourceServer",
+        json!({"UserPoolId": pool, "Identifier": "urn:x"}),
+        "ResourceNotFoundException",
+    )
+    .await;
+    // A state path that cannot be written is a startup error.
+    let err = LocalIssuer::builder()
+        .state_file(dir.join("missing").join("s.json"))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("could not be saved"), "{err}");
+}
+
+#[tokio::test]
+async fn key_retirement_survives_a_restart() {
+    let dir = temp_dir("retire");
+    let path = dir.join("state.json");
+    let (pool, old, new) = {
+        let issuer = LocalIssuer::builder()
+            .without_default_pool()
+            .state_file(&path)
+            .start()
+            .await
+            .unwrap();
+        let pool = issuer.create_user_pool("P").unwrap();
+        let old = pool.signing_kid();
+        let new = pool.rotate(Some(Duration::from_millis(800))).unwrap();
+        (pool.id().to_string(), old, new)
+    };
+    let issuer = LocalIssuer::builder()
+        .without_default_pool()
+        .state_file(&path)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(issuer.user_pool(&pool).kids(), vec![old, new.clone()]);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(issuer.user_pool(&pool).kids(), vec![new]);
+}
+
+#[test]
+fn the_command_refuses_bad_flags_in_one_line() {
+    for args in [
+        &["issuer", "--listen", "nowhere"][..],
+        &["issuer", "--bogus"][..],
+        &["issuer", "--state"][..],
+        &["frobnicate"][..],
+        &[][..],
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if !args.is_empty() {
+            assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        }
+    }
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args(["issuer", "--help"])
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    assert!(
+        String::from_utf8(help.stdout)
+            .unwrap()
+            .contains("--state FILE")
+    );
+}

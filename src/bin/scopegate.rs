@@ -59,10 +59,18 @@ fn parse_issuer(mut args: impl Iterator<Item = String>) -> Result<IssuerArgs, Us
                     ))
                 })?;
             }
-            "--state" => parsed.state = Some(PathBuf::from(take("--state")?)),
+            "--state" => {
+                let v = take("--state")?;
+                if v.is_empty() {
+                    return Err(Usage("--state needs a file name".into()));
+                }
+                parsed.state = Some(PathBuf::from(v));
+            }
+            "-h" | "--help" => return Err(Usage(String::new())),
             "--region" => {
                 let v = take("--region")?;
                 if v.is_empty()
+                    || v.len() > 32
                     || !v
                         .bytes()
                         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -138,16 +146,25 @@ async fn shutdown_signal() {
 }
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
+    // Arguments that are not UTF-8 are refused with a message, not a panic.
+    let args: Result<Vec<String>, _> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect();
+    let Ok(args) = args else {
+        eprintln!("scopegate: an argument is not valid UTF-8");
+        return ExitCode::from(2);
+    };
+    let mut args = args.into_iter();
     let command = args.next();
     let parsed = match command.as_deref() {
-        None | Some("-h" | "--help" | "help") => {
+        None => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+        Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
-            return if command.is_none() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return ExitCode::SUCCESS;
         }
         Some("-V" | "--version") => {
             println!("scopegate {}", env!("CARGO_PKG_VERSION"));
@@ -160,6 +177,11 @@ fn main() -> ExitCode {
     };
     let parsed = match parsed {
         Ok(parsed) => parsed,
+        // `--help` after the command.
+        Err(Usage(message)) if message.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
         Err(Usage(message)) => {
             eprintln!("scopegate: {message}");
             return ExitCode::from(2);

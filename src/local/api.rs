@@ -10,12 +10,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
+use super::keys::SigningKey;
 use super::state::{
     BUILT_IN_SCOPES, ClientState, PoolState, ResourceServerState, State, Unit, check_identifier,
     check_name, check_pool_id, check_scopes, check_string, constraint, new_client_id,
     new_client_secret, new_pool_id, now_epoch,
 };
-use crate::Algorithm;
 use crate::scope::is_identifier_char;
 
 /// An error of the management API, as Cognito reports it.
@@ -83,16 +83,24 @@ pub(crate) fn mutates(action: &str) -> bool {
     action.starts_with("Create") || action.starts_with("Update") || action.starts_with("Delete")
 }
 
+/// What an action may need from outside the state lock.
+pub(crate) struct Context {
+    /// The region of new pool ids.
+    pub(crate) region: String,
+    /// A freshly generated signing key, for CreateUserPool.
+    pub(crate) new_key: Option<SigningKey>,
+}
+
 /// Runs one action.
 pub(crate) fn call(
     state: &mut State,
-    region: &str,
+    ctx: &mut Context,
     action: &str,
     input: &Value,
 ) -> Result<Value, ApiError> {
     let input = Input::new(input)?;
     match action {
-        "CreateUserPool" => create_user_pool(state, region, &input),
+        "CreateUserPool" => create_user_pool(state, ctx, &input),
         "DescribeUserPool" => {
             let pool = pool(state, &input)?;
             Ok(json!({ "UserPool": user_pool_json(pool) }))
@@ -251,6 +259,13 @@ impl<'a> Input<'a> {
         let Some(token) = self.string("NextToken")? else {
             return Ok(None);
         };
+        if token.is_empty() {
+            return Err(constraint(
+                "nextToken",
+                token,
+                "Member must have length greater than or equal to 1",
+            ));
+        }
         URL_SAFE_NO_PAD
             .decode(token)
             .ok()
@@ -318,16 +333,24 @@ fn user_pool_json(pool: &PoolState) -> Value {
     })
 }
 
-fn create_user_pool(state: &mut State, region: &str, input: &Input<'_>) -> Result<Value, ApiError> {
+fn create_user_pool(
+    state: &mut State,
+    ctx: &mut Context,
+    input: &Input<'_>,
+) -> Result<Value, ApiError> {
     let name = input.required("PoolName", "poolName")?;
     check_name("poolName", name, 128)?;
+    let key = ctx
+        .new_key
+        .take()
+        .ok_or_else(|| ApiError::internal("no signing key was prepared for the new pool"))?;
     let id = loop {
-        let id = new_pool_id(region);
+        let id = new_pool_id(&ctx.region);
         if !state.pools.contains_key(&id) {
             break id;
         }
     };
-    let pool = PoolState::new(id.clone(), name.to_string(), region, Algorithm::RS256)?;
+    let pool = PoolState::new(id.clone(), name.to_string(), &ctx.region, key);
     let out = json!({ "UserPool": user_pool_json(&pool) });
     state.pools.insert(id, pool);
     Ok(out)
@@ -456,24 +479,6 @@ fn list_resource_servers(state: &State, input: &Input<'_>) -> Result<Value, ApiE
 
 // ---- App clients ------------------------------------------------------------
 
-/// Members that are modelled here; every other member is kept as sent.
-const MODELLED: [&str; 14] = [
-    "UserPoolId",
-    "ClientId",
-    "ClientName",
-    "ClientSecret",
-    "GenerateSecret",
-    "AllowedOAuthFlows",
-    "AllowedOAuthScopes",
-    "AllowedOAuthFlowsUserPoolClient",
-    "AccessTokenValidity",
-    "IdTokenValidity",
-    "RefreshTokenValidity",
-    "TokenValidityUnits",
-    "CreationDate",
-    "LastModifiedDate",
-];
-
 fn client<'p>(pool: &'p PoolState, input: &Input<'_>) -> Result<&'p ClientState, ApiError> {
     let id = input.required("ClientId", "clientId")?;
     check_string(
@@ -544,16 +549,33 @@ fn client_json(pool_id: &str, client: &ClientState) -> Value {
     Value::Object(out)
 }
 
+/// Checks the members of a client that need no pool, so that malformed input
+/// is reported before a missing pool, as AWS does. Returns the name.
+fn client_name<'a>(input: &Input<'a>, existing: Option<&'a str>) -> Result<&'a str, ApiError> {
+    let name = match (input.string("ClientName")?, existing) {
+        (Some(name), _) => name,
+        // UpdateUserPoolClient may leave the name out.
+        (None, Some(existing)) => existing,
+        (None, None) => input.required("ClientName", "clientName")?,
+    };
+    check_name("clientName", name, 128)?;
+    Ok(name)
+}
+
 /// Reads and checks a client's configuration (Create and Update).
 fn client_config(
     pool: &PoolState,
     input: &Input<'_>,
+    name: &str,
     has_secret: bool,
 ) -> Result<ClientState, ApiError> {
-    let name = input.required("ClientName", "clientName")?;
-    check_name("clientName", name, 128)?;
-
-    let flows = input.strings("AllowedOAuthFlows")?.unwrap_or_default();
+    let mut flows = input.strings("AllowedOAuthFlows")?.unwrap_or_default();
+    let mut seen = Vec::new();
+    flows.retain(|f| {
+        let fresh = !seen.contains(f);
+        seen.push(f.clone());
+        fresh
+    });
     if flows.len() > 3 {
         return Err(constraint(
             "allowedOAuthFlows",
@@ -653,6 +675,16 @@ fn client_config(
             "client_credentials flow can not be selected along with code flow or implicit flow.",
         ));
     }
+    if client_credentials
+        && let Some(builtin) = scopes
+            .iter()
+            .find(|s| BUILT_IN_SCOPES.contains(&s.as_str()))
+    {
+        return Err(ApiError::new(
+            "InvalidOAuthFlowException",
+            format!("{builtin} is not supported with client_credentials flow."),
+        ));
+    }
     if client_credentials && !has_secret {
         return Err(ApiError::new(
             "InvalidOAuthFlowException",
@@ -660,17 +692,7 @@ fn client_config(
         ));
     }
 
-    let mut config = Map::new();
-    for (k, v) in input.0 {
-        if !MODELLED.contains(&k.as_str()) && !v.is_null() {
-            config.insert(k.clone(), v.clone());
-        }
-    }
-    for member in ["IdTokenValidity", "RefreshTokenValidity"] {
-        if let Some(v) = input.integer(member)? {
-            config.insert(member.into(), json!(v));
-        }
-    }
+    let config = passthrough(input)?;
     let now = now_epoch();
     Ok(ClientState {
         id: String::new(),
@@ -689,6 +711,65 @@ fn client_config(
     })
 }
 
+/// The other `UserPoolClientType` members: kept as sent and returned by
+/// Describe, once their types (and ranges) are checked. Unknown members are
+/// ignored, as they are not part of the API.
+fn passthrough(input: &Input<'_>) -> Result<Map<String, Value>, ApiError> {
+    let mut config = Map::new();
+    for member in [
+        "ReadAttributes",
+        "WriteAttributes",
+        "ExplicitAuthFlows",
+        "SupportedIdentityProviders",
+        "CallbackURLs",
+        "LogoutURLs",
+    ] {
+        if let Some(list) = input.strings(member)? {
+            config.insert(member.into(), json!(list));
+        }
+    }
+    for member in ["DefaultRedirectURI", "PreventUserExistenceErrors"] {
+        if let Some(value) = input.string(member)? {
+            config.insert(member.into(), json!(value));
+        }
+    }
+    for member in [
+        "EnableTokenRevocation",
+        "EnablePropagateAdditionalUserContextData",
+    ] {
+        if let Some(value) = input.bool(member)? {
+            config.insert(member.into(), json!(value));
+        }
+    }
+    for member in ["AnalyticsConfiguration", "RefreshTokenRotation"] {
+        if let Some(value) = input.object(member)? {
+            config.insert(member.into(), Value::Object(value.clone()));
+        }
+    }
+    for (member, field, min, max) in [
+        ("IdTokenValidity", "idTokenValidity", 1, 86_400),
+        (
+            "RefreshTokenValidity",
+            "refreshTokenValidity",
+            0,
+            315_360_000,
+        ),
+        ("AuthSessionValidity", "authSessionValidity", 3, 15),
+    ] {
+        if let Some(value) = input.integer(member)? {
+            if value < min || value > max {
+                return Err(constraint(
+                    field,
+                    &value.to_string(),
+                    &format!("Member must have value between {min} and {max}"),
+                ));
+            }
+            config.insert(member.into(), json!(value));
+        }
+    }
+    Ok(config)
+}
+
 fn lower_first(s: &str) -> String {
     let mut chars = s.chars();
     chars
@@ -701,19 +782,21 @@ fn create_client(state: &mut State, input: &Input<'_>) -> Result<Value, ApiError
     let generate_secret = input.bool("GenerateSecret")?.unwrap_or(false);
     let given_secret = input.string("ClientSecret")?;
     if let Some(secret) = given_secret {
-        check_string(
-            "clientSecret",
-            secret,
-            24,
-            64,
-            Some((r"[\w+]+", |c| {
-                c.is_ascii_alphanumeric() || c == '_' || c == '+'
-            })),
-        )?;
+        // A sensitive member: the value is never repeated in the error.
+        let len = secret.chars().count();
+        let chars_ok = secret
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+');
+        if !(24..=64).contains(&len) || !chars_ok {
+            return Err(ApiError::invalid_parameter(
+                "1 validation error detected: Value at 'clientSecret' failed to satisfy constraint: Member must have length between 24 and 64 and satisfy regular expression pattern: [\\w+]+",
+            ));
+        }
     }
+    let name = client_name(input, None)?;
     let pool = pool_mut(state, input)?;
     let has_secret = generate_secret || given_secret.is_some();
-    let mut client = client_config(pool, input, has_secret)?;
+    let mut client = client_config(pool, input, name, has_secret)?;
     client.id = loop {
         let id = new_client_id();
         if !pool.clients.contains_key(&id) {
@@ -730,10 +813,14 @@ fn create_client(state: &mut State, input: &Input<'_>) -> Result<Value, ApiError
 }
 
 fn update_client(state: &mut State, input: &Input<'_>) -> Result<Value, ApiError> {
+    if let Some(name) = input.string("ClientName")? {
+        check_name("clientName", name, 128)?;
+    }
     let pool = pool_mut(state, input)?;
     let existing = client(pool, input)?.clone();
+    let name = client_name(input, Some(&existing.name))?;
     // Unspecified members go back to their defaults, as in Cognito.
-    let mut updated = client_config(pool, input, existing.secret.is_some())?;
+    let mut updated = client_config(pool, input, name, existing.secret.is_some())?;
     updated.id = existing.id;
     updated.secret = existing.secret;
     updated.created = existing.created;

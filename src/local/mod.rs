@@ -82,7 +82,8 @@ pub enum Fault {
     /// Behave.
     #[default]
     None,
-    /// Accept connections and close them at once, without an answer.
+    /// The whole issuer is down: every connection (key set, discovery,
+    /// management API, token endpoint) is closed at once, without an answer.
     Down,
     /// Answer with this status and an empty body.
     Status(u16),
@@ -138,14 +139,43 @@ impl Shared {
         action: &str,
         input: &Value,
     ) -> Result<Value, ApiError> {
+        let mut ctx = api::Context {
+            region: region.to_string(),
+            // Generated before the lock is taken: RSA key generation is slow.
+            new_key: (action == "CreateUserPool")
+                .then(|| SigningKey::generate(Algorithm::RS256))
+                .transpose()
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+        };
         let mut state = lock(&self.state);
         if !api::mutates(action) {
-            return api::call(&mut state, region, action, input);
+            return api::call(&mut state, &mut ctx, action, input);
         }
         let mut next = state.clone();
-        let output = api::call(&mut next, region, action, input)?;
+        let output = api::call(&mut next, &mut ctx, action, input)?;
         self.commit(&mut state, next)?;
         Ok(output)
+    }
+
+    /// Rotates a pool's signing key, generated outside the lock; returns the
+    /// new and the previous `kid`.
+    pub(crate) fn rotate(
+        &self,
+        pool_id: &str,
+        grace_seconds: Option<f64>,
+    ) -> Result<(String, String), ApiError> {
+        let missing = || ApiError::not_found(format!("User pool {pool_id} does not exist."));
+        let alg = lock(&self.state)
+            .pools
+            .get(pool_id)
+            .map(PoolState::algorithm)
+            .ok_or_else(missing)?;
+        let key = SigningKey::generate(alg).map_err(|e| ApiError::internal(e.to_string()))?;
+        self.change(|state| {
+            let pool = state.pools.get_mut(pool_id).ok_or_else(missing)?;
+            let previous = pool.signing_kid.clone();
+            Ok((pool.rotate(key, grace_seconds), previous))
+        })
     }
 
     /// Applies a change made outside the management API.
@@ -288,17 +318,24 @@ impl LocalIssuerBuilder {
             discovery_requests: AtomicU64::new(0),
         });
         let default_pool = self.default_pool.unwrap_or_default();
-        if !default_pool.is_empty() {
-            let (id, alg, region) = (default_pool.clone(), self.algorithm, shared.region.clone());
+        let needs_pool =
+            !default_pool.is_empty() && !lock(&shared.state).pools.contains_key(&default_pool);
+        if needs_pool {
+            let key = SigningKey::generate(self.algorithm)
+                .map_err(|e| StartError::Setup(ApiError::internal(e.to_string())))?;
+            let (id, region) = (default_pool.clone(), shared.region.clone());
             shared
                 .change(|state| {
-                    if !state.pools.contains_key(&id) {
-                        let pool = PoolState::new(id.clone(), "Local".into(), &region, alg)?;
-                        state.pools.insert(id.clone(), pool);
-                    }
+                    state
+                        .pools
+                        .insert(id.clone(), PoolState::new(id, "Local".into(), &region, key));
                     Ok(())
                 })
                 .map_err(StartError::Setup)?;
+        } else if shared.state_file.is_some() {
+            // Write once at start: a state path that cannot be written is a
+            // startup error, not a 500 on the first change.
+            shared.change(|_| Ok(())).map_err(StartError::Setup)?;
         }
         let (stop, stopped) = watch::channel(());
         tokio::spawn(server::serve(listener, Arc::clone(&shared), stopped));
@@ -653,7 +690,9 @@ impl UserPool {
     /// `kid`. The old key stays published for `grace` (forever if `None`),
     /// so that tokens it signed keep verifying until they expire.
     pub fn rotate(&self, grace: Option<Duration>) -> Result<String, ApiError> {
-        self.change(|pool| pool.rotate(grace.map(|g| g.as_secs_f64())))
+        self.shared
+            .rotate(&self.id, grace.map(|g| g.as_secs_f64()))
+            .map(|(kid, _)| kid)
     }
 
     /// Publishes a new key for `alg` without making it the signing key, and

@@ -59,7 +59,7 @@ impl Issued {
 
 /// Client credentials from the `Authorization: Basic` header (RFC 6749
 /// §2.3.1: each part form-urlencoded before base64).
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<BasicCredentials>, OAuthError> {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
@@ -80,19 +80,41 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
         .map_err(|_| invalid.clone())?;
     let decoded = String::from_utf8(decoded).map_err(|_| invalid.clone())?;
     let (id, secret) = decoded.split_once(':').ok_or(invalid)?;
-    let unescape = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    Ok(Some((unescape(id), unescape(secret))))
+    Ok(Some(BasicCredentials {
+        id: form_decode(id),
+        raw_secret: secret.to_string(),
+        decoded_secret: form_decode(secret),
+    }))
 }
 
-/// The form parameters, each at most once (RFC 6749 §3.2).
+/// The client's part of `Authorization: Basic`. RFC 6749 §2.3.1 has each
+/// part form-urlencoded first, but most clients (curl, requests) do not;
+/// a secret may contain `+`, so both readings of the secret are tried.
+struct BasicCredentials {
+    id: String,
+    raw_secret: String,
+    decoded_secret: String,
+}
+
+fn form_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+fn same_secret(expected: &str, given: &str) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), given.as_bytes()).is_ok()
+}
+
+/// The form parameters, each at most once (RFC 6749 §3.2); a parameter
+/// without a value counts as omitted (§3.1).
 fn form(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
     let mut params: Vec<(String, String)> = Vec::new();
     for (name, value) in url::form_urlencoded::parse(body) {
+        if value.is_empty() {
+            continue;
+        }
         if params.iter().any(|(n, _)| *n == name) {
             return Err(OAuthError::new(
                 "invalid_request",
@@ -153,23 +175,28 @@ pub(crate) fn token(
         basic: used_basic,
         ..OAuthError::new("invalid_client", description)
     };
-    let (client_id, secret) = match (basic, body_id, body_secret) {
+    // The secrets the client may have meant: one for the body, two readings
+    // of a Basic secret.
+    let (client_id, secrets): (String, Vec<String>) = match (basic, body_id, body_secret) {
         (Some(_), _, Some(_)) => {
             return Err(OAuthError::new(
                 "invalid_request",
                 "the client authenticated with more than one method",
             ));
         }
-        (Some((id, secret)), body_id, None) => {
-            if body_id.is_some_and(|b| b != id) {
+        (Some(basic), body_id, None) => {
+            if body_id.is_some_and(|b| b != basic.id) {
                 return Err(OAuthError::new(
                     "invalid_request",
                     "client_id differs from the Basic credentials",
                 ));
             }
-            (id, Some(secret))
+            (basic.id, vec![basic.decoded_secret, basic.raw_secret])
         }
-        (None, Some(id), secret) => (id.to_string(), secret.map(str::to_string)),
+        (None, Some(id), secret) => (
+            id.to_string(),
+            secret.map(str::to_string).into_iter().collect(),
+        ),
         (None, None, _) => return Err(fail("no client authentication")),
     };
     let pool = state
@@ -178,19 +205,19 @@ pub(crate) fn token(
     let client = pool
         .find_client(&client_id)
         .ok_or_else(|| fail("unknown client or wrong secret"))?;
-    match (&client.secret, &secret) {
-        (Some(expected), Some(given)) => {
-            if aws_lc_rs::constant_time::verify_slices_are_equal(
-                expected.as_bytes(),
-                given.as_bytes(),
-            )
-            .is_err()
-            {
+    match &client.secret {
+        Some(_) if secrets.is_empty() => return Err(fail("the client secret is missing")),
+        Some(expected) => {
+            // Every candidate is compared, so the time taken does not depend
+            // on which one matched.
+            let matched = secrets
+                .iter()
+                .fold(false, |any, given| same_secret(expected, given) | any);
+            if !matched {
                 return Err(fail("unknown client or wrong secret"));
             }
         }
-        (Some(_), None) => return Err(fail("the client secret is missing")),
-        (None, _) => {
+        None => {
             return Err(OAuthError::new(
                 "unauthorized_client",
                 "a client without a secret cannot use client_credentials",
@@ -236,6 +263,12 @@ fn granted_scopes(
             .cloned()
             .collect());
     };
+    if requested.split(' ').all(str::is_empty) {
+        return Err(OAuthError::new(
+            "invalid_scope",
+            "the scope parameter holds no scope",
+        ));
+    }
     let mut granted = Vec::new();
     for scope in requested.split(' ').filter(|s| !s.is_empty()) {
         if !allowed.iter().any(|a| a == scope) || !scope.contains('/') {

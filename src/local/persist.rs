@@ -271,8 +271,10 @@ pub(crate) fn load(path: &Path) -> Result<State, StateFileError> {
     restore(path, stored)
 }
 
-/// Writes the state atomically: temporary file (mode 0600), fsync, rename,
-/// fsync of the directory.
+/// Writes the state atomically: a new temporary file (random name, created
+/// exclusively, mode 0600), fsync, rename over the old file, then an fsync
+/// of the directory. Once the rename is done the change is saved; a failing
+/// directory fsync (some filesystems refuse it) is only logged.
 pub(crate) fn save(path: &Path, state: &State) -> io::Result<()> {
     let bytes = serde_json::to_vec_pretty(&store(state)).map_err(io::Error::other)?;
     let dir = match path.parent() {
@@ -283,26 +285,36 @@ pub(crate) fn save(path: &Path, state: &State) -> io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "state".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = dir.join(format!(
+        ".{name}.{}.tmp",
+        super::keys::random_alnum(12, false)
+    ));
     let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let result = (|| {
+    let written = (|| {
         let mut file = options.open(&tmp)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        }
         file.write_all(&bytes)?;
         file.sync_all()?;
         drop(file);
-        fs::rename(&tmp, path)?;
-        #[cfg(unix)]
-        fs::File::open(&dir)?.sync_all()?;
-        Ok(())
+        fs::rename(&tmp, path)
     })();
-    if result.is_err() {
+    if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
+        return Err(e);
     }
-    result
+    #[cfg(unix)]
+    if let Err(e) = fs::File::open(&dir).and_then(|d| d.sync_all()) {
+        tracing::warn!(dir = %dir.display(), error = %e, "state saved, but the directory could not be synced");
+    }
+    Ok(())
 }

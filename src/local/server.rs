@@ -107,7 +107,12 @@ async fn management(
         }
     };
     let region = signed_region(&headers).unwrap_or_else(|| shared.region.clone());
-    match shared.call(&region, action, &input) {
+    // Off the async workers: key generation and state-file writes block.
+    let (calling, action_name) = (Arc::clone(&shared), action.to_string());
+    let outcome = tokio::task::spawn_blocking(move || calling.call(&region, &action_name, &input))
+        .await
+        .unwrap_or_else(|_| Err(ApiError::internal("the call was interrupted")));
+    match outcome {
         Ok(output) => {
             tracing::debug!(action, "management call");
             aws_json(StatusCode::OK, &output, None)
@@ -177,15 +182,11 @@ async fn rotate_key(
         )
             .into_response();
     }
-    let outcome = shared.change(|state| {
-        let pool = state
-            .pools
-            .get_mut(&pool)
-            .ok_or_else(|| ApiError::not_found(format!("User pool {pool} does not exist.")))?;
-        let previous = pool.signing_kid.clone();
-        let kid = pool.rotate(Some(grace))?;
-        Ok(json!({ "kid": kid, "previous_kid": previous, "grace_seconds": grace }))
-    });
+    let rotating = Arc::clone(&shared);
+    let outcome = tokio::task::spawn_blocking(move || rotating.rotate(&pool, Some(grace)))
+        .await
+        .unwrap_or_else(|_| Err(ApiError::internal("the rotation was interrupted")))
+        .map(|(kid, previous)| json!({ "kid": kid, "previous_kid": previous, "grace_seconds": grace }));
     match outcome {
         Ok(body) => axum::Json(body).into_response(),
         Err(e) => {
