@@ -54,3 +54,41 @@ if aws cognito-idp describe-resource-server $E --user-pool-id "$POOL" --identifi
   echo "a deleted resource server was still described"; exit 1
 fi
 echo "aws cli interop: ok"
+
+# "Run as a sidecar" from the README: the proxy in front of a plain HTTP
+# server, against this issuer, with the example config.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+UPSTREAM_PORT=$(free_port); PROXY_PORT=$(free_port); ADMIN_PORT=$(free_port)
+site=$(mktemp -d)
+echo '[{"id":1}]' >"$site/photos"
+python3 -m http.server "$UPSTREAM_PORT" --bind 127.0.0.1 --directory "$site" >/dev/null 2>&1 &
+upstream_pid=$!
+POOL2=$(aws cognito-idp create-user-pool --pool-name Sidecar $E --query UserPool.Id --output text)
+aws cognito-idp create-resource-server $E --user-pool-id "$POOL2" \
+  --identifier https://photos.example.com --name "Photo API" \
+  --scopes ScopeName=photos.read,ScopeDescription="Read your photos" \
+           ScopeName=photos.write,ScopeDescription="Add and delete your photos" >/dev/null
+read -r VID VSECRET <<<"$(aws cognito-idp create-user-pool-client $E --user-pool-id "$POOL2" --client-name viewer \
+  --generate-secret --allowed-o-auth-flows client_credentials --allowed-o-auth-flows-user-pool-client \
+  --allowed-o-auth-scopes https://photos.example.com/photos.read \
+  --query 'UserPoolClient.[ClientId,ClientSecret]' --output text)"
+host=${endpoint#http://}
+sed -e "s/POOL_ID/$POOL2/g" -e "s/CLIENT_ID/$VID/" -e "s/127.0.0.1:9229/$host/g" \
+    -e "s/127.0.0.1:8080/127.0.0.1:$PROXY_PORT/" -e "s/127.0.0.1:9000/127.0.0.1:$UPSTREAM_PORT/" \
+    -e "s/127.0.0.1:9901/127.0.0.1:$ADMIN_PORT/" examples/sidecar.toml >"$site/sidecar.toml"
+target/debug/scopegate proxy --config "$site/sidecar.toml" 2>"$site/proxy.log" &
+proxy_pid=$!
+trap 'kill $issuer $upstream_pid $proxy_pid 2>/dev/null || true; rm -rf "$log" "${config:-}" "$site"' EXIT
+for _ in $(seq 50); do
+  curl -sf "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null && break
+  sleep 0.1
+done
+TOKEN=$(curl -s -u "$VID:$VSECRET" -d grant_type=client_credentials "$endpoint/oauth2/token" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(status "http://127.0.0.1:$PROXY_PORT/photos")" = 401 ] || { cat "$site/proxy.log"; echo "no token: not 401"; exit 1; }
+[ "$(status -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PROXY_PORT/photos")" = 200 ] || { cat "$site/proxy.log"; echo "viewer GET: not 200"; exit 1; }
+[ "$(status -X POST -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PROXY_PORT/photos")" = 403 ] || { echo "viewer POST: not 403"; exit 1; }
+[ "$(status "http://127.0.0.1:$PROXY_PORT/elsewhere")" = 404 ] || { echo "no route: not 404"; exit 1; }
+curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -q 'scopegate_requests_total{outcome="forwarded"} 1'
+echo "sidecar: ok"

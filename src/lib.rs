@@ -68,7 +68,8 @@
 //! | --- | --- |
 //! | `axum` | [`Claims`] and `Option<Claims>` as axum extractors; `IntoResponse` for [`Rejection`] |
 //! | `issuer` | [`local`]: a local Cognito-compatible issuer (management API, token endpoint, JWKS) for tests, examples and development |
-//! | `cli` | the `scopegate` command (`scopegate issuer`) |
+//! | `proxy` | [`proxy`]: the layer as a reverse proxy in front of any HTTP upstream, configured by TOML |
+//! | `cli` | the `scopegate` command (`scopegate issuer`, `scopegate proxy`) |
 //!
 //! # Security considerations
 //!
@@ -119,6 +120,8 @@ mod verifier;
 mod axum;
 #[cfg(feature = "issuer")]
 pub mod local;
+#[cfg(feature = "proxy")]
+pub mod proxy;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use bearer::MalformedReason;

@@ -1,15 +1,21 @@
 //! The `scopegate` command: `scopegate issuer` runs the local,
-//! Cognito-compatible issuer.
+//! Cognito-compatible issuer; `scopegate proxy` runs the layer as a reverse
+//! proxy in front of an HTTP upstream.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use scopegate::local::LocalIssuer;
+use scopegate::proxy::{LogFormat, Proxy, ProxyConfig};
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "\
 usage: scopegate issuer [--listen ADDR] [--state FILE] [--region REGION]
+       scopegate proxy --config FILE
+
+  proxy    verify access tokens and route scopes in front of an HTTP upstream
+           --config FILE    the proxy's TOML configuration (see the README)
 
   issuer   a local, Cognito-compatible authorization server (development only)
            --listen ADDR    where to listen (default 127.0.0.1:9229)
@@ -22,6 +28,46 @@ usage: scopegate issuer [--listen ADDR] [--state FILE] [--region REGION]
 
 /// A usage mistake: one line, exit status 2.
 struct Usage(String);
+
+enum Command {
+    Issuer(IssuerArgs),
+    Proxy(PathBuf),
+}
+
+enum Run {
+    Issuer(IssuerArgs),
+    Proxy(ProxyConfig),
+}
+
+fn parse_proxy(mut args: impl Iterator<Item = String>) -> Result<PathBuf, Usage> {
+    let mut config = None;
+    while let Some(arg) = args.next() {
+        let value = match arg.split_once('=') {
+            Some(("--config", v)) => v.to_string(),
+            _ if arg == "--config" => value(&mut args, "--config")?,
+            _ if arg == "-h" || arg == "--help" => return Err(Usage(String::new())),
+            _ => {
+                return Err(Usage(format!(
+                    "unknown option {arg:?} for `scopegate proxy`"
+                )));
+            }
+        };
+        if value.is_empty() {
+            return Err(Usage("--config needs a file name".into()));
+        }
+        config = Some(PathBuf::from(value));
+    }
+    config.ok_or_else(|| Usage("`scopegate proxy` needs --config FILE".into()))
+}
+
+async fn run_proxy(config: ProxyConfig) -> Result<(), String> {
+    let listen = config.listen;
+    let proxy = Proxy::bind(config)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    proxy.run(shutdown_signal()).await;
+    Ok(())
+}
 
 struct IssuerArgs {
     listen: SocketAddr,
@@ -170,7 +216,8 @@ fn main() -> ExitCode {
             println!("scopegate {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
-        Some("issuer") => parse_issuer(args),
+        Some("issuer") => parse_issuer(args).map(Command::Issuer),
+        Some("proxy") => parse_proxy(args).map(Command::Proxy),
         Some(other) => Err(Usage(format!(
             "unknown command {other:?} (try `scopegate --help`)"
         ))),
@@ -187,12 +234,26 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The proxy's configuration is read before anything starts, and its log
+    // format decides how logging is set up.
+    let command = match parsed {
+        Command::Issuer(args) => Run::Issuer(args),
+        Command::Proxy(path) => match ProxyConfig::from_file(&path) {
+            Ok(config) => Run::Proxy(config),
+            Err(e) => {
+                eprintln!("scopegate proxy: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match &command {
+        Run::Proxy(config) if config.log_format == LogFormat::Json => logs.json().init(),
+        _ => logs.init(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -203,10 +264,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run_issuer(parsed)) {
+    let (name, outcome) = match command {
+        Run::Issuer(args) => ("issuer", runtime.block_on(run_issuer(args))),
+        Run::Proxy(config) => ("proxy", runtime.block_on(run_proxy(config))),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("scopegate issuer: {message}");
+            eprintln!("scopegate {name}: {message}");
             ExitCode::FAILURE
         }
     }

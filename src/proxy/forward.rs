@@ -1,0 +1,274 @@
+//! Forwarding to the upstream: hop-by-hop headers (RFC 9110 §7.6.1),
+//! `X-Forwarded-*`, verified claims as headers, streaming bodies both ways,
+//! 502 when the upstream cannot be reached and 504 when it is too slow.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::{Authority, Scheme};
+use http::{Request, Response, StatusCode, Uri};
+use http_body_util::BodyExt;
+use http_body_util::combinators::UnsyncBoxBody;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use tokio::time::Instant;
+use tower_service::Service;
+
+use super::metrics::Metrics;
+use crate::Claims;
+
+/// Any error of a streamed body.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The body of every proxy response.
+pub(crate) type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// Facts about a request, put in its extensions by the dispatcher.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestFacts {
+    pub(crate) start: Instant,
+    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) request_id: HeaderValue,
+}
+
+/// What happened upstream; in the response's extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Upstream {
+    Answered,
+    Unreachable,
+    TimedOut,
+}
+
+/// Headers that concern one connection only (RFC 9110 §7.6.1), removed in
+/// both directions, with those that `Connection` names.
+const HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(name);
+    }
+}
+
+/// The forwarding service. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Forward {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client<HttpConnector, Incoming>,
+    scheme: Scheme,
+    authority: Authority,
+    timeout: Duration,
+    claim_headers: Vec<(String, HeaderName)>,
+    strip_authorization: bool,
+    trust_x_forwarded_for: bool,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Forward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forward")
+            .field("upstream", &self.inner.authority)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct ForwardOptions {
+    pub(crate) upstream: Uri,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) claim_headers: Vec<(String, HeaderName)>,
+    pub(crate) strip_authorization: bool,
+    pub(crate) trust_x_forwarded_for: bool,
+}
+
+impl Forward {
+    pub(crate) fn new(options: ForwardOptions, metrics: Arc<Metrics>) -> Option<Forward> {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(options.connect_timeout));
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let parts = options.upstream.into_parts();
+        Some(Forward {
+            inner: Arc::new(Inner {
+                client,
+                scheme: parts.scheme?,
+                authority: parts.authority?,
+                timeout: options.timeout,
+                claim_headers: options.claim_headers,
+                strip_authorization: options.strip_authorization,
+                trust_x_forwarded_for: options.trust_x_forwarded_for,
+                metrics,
+            }),
+        })
+    }
+
+    /// The names of the claim headers, which a client may never send.
+    pub(crate) fn claim_header_names(&self) -> impl Iterator<Item = &HeaderName> {
+        self.inner.claim_headers.iter().map(|(_, name)| name)
+    }
+}
+
+/// A claim as a header value: strings as they are, anything else as JSON.
+fn claim_value(claims: &Claims, claim: &str) -> Option<HeaderValue> {
+    let text = match claim {
+        "scope" => claims.scope().to_string(),
+        _ => match claims.get(claim)? {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        },
+    };
+    HeaderValue::from_str(&text).ok()
+}
+
+pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<ProxyBody> {
+    let mut response = Response::new(
+        http_body_util::Full::new(Bytes::from_static(text.as_bytes()))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+impl Service<Request<Incoming>> for Forward {
+    type Response = Response<ProxyBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ProxyBody>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        let inner = Arc::clone(&self.inner);
+        Box::pin(async move { Ok(inner.forward(request).await) })
+    }
+}
+
+impl Inner {
+    async fn forward(&self, request: Request<Incoming>) -> Response<ProxyBody> {
+        let (mut parts, body) = request.into_parts();
+        let facts = parts.extensions.get::<RequestFacts>().cloned();
+        let claims = parts.extensions.remove::<Claims>();
+        if let (Some(_), Some(facts)) = (&claims, &facts) {
+            self.metrics.observe_verification(facts.start.elapsed());
+        }
+
+        let headers = &mut parts.headers;
+        remove_hop_by_hop(headers);
+        for (_, name) in &self.claim_headers {
+            headers.remove(name);
+        }
+        if self.strip_authorization {
+            headers.remove(header::AUTHORIZATION);
+        }
+        if let Some(claims) = &claims {
+            for (claim, name) in &self.claim_headers {
+                if let Some(value) = claim_value(claims, claim) {
+                    headers.insert(name.clone(), value);
+                }
+            }
+        }
+        let peer = facts
+            .as_ref()
+            .and_then(|f| f.peer)
+            .map(|p| p.ip().to_string());
+        let forwarded_for = match (
+            self.trust_x_forwarded_for,
+            headers.get("x-forwarded-for"),
+            &peer,
+        ) {
+            (true, Some(existing), Some(peer)) => {
+                existing.to_str().ok().map(|e| format!("{e}, {peer}"))
+            }
+            (_, _, Some(peer)) => Some(peer.clone()),
+            _ => None,
+        };
+        headers.remove("x-forwarded-for");
+        if let Some(value) = forwarded_for.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert("x-forwarded-for", value);
+        }
+        if !(self.trust_x_forwarded_for && headers.contains_key("x-forwarded-proto")) {
+            headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+        }
+        if let Some(facts) = &facts {
+            headers.insert("x-request-id", facts.request_id.clone());
+        }
+
+        let mut uri = http::uri::Parts::default();
+        uri.scheme = Some(self.scheme.clone());
+        uri.authority = Some(self.authority.clone());
+        uri.path_and_query = parts.uri.path_and_query().cloned();
+        match Uri::from_parts(uri) {
+            Ok(uri) => parts.uri = uri,
+            Err(_) => return plain(StatusCode::BAD_REQUEST, "bad request target\n"),
+        }
+        parts.extensions = http::Extensions::new();
+
+        let sent = tokio::time::timeout(
+            self.timeout,
+            self.client.request(Request::from_parts(parts, body)),
+        )
+        .await;
+        let (mut response, upstream) = match sent {
+            Ok(Ok(response)) => {
+                let (mut parts, body) = response.into_parts();
+                remove_hop_by_hop(&mut parts.headers);
+                let body = body.map_err(BoxError::from).boxed_unsync();
+                (Response::from_parts(parts, body), Upstream::Answered)
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(error = %error, upstream = %self.authority, "upstream unreachable");
+                (
+                    plain(StatusCode::BAD_GATEWAY, "upstream unavailable\n"),
+                    Upstream::Unreachable,
+                )
+            }
+            Err(_) => {
+                tracing::warn!(
+                    timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+                    upstream = %self.authority,
+                    "upstream timed out"
+                );
+                (
+                    plain(StatusCode::GATEWAY_TIMEOUT, "upstream timed out\n"),
+                    Upstream::TimedOut,
+                )
+            }
+        };
+        response.extensions_mut().insert(upstream);
+        response
+    }
+}

@@ -1,0 +1,808 @@
+//! `scopegate proxy` over real sockets: a real upstream that records what
+//! it receives, the local issuer, and the proxy (in process, or the binary).
+
+#![allow(clippy::unwrap_used)] // tests state their expectations with unwrap
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::IntoResponse;
+use bytes::Bytes;
+use scopegate::local::{Fault, LocalIssuer};
+use scopegate::proxy::{Proxy, ProxyConfig};
+use serde_json::{Value, json};
+use support::*;
+use tokio::sync::oneshot;
+
+/// What the upstream received.
+#[derive(Clone, Debug)]
+struct Seen {
+    uri: String,
+    headers: BTreeMap<String, String>,
+    body_len: u64,
+}
+
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<Seen>>>);
+
+impl Recorder {
+    fn seen(&self) -> Vec<Seen> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// The upstream: records each request (headers and body length, not the
+/// body), answers with what it saw. `/slow` waits 1.5 s; `/download?n=N`
+/// streams N bytes back.
+async fn upstream() -> (Api, Recorder) {
+    async fn handle(
+        State(recorder): State<Recorder>,
+        request: Request,
+    ) -> axum::response::Response {
+        let uri = request.uri().to_string();
+        let headers = request
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("?").to_string()))
+            .collect();
+        let mut body = request.into_body().into_data_stream();
+        let mut body_len = 0u64;
+        use futures_util::StreamExt as _;
+        while let Some(Ok(chunk)) = body.next().await {
+            body_len += chunk.len() as u64;
+        }
+        let seen = Seen {
+            uri: uri.clone(),
+            headers,
+            body_len,
+        };
+        recorder.0.lock().unwrap().push(seen.clone());
+        if uri.starts_with("/slow") {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
+        if let Some(n) = uri.strip_prefix("/download?n=") {
+            let total: usize = n.parse().unwrap();
+            let chunks = futures_util::stream::iter((0..total.div_ceil(65536)).map(move |i| {
+                let len = 65536.min(total - i * 65536);
+                Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; len]))
+            }));
+            return Body::from_stream(chunks).into_response();
+        }
+        (
+            [
+                ("connection", "close, x-hop"),
+                ("x-hop", "1"),
+                ("x-upstream", "yes"),
+            ],
+            axum::Json(
+                json!({ "uri": seen.uri, "headers": seen.headers, "body_len": seen.body_len }),
+            ),
+        )
+            .into_response()
+    }
+    let recorder = Recorder::default();
+    let router = Router::new().fallback(handle).with_state(recorder.clone());
+    (serve(router).await, recorder)
+}
+
+fn config_text(issuer: &LocalIssuer, upstream: &str, extra: &str) -> String {
+    format!(
+        r#"
+listen = "127.0.0.1:0"
+upstream = "{upstream}"
+admin_listen = "127.0.0.1:0"
+upstream_timeout = "1s"
+connect_timeout = "500ms"
+shutdown_timeout = "5s"
+
+[issuer]
+url = "{url}"
+jwks_url = "{jwks}"
+token_use = "access"
+client_ids = ["{CLIENT}"]
+
+[[routes]]
+methods = ["GET"]
+path = "/photos"
+require = ["{READ}"]
+
+[[routes]]
+methods = ["POST"]
+path = "/photos"
+require = ["{WRITE}"]
+
+[[routes]]
+methods = ["DELETE"]
+path = "/photos/{{id}}"
+any_of = ["{WRITE}", "https://photos.example.com/photos.admin"]
+
+[[routes]]
+path = "/public/{{*rest}}"
+public = true
+
+[[routes]]
+path = "/me"
+
+[[routes]]
+path = "/slow"
+public = true
+
+[[routes]]
+methods = ["GET", "PUT"]
+path = "/download"
+public = true
+
+[[routes]]
+methods = ["PUT"]
+path = "/upload"
+require = ["{WRITE}"]
+
+[forward]
+claims = {{ sub = "x-auth-sub", client_id = "x-auth-client-id", scope = "x-auth-scope" }}
+{extra}
+"#,
+        url = issuer.url(),
+        jwks = issuer.jwks_url(),
+    )
+}
+
+/// A proxy running in process; stops when dropped.
+struct Running {
+    url: String,
+    admin: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    handle: scopegate::proxy::ProxyHandle,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn start(text: &str) -> Running {
+    let config = ProxyConfig::from_toml(text, "test.toml").unwrap();
+    let proxy = Proxy::bind(config).await.unwrap();
+    let url = format!("http://{}", proxy.local_addr().unwrap());
+    let admin = format!("http://{}", proxy.admin_addr().unwrap());
+    let handle = proxy.handle();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(proxy.run(async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        url,
+        admin,
+        stop: Some(stop),
+        task,
+        handle,
+    }
+}
+
+async fn setup() -> (LocalIssuer, Api, Recorder, Running) {
+    let issuer = issuer().await;
+    let (api, recorder) = upstream().await;
+    let proxy = start(&config_text(&issuer, &api.url, "")).await;
+    (issuer, api, recorder, proxy)
+}
+
+async fn send(method: &str, url: &str, token: Option<&str>) -> reqwest::Response {
+    let mut request = http().request(method.parse().unwrap(), url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+/// The status of a GET of `path` sent byte for byte.
+async fn raw_status(base: &str, path: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+async fn metrics(proxy: &Running) -> String {
+    http()
+        .get(format!("{}/metrics", proxy.admin))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_outcome_has_its_status_and_only_passing_requests_reach_the_upstream() {
+    let (issuer, _api, recorder, proxy) = setup().await;
+    let read = token(&issuer, &[READ]);
+    let photos = format!("{}/photos", proxy.url);
+    let cases = [
+        ("GET", photos.clone(), Some(read.as_str()), 200),
+        ("GET", photos.clone(), None, 401),
+        ("GET", photos.clone(), Some("not.a.token"), 401),
+        ("POST", photos.clone(), Some(read.as_str()), 403),
+        ("DELETE", format!("{photos}/7"), Some(read.as_str()), 403),
+        (
+            "GET",
+            format!("{}/nowhere", proxy.url),
+            Some(read.as_str()),
+            404,
+        ),
+        ("PATCH", photos.clone(), Some(read.as_str()), 404),
+    ];
+    for (method, url, token, status) in cases {
+        assert_eq!(
+            send(method, &url, token).await.status(),
+            status,
+            "{method} {url}"
+        );
+    }
+    // Sent raw: an HTTP client would resolve the dot segments itself.
+    for path in [
+        "/public/a/../../photos",
+        "/public/%2e%2e/photos",
+        "/public//photos",
+        "/public/a%2fb",
+    ] {
+        assert_eq!(raw_status(&proxy.url, path).await, 400, "{path}");
+    }
+    let response = http()
+        .get(&photos)
+        .header("authorization", format!("Bearer {read}"))
+        .header("authorization", "Bearer x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        r#"Bearer realm="api", error="invalid_request""#
+    );
+    // Only the first request passed.
+    assert_eq!(recorder.seen().len(), 1);
+    assert_eq!(proxy.handle.forwarded(), 1);
+    let text = metrics(&proxy).await;
+    for line in [
+        r#"scopegate_requests_total{outcome="forwarded"} 1"#,
+        r#"scopegate_requests_total{outcome="401"} 2"#,
+        r#"scopegate_requests_total{outcome="403"} 2"#,
+        r#"scopegate_requests_total{outcome="404"} 2"#,
+        r#"scopegate_requests_total{outcome="400"} 5"#,
+        r#"scopegate_key_set_fetches_total{result="ok"} 1"#,
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+    assert!(
+        text.contains("scopegate_verification_seconds_count 6"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn public_routes_and_authenticated_routes() {
+    let (issuer, _api, recorder, proxy) = setup().await;
+    assert_eq!(
+        send("GET", &format!("{}/public/x/y", proxy.url), None)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        send("POST", &format!("{}/public/z", proxy.url), None)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        send("GET", &format!("{}/me", proxy.url), None)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        send(
+            "GET",
+            &format!("{}/me", proxy.url),
+            Some(&token(&issuer, &[]))
+        )
+        .await
+        .status(),
+        200
+    );
+    let seen = recorder.seen();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen.iter()
+            .all(|s| !s.headers.contains_key("x-auth-sub") || s.uri == "/me")
+    );
+}
+
+#[tokio::test]
+async fn claims_are_forwarded_and_spoofed_claim_headers_removed() {
+    let (issuer, _api, recorder, proxy) = setup().await;
+    let read = token(&issuer, &[READ]);
+    for path in ["/photos", "/public/p"] {
+        let response = http()
+            .get(format!("{}{path}?q=1", proxy.url))
+            .bearer_auth(&read)
+            .header("x-auth-sub", "admin")
+            .header("X-Auth-Client-Id", "spoofed")
+            .header("x-auth-scope", "https://photos.example.com/photos.write")
+            .header("x-forwarded-for", "1.2.3.4")
+            .header("connection", "x-custom")
+            .header("x-custom", "hop")
+            .header("te", "trailers")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(
+            response.headers().get("x-hop").is_none(),
+            "hop-by-hop response header forwarded"
+        );
+        assert_eq!(response.headers()["x-upstream"], "yes");
+        assert!(response.headers().contains_key("x-request-id"));
+    }
+    let seen = recorder.seen();
+    let gated = &seen[0].headers;
+    assert_eq!(seen[0].uri, "/photos?q=1");
+    assert_eq!(gated["x-auth-sub"], CLIENT);
+    assert_eq!(gated["x-auth-client-id"], CLIENT);
+    assert_eq!(gated["x-auth-scope"], READ);
+    assert_eq!(gated["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(gated["x-forwarded-proto"], "http");
+    assert!(
+        gated.contains_key("authorization"),
+        "kept unless strip_authorization"
+    );
+    assert!(gated.contains_key("x-request-id"));
+    for hop in ["x-custom", "te"] {
+        assert!(!gated.contains_key(hop), "{hop} forwarded");
+    }
+    let public = &seen[1].headers;
+    for spoofed in ["x-auth-sub", "x-auth-client-id", "x-auth-scope"] {
+        assert!(
+            !public.contains_key(spoofed),
+            "{spoofed} reached the upstream on a public route"
+        );
+    }
+}
+
+#[tokio::test]
+async fn strip_authorization_and_trusted_forwarded_for() {
+    let issuer = issuer().await;
+    let (api, recorder) = upstream().await;
+    let extra = "strip_authorization = true\ntrust_x_forwarded_for = true";
+    let proxy = start(&config_text(&issuer, &api.url, extra)).await;
+    let response = http()
+        .get(format!("{}/photos", proxy.url))
+        .bearer_auth(token(&issuer, &[READ]))
+        .header("x-forwarded-for", "10.0.0.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = &recorder.seen()[0].headers;
+    assert!(!headers.contains_key("authorization"));
+    assert_eq!(headers["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
+}
+
+#[tokio::test]
+async fn upstream_down_is_502_and_slow_is_504() {
+    let issuer = issuer().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let proxy = start(&config_text(&issuer, &dead, "")).await;
+    let response = send(
+        "GET",
+        &format!("{}/photos", proxy.url),
+        Some(&token(&issuer, &[READ])),
+    )
+    .await;
+    assert_eq!(response.status(), 502);
+
+    let (api, _recorder) = upstream().await;
+    let proxy2 = start(&config_text(&issuer, &api.url, "")).await;
+    let started = Instant::now();
+    let response = send("GET", &format!("{}/slow", proxy2.url), None).await;
+    assert_eq!(response.status(), 504);
+    assert!(
+        started.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        metrics(&proxy)
+            .await
+            .contains(r#"scopegate_requests_total{outcome="502"} 1"#)
+    );
+    assert!(
+        metrics(&proxy2)
+            .await
+            .contains(r#"scopegate_requests_total{outcome="504"} 1"#)
+    );
+}
+
+#[tokio::test]
+async fn readiness_follows_the_key_set_and_cold_start_is_503() {
+    let issuer = issuer().await;
+    issuer.set_fault(Fault::Down);
+    let (api, recorder) = upstream().await;
+    let proxy = start(&config_text(&issuer, &api.url, "")).await;
+    let readyz = || async {
+        http()
+            .get(format!("{}/readyz", proxy.admin))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(
+        http()
+            .get(format!("{}/healthz", proxy.admin))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(readyz().await, 503);
+    let response = send(
+        "GET",
+        &format!("{}/photos", proxy.url),
+        Some(&token(&issuer, &[READ])),
+    )
+    .await;
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    // Public routes do not need keys.
+    assert_eq!(
+        send("GET", &format!("{}/public/x", proxy.url), None)
+            .await
+            .status(),
+        200
+    );
+
+    issuer.set_fault(Fault::None);
+    let started = Instant::now();
+    while readyz().await != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let response = send(
+        "GET",
+        &format!("{}/photos", proxy.url),
+        Some(&token(&issuer, &[READ])),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(recorder.seen().len(), 2);
+    assert!(
+        metrics(&proxy)
+            .await
+            .contains(r#"scopegate_requests_total{outcome="503"} 1"#)
+    );
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_the_request_in_flight() {
+    let issuer = issuer().await;
+    let (api, recorder) = upstream().await;
+    // The slow route waits 1.5 s upstream: give it time.
+    let text = config_text(&issuer, &api.url, "")
+        .replace(r#"upstream_timeout = "1s""#, r#"upstream_timeout = "5s""#);
+    let mut proxy = start(&text).await;
+    let url = format!("{}/slow", proxy.url);
+    let in_flight = tokio::spawn(async move { send("GET", &url, None).await.status() });
+    while recorder.seen().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = proxy.stop.take().unwrap().send(());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // No new connections once shutdown began...
+    let refused = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap()
+        .get(format!("{}/public/x", proxy.url))
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "a new connection was accepted during shutdown"
+    );
+    // ...but the request in flight completes, and then the proxy stops.
+    assert_eq!(in_flight.await.unwrap(), 200);
+    tokio::time::timeout(Duration::from_secs(5), &mut proxy.task)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+/// The proxy binary, with a config file; peak RSS read from /proc.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn fifty_megabytes_stream_through_without_the_proxy_growing() {
+    let issuer = issuer().await;
+    let (api, recorder) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("scopegate-proxy-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let text = config_text(&issuer, &api.url, "")
+        .replacen(
+            r#"listen = "127.0.0.1:0""#,
+            &format!(r#"listen = "127.0.0.1:{port}""#),
+            1,
+        )
+        .replace(r#"admin_listen = "127.0.0.1:0""#, "")
+        .replace(r#"upstream_timeout = "1s""#, r#"upstream_timeout = "10s""#);
+    let path = dir.join("proxy.toml");
+    std::fs::write(&path, text).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args(["proxy", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while http().get(format!("{url}/public/x")).send().await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let peak = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .unwrap()
+            .to_string();
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            * 1024
+    };
+    let before = peak();
+    const SIZE: usize = 50 * 1024 * 1024;
+    // Upload: a streamed body of 50 MB.
+    let chunks = futures_util::stream::iter(
+        (0..SIZE / 65536).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'u'; 65536]))),
+    );
+    let response = http()
+        .put(format!("{url}/upload"))
+        .bearer_auth(token(&issuer, &[WRITE]))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(recorder.seen().last().unwrap().body_len, SIZE as u64);
+    // Download: 50 MB streamed back.
+    let mut response = http()
+        .get(format!("{url}/download?n={SIZE}"))
+        .send()
+        .await
+        .unwrap();
+    let mut received = 0;
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        received += chunk.len();
+    }
+    assert_eq!(received, SIZE);
+    let grown = peak().saturating_sub(before);
+    eprintln!(
+        "proxy peak RSS: {} KiB before, grew {} KiB for 2 x 50 MB streamed",
+        before / 1024,
+        grown / 1024
+    );
+    assert!(
+        grown < 16 * 1024 * 1024,
+        "the proxy's peak memory grew by {} MB for 100 MB streamed",
+        grown / (1024 * 1024)
+    );
+    child.kill().await.unwrap();
+}
+
+#[test]
+fn config_errors_name_the_file_line_and_key() {
+    let base = r#"listen = "127.0.0.1:8080"
+upstream = "http://127.0.0.1:9000"
+
+[issuer]
+url = "https://issuer.example.com/pool"
+jwks_url = "https://issuer.example.com/pool/jwks.json"
+client_ids = ["c"]
+
+[[routes]]
+path = "/photos"
+require = ["https://photos.example.com/photos.read"]
+"#;
+    let cases: Vec<(String, usize, &str)> = vec![
+        (base.replace("listen =", "lisen ="), 1, "lisen"),
+        (base.replace("127.0.0.1:8080", "nowhere"), 1, "listen"),
+        (
+            base.replace("http://127.0.0.1:9000", "https://127.0.0.1:9000"),
+            2,
+            "upstream",
+        ),
+        (
+            base.replace(
+                r#"require = ["https://photos.example.com/photos.read"]"#,
+                r#"require = ["photos.read"]"#,
+            ),
+            11,
+            "routes[0].require",
+        ),
+        (
+            base.replace(r#"path = "/photos""#, r#"path = "photos""#),
+            10,
+            "routes[0].path",
+        ),
+        (
+            base.replace(r#"path = "/photos""#, r#"path = "/photos/{*rest}/x""#),
+            10,
+            "routes[0].path",
+        ),
+        (
+            format!("{base}\n[[routes]]\nmethods = [\"GET\"]\npath = \"/photos\"\npublic = true\n"),
+            13,
+            "routes[1]",
+        ),
+        (
+            format!("{base}\n[[routes]]\npath = \"/x\"\npublic = true\nrequire = [\"a/b\"]\n"),
+            13,
+            "routes[1]",
+        ),
+        (
+            base.replace(
+                r#"jwks_url = "https://issuer.example.com/pool/jwks.json""#,
+                r#"jwks_url = "http://example.com/jwks""#,
+            ),
+            4,
+            "issuer",
+        ),
+        (
+            base.replace(
+                r#"client_ids = ["c"]"#,
+                "client_ids = [\"c\"]\nalgorithms = [\"HS256\"]",
+            ),
+            8,
+            "issuer.algorithms[0]",
+        ),
+        (
+            format!("{base}\n[forward]\nclaims = {{ sub = \"authorization\" }}\n"),
+            14,
+            "forward.claims.sub",
+        ),
+        (base.replace(r#"path = "/photos""#, "path = 5"), 10, "path"),
+        (
+            format!(
+                "{base}\n[[resource_servers]]\nidentifier = \"https://photos.example.com\"\nscopes = [\"photos.write\"]\n"
+            ),
+            11,
+            "routes[0].require",
+        ),
+    ];
+    for (text, line, key) in cases {
+        let err = ProxyConfig::from_toml(&text, "proxy.toml").unwrap_err();
+        let message = err.to_string();
+        assert_eq!(err.line(), Some(line), "{message}");
+        assert!(
+            message.starts_with(&format!("proxy.toml:{line}: ")),
+            "{message}"
+        );
+        assert!(message.contains(key), "{key} not in {message}");
+        assert!(!message.contains('\n'), "{message}");
+    }
+    assert!(ProxyConfig::from_toml(base, "proxy.toml").is_ok());
+
+    // The binary: one line, non-zero exit, no backtrace; unreadable files too.
+    let dir = std::env::temp_dir().join(format!("scopegate-proxy-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, base.replace("listen =", "lisen =")).unwrap();
+    for path in [bad.clone(), dir.join("missing.toml")] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
+            .args(["proxy", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&path.display().to_string()) && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unreachable_issuer_and_upstream_at_start_are_not_config_errors() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let text = format!(
+        r#"listen = "127.0.0.1:0"
+upstream = "http://127.0.0.1:{port}"
+admin_listen = "127.0.0.1:0"
+[issuer]
+url = "http://127.0.0.1:{port}/pool"
+client_ids = ["c"]
+[[routes]]
+path = "/x"
+"#
+    );
+    let proxy = start(&text).await;
+    let ready = http()
+        .get(format!("{}/readyz", proxy.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let response = send("GET", &format!("{}/x", proxy.url), Some("a.b.c")).await;
+    assert_eq!(
+        response.status(),
+        401,
+        "a malformed token is still the client's problem"
+    );
+    let response = send(
+        "GET",
+        &format!("{}/x", proxy.url),
+        Some(&valid_looking_token()),
+    )
+    .await;
+    assert_eq!(response.status(), 503);
+}
+
+/// A well-formed token whose key cannot be fetched.
+fn valid_looking_token() -> String {
+    use base64::Engine as _;
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    format!(
+        "{}.{}.c2ln",
+        b64(json!({"alg": "RS256", "kid": "k"})),
+        b64(json!({"sub": "x"}))
+    )
+}
+
+#[test]
+fn the_example_sidecar_config_is_valid() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/sidecar.toml"
+    ))
+    .unwrap()
+    .replace("POOL_ID", "us-east-1_Example")
+    .replace("CLIENT_ID", "abc");
+    let config = ProxyConfig::from_toml(&text, "examples/sidecar.toml").unwrap();
+    assert_eq!(config.listen.port(), 8080);
+    assert!(!config.accepts_any_audience());
+}
