@@ -136,6 +136,14 @@ impl Claims {
     pub(crate) fn meets(&self, requirement: &Requirement) -> bool {
         requirement.is_met_by(&self.0.scope)
     }
+
+    pub(crate) fn expires_at_secs(&self) -> u64 {
+        self.0.expires_at
+    }
+
+    pub(crate) fn not_before_secs(&self) -> Option<u64> {
+        self.0.not_before
+    }
 }
 
 impl fmt::Debug for Claims {

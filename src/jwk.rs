@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine as _;
@@ -41,6 +42,7 @@ pub(crate) const MAX_KEYS: usize = 64;
 
 /// A public key, ready to verify signatures of one algorithm.
 pub(crate) struct VerifyingKey {
+    kid: Arc<str>,
     alg: Algorithm,
     key: ParsedPublicKey,
     /// A fingerprint of `(kid, alg, key material)`: equal for the same key in
@@ -51,6 +53,18 @@ pub(crate) struct VerifyingKey {
 impl VerifyingKey {
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         self.key.verify_sig(message, signature).is_ok()
+    }
+
+    pub(crate) fn kid(&self) -> &Arc<str> {
+        &self.kid
+    }
+
+    pub(crate) fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    pub(crate) fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 }
 
@@ -372,6 +386,7 @@ impl Jwk {
                     .map_err(|_| Dropped::InvalidKey)?,
             };
             keys.push(VerifyingKey {
+                kid: kid.as_str().into(),
                 alg,
                 fingerprint: fingerprint(&kid, alg, key.as_ref()),
                 key,

@@ -22,7 +22,7 @@ const SIGNATURE_BUFFER: usize = MAX_SIGNATURE_BYTES + 8;
 #[derive(Debug)]
 pub(crate) struct VerifiedJws<'t, 'k> {
     pub(crate) payload_b64: &'t str,
-    #[allow(dead_code)] // the key that verified the token; read by the token cache
+    /// The key that verified the signature.
     pub(crate) key: &'k VerifyingKey,
     /// Whether the header's `typ` is `at+jwt` (RFC 9068 §2.1).
     pub(crate) typ_is_at_jwt: bool,

@@ -113,6 +113,7 @@ mod jws;
 mod keys;
 mod layer;
 mod scope;
+mod token_cache;
 mod token_error;
 mod verifier;
 
@@ -122,6 +123,34 @@ mod axum;
 pub mod local;
 #[cfg(feature = "proxy")]
 pub mod proxy;
+
+/// Internals the benchmarks time on their own. Not an API.
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub mod __bench {
+    use crate::{Claims, TokenError, Verifier};
+
+    /// Reads the bearer token of a request's headers.
+    pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
+        match crate::bearer::credentials(headers) {
+            crate::bearer::Credentials::Bearer(token) => Some(token),
+            _ => None,
+        }
+    }
+
+    /// Whether the space-delimited `granted` holds every one of `required`.
+    pub fn scopes_met(granted: &str, required: &[crate::Scope]) -> bool {
+        crate::scope::Requirement::AllOf(required.into()).is_met_by(granted)
+    }
+
+    /// Verifies with the keys at hand (they must be loaded), without async.
+    pub fn verify_now(verifier: &Verifier, token: &str) -> Result<Claims, TokenError> {
+        match verifier.verify_now(token) {
+            crate::verifier::Immediate::Done(result) => result,
+            crate::verifier::Immediate::NeedsKeys => Err(TokenError::UnknownKeyId),
+        }
+    }
+}
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use bearer::MalformedReason;
@@ -134,6 +163,7 @@ pub use layer::{
     ScopeGateLayer,
 };
 pub use scope::{ResourceServer, Scope, ScopeDefinition};
+pub use token_cache::TokenCacheStats;
 pub use token_error::TokenError;
 pub use verifier::{
     DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, Verifier, VerifierBuilder, VerifyError,

@@ -30,6 +30,7 @@ use crate::keys::{
 };
 use crate::layer::ScopeGateLayer;
 use crate::scope::{Requirement, ResourceServer, ScopeRegistry};
+use crate::token_cache::{TokenCache, TokenCacheOptions, TokenCacheStats};
 use crate::token_error::TokenError;
 
 /// The default cap on a token's size.
@@ -113,6 +114,7 @@ struct Inner {
     registry: ScopeRegistry,
     realm: String,
     challenges: Challenges,
+    token_cache: Option<TokenCache>,
 }
 
 /// `WWW-Authenticate` values computed once (RFC 6750 §3).
@@ -185,15 +187,47 @@ impl Verifier {
         if token.len() > self.inner.max_token_bytes {
             return Err(TokenError::TooLarge);
         }
+        let now = claims::now_secs();
+        let cache = self.inner.token_cache.as_ref();
+        let digest = cache.and_then(|c| c.digest(token));
+        if let (Some(cache), Some(digest)) = (cache, &digest) {
+            let leeway = self.inner.policy.leeway;
+            if let Some(claims) =
+                cache.get(digest, &snapshot.keys, snapshot.generation, now, leeway)
+            {
+                return Ok(claims);
+            }
+        }
         let jws = jws::verify(token, &snapshot.keys, self.inner.allowed)?;
         let payload = jws::b64_decode(jws.payload_b64).map_err(|_| TokenError::MalformedClaims)?;
-        claims::verify(
+        let claims = claims::verify(
             &payload,
             &self.inner.policy,
             jws.typ_is_at_jwt,
-            claims::now_secs(),
+            now,
             self.inner.id,
-        )
+        )?;
+        if let (Some(cache), Some(digest)) = (cache, digest) {
+            let key = jws.key;
+            cache.insert(
+                digest,
+                &claims,
+                key.kid().clone(),
+                key.algorithm(),
+                key.fingerprint(),
+                snapshot.generation,
+            );
+        }
+        Ok(claims)
+    }
+
+    /// Hits and misses of the verified-token cache (zeros when it is off).
+    pub fn token_cache_stats(&self) -> TokenCacheStats {
+        self.inner
+            .token_cache
+            .as_ref()
+            .map(TokenCache::stats)
+            .unwrap_or_default()
     }
 
     /// Loads the key set now, instead of on the first request. Returns once
@@ -345,6 +379,7 @@ pub struct VerifierBuilder {
     resource_servers: Vec<ResourceServer>,
     realm: String,
     cache: KeyCacheOptions,
+    token_cache: TokenCacheOptions,
 }
 
 impl VerifierBuilder {
@@ -363,6 +398,7 @@ impl VerifierBuilder {
             resource_servers: Vec::new(),
             realm: "api".to_string(),
             cache: KeyCacheOptions::default(),
+            token_cache: TokenCacheOptions::default(),
         }
     }
 
@@ -495,6 +531,27 @@ impl VerifierBuilder {
         self
     }
 
+    /// How many verified tokens to remember (default 10,000). A hit skips
+    /// decoding and the signature check; lifetime, key presence and scopes
+    /// are still checked on every request. 0 turns the cache off.
+    pub fn token_cache_capacity(mut self, entries: u64) -> Self {
+        self.token_cache.capacity = entries;
+        self
+    }
+
+    /// How long a verified token stays cached at most (default 10 minutes;
+    /// never past the token's `exp`).
+    pub fn token_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.token_cache.ttl = ttl;
+        self
+    }
+
+    /// Tokens longer than this are never cached (default 4 KiB).
+    pub fn token_cache_max_token_bytes(mut self, max: usize) -> Self {
+        self.token_cache.max_token_bytes = max;
+        self
+    }
+
     /// Checks the configuration and builds the verifier. Nothing is fetched
     /// yet: keys are loaded on the first request, or by
     /// [`Verifier::load_keys`].
@@ -537,6 +594,10 @@ impl VerifierBuilder {
         }
         if cache.timeout.is_zero() || cache.connect_timeout.is_zero() {
             return invalid("key-set timeouts must be above zero".into());
+        }
+        let tc = &self.token_cache;
+        if tc.capacity > 0 && (tc.ttl.is_zero() || tc.ttl > Duration::from_secs(86_400)) {
+            return invalid("the token cache TTL must be above zero and at most 1 day".into());
         }
         if cache.max_body_bytes < 1024 {
             return invalid("the key-set body cap must be at least 1024 bytes".into());
@@ -631,6 +692,7 @@ impl VerifierBuilder {
                 registry,
                 realm: self.realm,
                 challenges,
+                token_cache: TokenCache::new(self.token_cache),
             }),
         })
     }

@@ -75,6 +75,8 @@ pub(crate) enum Source {
 #[derive(Debug)]
 pub(crate) struct Snapshot {
     pub(crate) keys: KeySet,
+    /// Different for every snapshot of every store.
+    pub(crate) generation: u64,
     /// When to start a background refresh; `None` for static keys.
     refresh_at: Option<Instant>,
     /// When the keys become too stale to use; `None` for static keys.
@@ -140,6 +142,7 @@ impl KeyStore {
         let store = KeyStore::new(Source::Static, KeyCacheOptions::default(), allowed, None);
         store.current.store(Some(Arc::new(Snapshot {
             keys,
+            generation: next_generation(),
             refresh_at: None,
             usable_until: None,
         })));
@@ -386,6 +389,7 @@ impl KeyStore {
                 let ttl = ttl.max(Duration::from_millis(1));
                 self.current.store(Some(Arc::new(Snapshot {
                     keys,
+                    generation: next_generation(),
                     refresh_at: Some(later(now, ttl * 3 / 4)),
                     usable_until: Some(later(now, ttl.saturating_add(self.options.max_stale))),
                 })));
@@ -466,6 +470,11 @@ impl KeyStore {
             .clamp(self.options.min_ttl, self.options.max_ttl);
         Ok((keys, ttl))
     }
+}
+
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// The most requests with unknown `kid`s that wait for one fetch.

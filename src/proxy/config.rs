@@ -65,6 +65,8 @@ struct RawConfig {
     upstream: Spanned<String>,
     admin_listen: Option<Spanned<String>>,
     upstream_timeout: Option<Spanned<String>>,
+    token_cache_capacity: Option<Spanned<i64>>,
+    token_cache_ttl: Option<Spanned<String>>,
     connect_timeout: Option<Spanned<String>>,
     shutdown_timeout: Option<Spanned<String>>,
     log_format: Option<Spanned<String>>,
@@ -389,6 +391,23 @@ fn build(src: &Source<'_>, raw: RawConfig) -> Result<ProxyConfig, ConfigFileErro
 
     let (builder, any_audience) = issuer(src, &raw.issuer)?;
     let mut builder = builder;
+    if let Some(capacity) = &raw.token_cache_capacity {
+        let entries = u64::try_from(*capacity.get_ref()).map_err(|_| {
+            src.error(
+                Some(&capacity.span()),
+                "token_cache_capacity",
+                "must be 0 (off) or more",
+            )
+        })?;
+        builder = builder.token_cache_capacity(entries);
+    }
+    let ttl = timeout(
+        src,
+        "token_cache_ttl",
+        &raw.token_cache_ttl,
+        Duration::from_secs(600),
+    )?;
+    builder = builder.token_cache_ttl(ttl);
     if let Some(realm) = &raw.realm {
         builder = builder.realm(realm.get_ref().clone());
     }

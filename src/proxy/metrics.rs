@@ -131,6 +131,28 @@ impl Metrics {
             out,
             "scopegate_key_set_fetches_total{{result=\"error\"}} {failed}"
         );
+        let cache = verifier.token_cache_stats();
+        let _ = writeln!(
+            out,
+            "# HELP scopegate_token_cache_total Verified-token cache lookups by result."
+        );
+        let _ = writeln!(out, "# TYPE scopegate_token_cache_total counter");
+        let _ = writeln!(
+            out,
+            "scopegate_token_cache_total{{result=\"hit\"}} {}",
+            cache.hits
+        );
+        let _ = writeln!(
+            out,
+            "scopegate_token_cache_total{{result=\"miss\"}} {}",
+            cache.misses
+        );
+        let _ = writeln!(
+            out,
+            "# HELP scopegate_token_cache_entries Verified tokens cached now."
+        );
+        let _ = writeln!(out, "# TYPE scopegate_token_cache_entries gauge");
+        let _ = writeln!(out, "scopegate_token_cache_entries {}", cache.entries);
         let _ = writeln!(out, "# HELP scopegate_ready Whether the key set is loaded.");
         let _ = writeln!(out, "# TYPE scopegate_ready gauge");
         let _ = writeln!(out, "scopegate_ready {}", u8::from(ready));
