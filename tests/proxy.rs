@@ -205,10 +205,18 @@ async fn send(method: &str, url: &str, token: Option<&str>) -> reqwest::Response
 
 /// The status of a GET of `path` sent byte for byte.
 async fn raw_status(base: &str, path: &str) -> u16 {
+    raw_request(
+        base,
+        &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    )
+    .await
+}
+
+/// The status of a request sent byte for byte.
+async fn raw_request(base: &str, request: &str) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
@@ -259,8 +267,43 @@ async fn every_outcome_has_its_status_and_only_passing_requests_reach_the_upstre
         "/public/%2e%2e/photos",
         "/public//photos",
         "/public/a%2fb",
+        // What a decoding, case-insensitive or `;`-stripping upstream would
+        // route to /photos, while the proxy would not.
+        "/ph%6ftos",
+        "/PHOTOS",
+        "/photos/",
+        "/photos;x",
+        "/public/..;/photos",
     ] {
         assert_eq!(raw_status(&proxy.url, path).await, 400, "{path}");
+    }
+    for (request, status) in [
+        (
+            "get /photos HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            400,
+        ),
+        (
+            "TRACE /public/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            405,
+        ),
+        (
+            "GET http://evil.example/public/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            400,
+        ),
+        (
+            "GET /public/x HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+            400,
+        ),
+        (
+            "POST /public/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
+            400,
+        ),
+    ] {
+        assert_eq!(
+            raw_request(&proxy.url, request).await,
+            status,
+            "{request:?}"
+        );
     }
     let response = http()
         .get(&photos)
@@ -283,7 +326,7 @@ async fn every_outcome_has_its_status_and_only_passing_requests_reach_the_upstre
         r#"scopegate_requests_total{outcome="401"} 2"#,
         r#"scopegate_requests_total{outcome="403"} 2"#,
         r#"scopegate_requests_total{outcome="404"} 2"#,
-        r#"scopegate_requests_total{outcome="400"} 5"#,
+        r#"scopegate_requests_total{outcome="400"} 14"#,
         r#"scopegate_key_set_fetches_total{result="ok"} 1"#,
     ] {
         assert!(text.contains(line), "{line} not in\n{text}");
@@ -348,6 +391,11 @@ async fn claims_are_forwarded_and_spoofed_claim_headers_removed() {
             .header("connection", "x-custom")
             .header("x-custom", "hop")
             .header("te", "trailers")
+            .header("x_auth_sub", "admin")
+            .header("x-http-method-override", "DELETE")
+            .header("x-original-url", "/admin")
+            .header("forwarded", "for=1.2.3.4")
+            .header("x-real-ip", "1.2.3.4")
             .send()
             .await
             .unwrap();
@@ -375,8 +423,26 @@ async fn claims_are_forwarded_and_spoofed_claim_headers_removed() {
     for hop in ["x-custom", "te"] {
         assert!(!gated.contains_key(hop), "{hop} forwarded");
     }
+    for dropped in [
+        "x_auth_sub",
+        "x-http-method-override",
+        "x-original-url",
+        "forwarded",
+        "x-real-ip",
+    ] {
+        assert!(!gated.contains_key(dropped), "{dropped} forwarded");
+    }
     let public = &seen[1].headers;
-    for spoofed in ["x-auth-sub", "x-auth-client-id", "x-auth-scope"] {
+    assert!(
+        !public.contains_key("authorization"),
+        "an unchecked token reached the upstream on a public route"
+    );
+    for spoofed in [
+        "x-auth-sub",
+        "x-auth-client-id",
+        "x-auth-scope",
+        "x_auth_sub",
+    ] {
         assert!(
             !public.contains_key(spoofed),
             "{spoofed} reached the upstream on a public route"
@@ -519,7 +585,14 @@ async fn graceful_shutdown_finishes_the_request_in_flight() {
     }
     let _ = proxy.stop.take().unwrap().send(());
     tokio::time::sleep(Duration::from_millis(200)).await;
-    // No new connections once shutdown began...
+    // Not ready while draining...
+    let ready = http()
+        .get(format!("{}/readyz", proxy.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    // ...no new connections once shutdown began...
     let refused = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_millis(500))
@@ -721,6 +794,41 @@ require = ["https://photos.example.com/photos.read"]
         assert!(message.contains(key), "{key} not in {message}");
         assert!(!message.contains('\n'), "{message}");
     }
+    let more: Vec<(String, usize, &str)> = vec![
+        (base.replace(r#"client_ids = ["c"]"#, ""), 4, "issuer"),
+        (
+            format!("connect_timeout = \"5s\"\nupstream_timeout = \"5s\"\n{base}"),
+            1,
+            "connect_timeout",
+        ),
+        (
+            format!("{base}\n[[routes]]\npath = \"/Photos\"\npublic = true\n"),
+            13,
+            "routes[1].path",
+        ),
+        (
+            format!("{base}\n[[routes]]\npath = \"/x\"\nmethods = \"GET\"\n"),
+            15,
+            "routes[1].methods",
+        ),
+        (
+            base.replace("http://127.0.0.1:9000", "http://127.0.0.1:8080"),
+            2,
+            "upstream",
+        ),
+    ];
+    for (text, line, key) in more {
+        let err = ProxyConfig::from_toml(&text, "proxy.toml").unwrap_err();
+        let message = err.to_string();
+        assert_eq!(err.line(), Some(line), "{message}");
+        assert!(message.contains(key), "{key} not in {message}");
+    }
+    let any = base.replace(r#"client_ids = ["c"]"#, "allow_any_audience = true");
+    assert!(
+        ProxyConfig::from_toml(&any, "proxy.toml")
+            .unwrap()
+            .accepts_any_audience()
+    );
     assert!(ProxyConfig::from_toml(base, "proxy.toml").is_ok());
 
     // The binary: one line, non-zero exit, no backtrace; unreadable files too.

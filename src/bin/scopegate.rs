@@ -61,10 +61,7 @@ fn parse_proxy(mut args: impl Iterator<Item = String>) -> Result<PathBuf, Usage>
 }
 
 async fn run_proxy(config: ProxyConfig) -> Result<(), String> {
-    let listen = config.listen;
-    let proxy = Proxy::bind(config)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let proxy = Proxy::bind(config).await.map_err(|e| e.to_string())?;
     proxy.run(shutdown_signal()).await;
     Ok(())
 }

@@ -66,6 +66,7 @@ struct RawConfig {
     admin_listen: Option<Spanned<String>>,
     upstream_timeout: Option<Spanned<String>>,
     token_cache_capacity: Option<Spanned<i64>>,
+    max_connections: Option<Spanned<i64>>,
     token_cache_ttl: Option<Spanned<String>>,
     connect_timeout: Option<Spanned<String>>,
     shutdown_timeout: Option<Spanned<String>>,
@@ -92,6 +93,7 @@ struct RawIssuer {
     algorithms: Option<Spanned<Vec<Spanned<String>>>>,
     leeway: Option<Spanned<String>>,
     require_at_jwt: Option<bool>,
+    allow_any_audience: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -170,6 +172,8 @@ pub struct ProxyConfig {
     pub shutdown_timeout: Duration,
     /// How to log.
     pub log_format: LogFormat,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
     pub(crate) upstream: Uri,
     pub(crate) verifier: Verifier,
     pub(crate) routes: Vec<Route>,
@@ -215,14 +219,18 @@ impl Source<'_> {
         let message = error.message().trim().replace('\n', " ");
         let span = error.span();
         let key = span.as_ref().and_then(|span| {
-            let line_start = self.text[..span.start.min(self.text.len())]
-                .rfind('\n')
-                .map_or(0, |i| i + 1);
+            let before = &self.text[..span.start.min(self.text.len())];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
             let line = self.text[line_start..].lines().next().unwrap_or("");
             let (key, _) = line.split_once('=')?;
             let key = key.trim();
-            (!key.is_empty() && !key.starts_with('[') && !message.contains(&format!("`{key}`")))
-                .then(|| key.to_string())
+            if key.is_empty() || key.starts_with('[') || message.contains(&format!("`{key}`")) {
+                return None;
+            }
+            Some(match table_of(before) {
+                Some(table) => format!("{table}.{key}"),
+                None => key.to_string(),
+            })
         });
         ConfigFileError {
             file: self.file.to_string(),
@@ -231,6 +239,34 @@ impl Source<'_> {
             message,
         }
     }
+}
+
+/// The table a position is in, as `routes[1]` or `issuer`, from the last
+/// `[table]` or `[[array]]` header before it.
+fn table_of(before: &str) -> Option<String> {
+    let headers: Vec<&str> = before
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('['))
+        .collect();
+    let last = headers.last()?;
+    if let Some(name) = last.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
+        let name = name.trim();
+        let index = headers
+            .iter()
+            .filter(|h| {
+                h.strip_prefix("[[")
+                    .and_then(|l| l.split("]]").next())
+                    .map(str::trim)
+                    == Some(name)
+            })
+            .count()
+            - 1;
+        return Some(format!("{name}[{index}]"));
+    }
+    last.strip_prefix('[')
+        .and_then(|l| l.split(']').next())
+        .map(|n| n.trim().to_string())
 }
 
 /// `30s`, `500ms`, `2m`, `1h`.
@@ -373,6 +409,36 @@ fn build(src: &Source<'_>, raw: RawConfig) -> Result<ProxyConfig, ConfigFileErro
         &raw.shutdown_timeout,
         Duration::from_secs(30),
     )?;
+    if connect_timeout >= upstream_timeout {
+        let span = raw.connect_timeout.as_ref().map(Spanned::span);
+        return Err(src.error(
+            span.as_ref(),
+            "connect_timeout",
+            "must be shorter than upstream_timeout (a dead upstream is a 502, not a 504)",
+        ));
+    }
+    if listen.port() != 0
+        && upstream.authority().map(|a| a.as_str()) == Some(listen.to_string().as_str())
+    {
+        return Err(src.error(
+            Some(&raw.upstream.span()),
+            "upstream",
+            "is the proxy's own address: requests would loop",
+        ));
+    }
+    let max_connections = match &raw.max_connections {
+        None => 10_000,
+        Some(n) => usize::try_from(*n.get_ref())
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| {
+                src.error(
+                    Some(&n.span()),
+                    "max_connections",
+                    "must be between 1 and 1000000",
+                )
+            })?,
+    };
     let log_format = match raw
         .log_format
         .as_ref()
@@ -451,6 +517,7 @@ fn build(src: &Source<'_>, raw: RawConfig) -> Result<ProxyConfig, ConfigFileErro
         connect_timeout,
         shutdown_timeout,
         log_format,
+        max_connections,
         upstream,
         verifier,
         routes,
@@ -555,8 +622,16 @@ fn issuer(
         builder = builder.audiences(audiences.get_ref().clone());
         any_audience = false;
     }
-    if any_audience {
-        builder = builder.with_insecure_any_audience();
+    match (any_audience, raw.allow_any_audience) {
+        (true, Some(true)) => builder = builder.with_insecure_any_audience(),
+        (true, _) => {
+            return Err(src.error(
+                Some(&span),
+                "issuer",
+                "no client_ids or audiences: tokens minted for any client of the issuer would be accepted; list them, or set allow_any_audience = true",
+            ));
+        }
+        (false, _) => {}
     }
     if let Some(leeway) = &raw.leeway {
         let d = duration(leeway.get_ref()).ok_or_else(|| {
@@ -705,6 +780,19 @@ fn routes(
                 format!("routes[{i}]"),
                 format!(
                     "can never match: routes[{j}] (line {}) comes first and matches every request it would",
+                    src.line(&spans[j]),
+                ),
+            ));
+        }
+        if let Some((j, _)) = routes.iter().enumerate().find(|(_, e)| {
+            e.path.source() != route.path.source()
+                && e.path.source().eq_ignore_ascii_case(route.path.source())
+        }) {
+            return Err(src.error(
+                Some(&span),
+                format!("routes[{i}].path"),
+                format!(
+                    "differs from routes[{j}] (line {}) only by case; an upstream that ignores case would mix them up",
                     src.line(&spans[j]),
                 ),
             ));

@@ -48,6 +48,16 @@ pub(crate) enum Upstream {
     TimedOut,
 }
 
+/// Headers that say where a request came from: set by a trusted proxy in
+/// front, never by a client. Dropped unless `trust_x_forwarded_for`.
+const FORWARDING_HEADERS: [&str; 5] = [
+    "forwarded",
+    "x-real-ip",
+    "x-forwarded-host",
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+];
+
 /// Headers that concern one connection only (RFC 9110 §7.6.1), removed in
 /// both directions, with those that `Connection` names.
 const HOP_BY_HOP: [HeaderName; 9] = [
@@ -82,7 +92,7 @@ pub(crate) struct Forward {
 }
 
 struct Inner {
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, WatchedBody>,
     scheme: Scheme,
     authority: Authority,
     timeout: Duration,
@@ -145,7 +155,53 @@ fn claim_value(claims: &Claims, claim: &str) -> Option<HeaderValue> {
             other => other.to_string(),
         },
     };
-    HeaderValue::from_str(&text).ok()
+    // UTF-8 is sent as it is (field values may hold such bytes); control
+    // characters cannot be, and the header is left out.
+    let value = HeaderValue::from_bytes(text.as_bytes()).ok();
+    if value.is_none() {
+        tracing::warn!(
+            claim,
+            "a claim holds control characters and is not forwarded"
+        );
+    }
+    value
+}
+
+pin_project_lite::pin_project! {
+    /// The request body on its way upstream; says when the client has sent
+    /// all of it, so that the upstream timeout starts then.
+    pub(crate) struct WatchedBody {
+        #[pin]
+        inner: Incoming,
+        done: Option<tokio::sync::oneshot::Sender<()>>,
+    }
+}
+
+impl hyper::body::Body for WatchedBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
+        let this = self.project();
+        let frame = this.inner.poll_frame(cx);
+        if matches!(frame, Poll::Ready(None | Some(Err(_))))
+            && let Some(done) = this.done.take()
+        {
+            let _ = done.send(());
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<ProxyBody> {
@@ -220,6 +276,11 @@ impl Inner {
         if let Some(value) = forwarded_for.and_then(|v| HeaderValue::from_str(&v).ok()) {
             headers.insert("x-forwarded-for", value);
         }
+        if !self.trust_x_forwarded_for {
+            for name in FORWARDING_HEADERS {
+                headers.remove(name);
+            }
+        }
         if !(self.trust_x_forwarded_for && headers.contains_key("x-forwarded-proto")) {
             headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
         }
@@ -237,11 +298,24 @@ impl Inner {
         }
         parts.extensions = http::Extensions::new();
 
-        let sent = tokio::time::timeout(
-            self.timeout,
-            self.client.request(Request::from_parts(parts, body)),
-        )
-        .await;
+        // The timeout runs from when the client has sent the whole body: a
+        // slow upload is not a slow upstream.
+        let (body_sent, body_done) = tokio::sync::oneshot::channel();
+        let empty = hyper::body::Body::is_end_stream(&body);
+        let body = WatchedBody {
+            inner: body,
+            done: Some(body_sent),
+        };
+        let deadline = async {
+            if !empty {
+                let _ = body_done.await;
+            }
+            tokio::time::sleep(self.timeout).await;
+        };
+        let sent = tokio::select! {
+            response = self.client.request(Request::from_parts(parts, body)) => Ok(response),
+            () = deadline => Err(()),
+        };
         let (mut response, upstream) = match sent {
             Ok(Ok(response)) => {
                 let (mut parts, body) = response.into_parts();

@@ -14,21 +14,26 @@ pub(crate) enum Outcome {
     Unauthorized,
     Forbidden,
     NoRoute,
+    MethodNotAllowed,
     KeySetUnavailable,
     BadGateway,
     GatewayTimeout,
+    /// The client went away before the response.
+    ClientClosed,
 }
 
 impl Outcome {
-    const ALL: [Outcome; 8] = [
+    const ALL: [Outcome; 10] = [
         Outcome::Forwarded,
         Outcome::BadRequest,
         Outcome::Unauthorized,
         Outcome::Forbidden,
         Outcome::NoRoute,
+        Outcome::MethodNotAllowed,
         Outcome::KeySetUnavailable,
         Outcome::BadGateway,
         Outcome::GatewayTimeout,
+        Outcome::ClientClosed,
     ];
 
     /// The `outcome` label.
@@ -39,9 +44,11 @@ impl Outcome {
             Outcome::Unauthorized => "401",
             Outcome::Forbidden => "403",
             Outcome::NoRoute => "404",
+            Outcome::MethodNotAllowed => "405",
             Outcome::KeySetUnavailable => "503",
             Outcome::BadGateway => "502",
             Outcome::GatewayTimeout => "504",
+            Outcome::ClientClosed => "client_closed",
         }
     }
 }
@@ -53,7 +60,7 @@ const BUCKETS: [f64; 12] = [
 
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
-    outcomes: [AtomicU64; 8],
+    outcomes: [AtomicU64; 10],
     buckets: [AtomicU64; 12],
     verify_count: AtomicU64,
     verify_nanos: AtomicU64,

@@ -29,13 +29,14 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -73,9 +74,20 @@ impl ProxyHandle {
 impl Proxy {
     /// Binds the listeners of `config`.
     pub async fn bind(config: ProxyConfig) -> io::Result<Proxy> {
-        let listener = TcpListener::bind(config.listen).await?;
+        let named = |what: &'static str, addr: SocketAddr| {
+            move |e: io::Error| {
+                io::Error::new(e.kind(), format!("cannot listen on {addr} ({what}): {e}"))
+            }
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(named("listen", config.listen))?;
         let admin = match config.admin_listen {
-            Some(addr) => Some(TcpListener::bind(addr).await?),
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(named("admin_listen", addr))?,
+            ),
             None => None,
         };
         let metrics = Arc::new(Metrics::default());
@@ -140,8 +152,15 @@ impl Proxy {
             config.upstream.clone(),
             config.connect_timeout,
         ));
-        let admin_task = admin
-            .map(|admin| tokio::spawn(serve_admin(admin, verifier.clone(), Arc::clone(&metrics))));
+        let draining = Arc::new(AtomicBool::new(false));
+        let admin_task = admin.map(|admin| {
+            tokio::spawn(serve_admin(
+                admin,
+                verifier.clone(),
+                Arc::clone(&metrics),
+                Arc::clone(&draining),
+            ))
+        });
         tracing::info!(
             listen = %listener.local_addr().map_or_else(|_| "?".into(), |a| a.to_string()),
             upstream = %config.upstream,
@@ -150,8 +169,18 @@ impl Proxy {
         );
 
         let graceful = GracefulShutdown::new();
+        let mut connections = tokio::task::JoinSet::new();
+        // At most this many connections at once; the others wait in the
+        // listen backlog.
+        let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
         tokio::pin!(shutdown);
         loop {
+            while connections.try_join_next().is_some() {}
+            let slot = tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned() => slot,
+                () = &mut shutdown => break,
+            };
+            let Ok(slot) = slot else { break };
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
                 () = &mut shutdown => break,
@@ -166,20 +195,29 @@ impl Proxy {
             };
             let service = TowerToHyperService::new(service.for_peer(peer));
             let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service);
             let connection = graceful.watch(connection);
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 let _ = connection.await;
+                drop(slot);
             });
         }
+        // Not ready any more, then no new connections.
+        draining.store(true, Ordering::Relaxed);
         drop(listener);
         tracing::info!("shutting down: no new connections; finishing requests in flight");
         tokio::select! {
             () = graceful.shutdown() => tracing::info!("all requests finished"),
             () = tokio::time::sleep(config.shutdown_timeout) => {
-                tracing::warn!("shutdown deadline passed; closing the remaining connections");
+                tracing::warn!(
+                    connections = connections.len(),
+                    "shutdown deadline passed; closing the remaining connections"
+                );
             }
         }
+        connections.abort_all();
         prefetch.abort();
         upstream_probe.abort();
         if let Some(task) = admin_task {
@@ -187,6 +225,10 @@ impl Proxy {
         }
     }
 }
+
+/// How long a client may take to send a request's headers (and to start
+/// the next request on a kept-alive connection).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Loads the key set in the background until it succeeds, so that the proxy
 /// becomes ready without waiting for a first request.
@@ -236,19 +278,29 @@ async fn probe_upstream(upstream: http::Uri, timeout: Duration) {
 }
 
 /// `/healthz`, `/readyz`, `/metrics`.
-async fn serve_admin(listener: TcpListener, verifier: crate::Verifier, metrics: Arc<Metrics>) {
+async fn serve_admin(
+    listener: TcpListener,
+    verifier: crate::Verifier,
+    metrics: Arc<Metrics>,
+    draining: Arc<AtomicBool>,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let (verifier, metrics) = (verifier.clone(), Arc::clone(&metrics));
+        let draining = Arc::clone(&draining);
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let response = admin_response(request.uri().path(), &verifier, &metrics);
+            let draining = draining.load(Ordering::Relaxed);
+            let response = admin_response(request.uri().path(), &verifier, &metrics, draining);
             async move { Ok::<_, Infallible>(response) }
         });
         tokio::spawn(async move {
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .keep_alive(false)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -259,10 +311,16 @@ fn admin_response(
     path: &str,
     verifier: &crate::Verifier,
     metrics: &Metrics,
+    draining: bool,
 ) -> Response<Full<Bytes>> {
     let ready = verifier.has_keys();
     let (status, content_type, body) = match path {
         "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
+        "/readyz" if draining => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "shutting down\n".to_string(),
+        ),
         "/readyz" if ready => (StatusCode::OK, "text/plain", "ready\n".to_string()),
         "/readyz" => (
             StatusCode::SERVICE_UNAVAILABLE,

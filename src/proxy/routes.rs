@@ -41,6 +41,11 @@ fn is_literal_char(c: char) -> bool {
 }
 
 impl PathPattern {
+    /// The pattern as written.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
     pub(crate) fn parse(source: &str) -> Result<PathPattern, String> {
         let Some(rest) = source.strip_prefix('/') else {
             return Err("a path must start with `/`".into());
@@ -155,32 +160,62 @@ impl Methods {
         }
     }
 
+    /// Whether every method `other` takes is taken by `self` (a route
+    /// with GET takes HEAD too).
     pub(crate) fn covers(&self, other: &Methods) -> bool {
         match (&self.0, &other.0) {
             (None, _) => true,
             (Some(_), None) => false,
-            (Some(mine), Some(theirs)) => theirs.iter().all(|m| mine.contains(m)),
+            (Some(_), Some(theirs)) => theirs.iter().all(|m| self.allows(m)),
         }
     }
 }
 
-/// Why a request path is refused before any route is looked at: it could
-/// mean one thing here and another to the upstream.
+/// Whether a request path could mean one thing here and another to the
+/// upstream, and is refused before any route is looked at:
+///
+/// - dot segments, empty segments (`//`), backslashes, `;` (path parameters,
+///   which some servers strip: `/admin;x`, `..;`);
+/// - a percent-encoded byte that has a plain form in a path (`%41` for `A`,
+///   `%2F` for `/`, `%2E` for `.`, `%25` for `%`), or NUL: an upstream that
+///   decodes would see a different path than the one routed here.
+///
+/// Percent-encoded bytes that can only appear encoded (spaces, non-ASCII
+/// UTF-8, `?`, `#`, ...) are fine.
 pub(crate) fn ambiguous_path(path: &str) -> bool {
-    if !path.starts_with('/') || path.contains('\\') {
+    let Some(rest) = path.strip_prefix('/') else {
+        return true;
+    };
+    if path.contains(['\\', ';']) {
         return true;
     }
+    let bytes = path.as_bytes();
+    let hex = |c: Option<&u8>| c.and_then(|c| char::from(*c).to_digit(16));
+    for (i, b) in bytes.iter().enumerate() {
+        if *b != b'%' {
+            continue;
+        }
+        let decoded = match (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            (Some(hi), Some(lo)) => char::from_u32(hi * 16 + lo).unwrap_or('\0'),
+            _ => return true,
+        };
+        if matches!(decoded, '\0' | '/' | '\\' | '%') || is_literal_char(decoded) {
+            return true;
+        }
+    }
+    let segments = rest.split('/').count();
+    rest.split('/')
+        .enumerate()
+        .any(|(i, s)| s == "." || s == ".." || (s.is_empty() && i + 1 != segments))
+}
+
+/// The form an upstream that ignores case and a trailing `/` would route by.
+pub(crate) fn canonical_path(path: &str) -> String {
     let lower = path.to_ascii_lowercase();
-    // Encoded `/`, `\`, `.` and `%` change meaning when an upstream decodes.
-    if ["%2f", "%5c", "%2e", "%25", "%00"]
-        .iter()
-        .any(|e| lower.contains(e))
-    {
-        return true;
+    match lower.strip_suffix('/') {
+        Some(trimmed) if !trimmed.is_empty() => trimmed.to_string(),
+        _ => lower,
     }
-    path[1..].split('/').enumerate().any(|(i, s)| {
-        s == "." || s == ".." || (s.is_empty() && i + 1 != path[1..].split('/').count())
-    })
 }
 
 #[cfg(test)]
@@ -257,6 +292,15 @@ mod tests {
             "/a%252fb",
             "/..",
             "/a/..",
+            "/ph%6ftos",
+            "/%41dmin",
+            "/admin;x",
+            "/public/..;/admin",
+            "/a%",
+            "/a%zz",
+            "/a%00b",
+            "/a%7e",
+            "/a%3Ab",
         ] {
             assert!(ambiguous_path(bad), "{bad}");
         }
@@ -266,6 +310,8 @@ mod tests {
             "/photos/",
             "/photos/1",
             "/a%20b",
+            "/caf%C3%A9",
+            "/q%3F",
             "/files/a.txt",
             "/a..b",
         ] {

@@ -9,8 +9,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::HeaderValue;
-use http::{Request, Response, StatusCode};
+use http::header::{HeaderName, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tokio::time::Instant;
 use tower_service::Service;
@@ -18,7 +18,7 @@ use tower_service::Service;
 use super::config::{Access, Route};
 use super::forward::{Forward, ProxyBody, RequestFacts, Upstream, plain};
 use super::metrics::{Metrics, Outcome};
-use super::routes::{Methods, PathPattern, ambiguous_path};
+use super::routes::{Methods, PathPattern, ambiguous_path, canonical_path};
 use crate::layer::{DefaultRejection, Rejection, RejectionKind, ScopeGate};
 use tower_layer::Layer as _;
 
@@ -138,68 +138,52 @@ impl Service<Request<Incoming>> for ProxyService {
     }
 
     fn call(&mut self, mut request: Request<Incoming>) -> BoxFuture {
-        let start = Instant::now();
-        let id = request_id(&request);
-        let method = request.method().clone();
-        // The path only: the query may hold secrets (`?access_token=`).
-        let path = request.uri().path().to_string();
-        let metrics = Arc::clone(&self.metrics);
-
-        let finish = move |mut response: Response<ProxyBody>,
-                           outcome: Outcome,
-                           route: Option<usize>,
-                           id: HeaderValue| {
-            metrics.count(outcome);
-            if matches!(
-                outcome,
+        let log = RequestLog {
+            start: Instant::now(),
+            id: request_id(&request),
+            method: request.method().clone(),
+            // The path only: the query may hold secrets (`?access_token=`).
+            path: request.uri().path().to_string(),
+            metrics: Arc::clone(&self.metrics),
+            done: false,
+        };
+        if let Some((status, why)) = refuse(&request) {
+            let outcome = if status == StatusCode::METHOD_NOT_ALLOWED {
+                Outcome::MethodNotAllowed
+            } else {
                 Outcome::BadRequest
-                    | Outcome::Unauthorized
-                    | Outcome::Forbidden
-                    | Outcome::KeySetUnavailable
-            ) && route.is_some()
-            {
-                metrics.observe_verification(start.elapsed());
-            }
-            let reason = response
-                .extensions()
-                .get::<Rejection>()
-                .map(|r| r.kind().as_str());
-            tracing::info!(
-                request_id = id.to_str().unwrap_or(""),
-                method = %method,
-                path = %crate::jwk::log_safe(&path),
-                route,
-                status = response.status().as_u16(),
-                outcome = outcome.label(),
-                reason,
-                elapsed_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
-                "request"
-            );
-            response.headers_mut().insert("x-request-id", id);
-            Ok(response)
-        };
-
-        if ambiguous_path(request.uri().path()) {
-            let response = plain(StatusCode::BAD_REQUEST, "ambiguous request path\n");
-            return Box::pin(async move { finish(response, Outcome::BadRequest, None, id) });
+            };
+            let response = plain(status, why);
+            return Box::pin(async move { log.finish(response, outcome, None) });
         }
-        let Some(route) = self
-            .routes
-            .iter()
-            .find(|r| r.methods.allows(request.method()) && r.path.matches(request.uri().path()))
-        else {
+        let path = request.uri().path();
+        let find = |path: &str| {
+            self.routes
+                .iter()
+                .find(|r| r.methods.allows(request.method()) && r.path.matches(path))
+        };
+        let route = find(path);
+        // An upstream that ignores case or a trailing `/` must not be sent to
+        // another route than the one checked here.
+        let canonical = canonical_path(path);
+        if canonical != path && find(&canonical).map(|r| r.index) != route.map(|r| r.index) {
+            let response = plain(StatusCode::BAD_REQUEST, "ambiguous request path\n");
+            return Box::pin(async move { log.finish(response, Outcome::BadRequest, None) });
+        }
+        let Some(route) = route else {
             let response = plain(StatusCode::NOT_FOUND, "no route\n");
-            return Box::pin(async move { finish(response, Outcome::NoRoute, None, id) });
+            return Box::pin(async move { log.finish(response, Outcome::NoRoute, None) });
         };
 
-        // A client never sets the claim headers, on any route.
-        for name in self.forward.claim_header_names() {
-            request.headers_mut().remove(name);
+        scrub(request.headers_mut(), &self.forward);
+        if matches!(route.service, RouteService::Public(_)) {
+            // Nothing checked it: the upstream must not think something did.
+            request.headers_mut().remove(http::header::AUTHORIZATION);
         }
         request.extensions_mut().insert(RequestFacts {
-            start,
+            start: log.start,
             peer: self.peer,
-            request_id: id.clone(),
+            request_id: log.id.clone(),
         });
         let index = route.index;
         let mut service = route.service.clone();
@@ -219,7 +203,144 @@ impl Service<Request<Incoming>> for ProxyService {
                 Err(never) => match never {},
             };
             let outcome = outcome_of(&response);
-            finish(response, outcome, Some(index), id)
+            log.finish(response, outcome, Some(index))
         })
+    }
+}
+
+/// Headers that make some frameworks change the method or the path after
+/// routing; never forwarded.
+const OVERRIDE_HEADERS: [&str; 6] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-original-method",
+    "x-original-url",
+    "x-rewrite-url",
+];
+
+/// Requests refused before routing: 400 or 405, never forwarded.
+fn refuse(request: &Request<Incoming>) -> Option<(StatusCode, &'static str)> {
+    let method = request.method();
+    if method == Method::CONNECT || method == Method::TRACE {
+        return Some((StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"));
+    }
+    if method.as_str().bytes().any(|b| b.is_ascii_lowercase()) {
+        return Some((StatusCode::BAD_REQUEST, "methods are upper case\n"));
+    }
+    let uri = request.uri();
+    if uri.scheme().is_some() || uri.authority().is_some() {
+        return Some((
+            StatusCode::BAD_REQUEST,
+            "absolute-form request targets are not accepted\n",
+        ));
+    }
+    let headers = request.headers();
+    if headers.get_all(http::header::HOST).iter().count() > 1 {
+        return Some((StatusCode::BAD_REQUEST, "more than one Host header\n"));
+    }
+    let chunked_only = headers
+        .get_all(http::header::TRANSFER_ENCODING)
+        .iter()
+        .all(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.trim().eq_ignore_ascii_case("chunked"))
+        });
+    if !chunked_only {
+        return Some((StatusCode::BAD_REQUEST, "unsupported transfer coding\n"));
+    }
+    if ambiguous_path(uri.path()) {
+        return Some((StatusCode::BAD_REQUEST, "ambiguous request path\n"));
+    }
+    None
+}
+
+/// Removes what a client may never send on: the claim headers (also as
+/// `x_auth_sub`, which CGI-style servers read as `x-auth-sub`), and
+/// method/path override headers.
+fn scrub(headers: &mut http::HeaderMap, forward: &Forward) {
+    let claim_names: Vec<&HeaderName> = forward.claim_header_names().collect();
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| {
+            let name = name.as_str();
+            OVERRIDE_HEADERS.contains(&name)
+                || (name.contains('_')
+                    && claim_names
+                        .iter()
+                        .any(|c| c.as_str() == name.replace('_', "-")))
+        })
+        .cloned()
+        .collect();
+    for name in doomed.iter().chain(claim_names.iter().copied()) {
+        headers.remove(name);
+    }
+}
+
+/// The log line (and count) of one request, written when the response is
+/// ready, or when the client leaves first.
+struct RequestLog {
+    start: Instant,
+    id: HeaderValue,
+    method: Method,
+    path: String,
+    metrics: Arc<Metrics>,
+    done: bool,
+}
+
+impl RequestLog {
+    fn finish(
+        mut self,
+        mut response: Response<ProxyBody>,
+        outcome: Outcome,
+        route: Option<usize>,
+    ) -> Result<Response<ProxyBody>, Infallible> {
+        self.done = true;
+        self.metrics.count(outcome);
+        let rejected = matches!(
+            outcome,
+            Outcome::BadRequest
+                | Outcome::Unauthorized
+                | Outcome::Forbidden
+                | Outcome::KeySetUnavailable
+        );
+        if rejected && route.is_some() {
+            self.metrics.observe_verification(self.start.elapsed());
+        }
+        let reason = response
+            .extensions()
+            .get::<Rejection>()
+            .map(|r| r.kind().as_str());
+        tracing::info!(
+            request_id = self.id.to_str().unwrap_or(""),
+            method = %self.method,
+            path = %crate::jwk::log_safe(&self.path),
+            route,
+            status = response.status().as_u16(),
+            outcome = outcome.label(),
+            reason,
+            elapsed_us = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "request"
+        );
+        response
+            .headers_mut()
+            .insert("x-request-id", self.id.clone());
+        Ok(response)
+    }
+}
+
+impl Drop for RequestLog {
+    fn drop(&mut self) {
+        if !self.done {
+            self.metrics.count(Outcome::ClientClosed);
+            tracing::info!(
+                request_id = self.id.to_str().unwrap_or(""),
+                method = %self.method,
+                path = %crate::jwk::log_safe(&self.path),
+                outcome = Outcome::ClientClosed.label(),
+                elapsed_us = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "request abandoned by the client"
+            );
+        }
     }
 }
