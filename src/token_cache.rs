@@ -12,7 +12,13 @@
 //!   invalidates its entries at once;
 //! - the cache is bounded in entries and time, and tokens above a size are
 //!   not cached at all.
+//!
+//! In front of the shared cache, each thread remembers the last token it
+//! verified, compared byte for byte: a client that sends the same token on a
+//! kept-alive connection skips the digest and the shared map, with the same
+//! checks on every hit.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -23,7 +29,7 @@ use moka::sync::Cache;
 
 use crate::algorithm::Algorithm;
 use crate::claims::{Claims, check_lifetime};
-use crate::jwk::{KeySet, Lookup};
+use crate::jwk::{KeySet, Lookup, VerifyingKey};
 
 /// Sizes and times of the cache.
 #[derive(Clone, Copy, Debug)]
@@ -52,13 +58,34 @@ pub(crate) type TokenDigest = [u8; 32];
 /// A verified token, and the key that verified it.
 #[derive(Debug)]
 pub(crate) struct Entry {
-    pub(crate) claims: Claims,
+    claims: Claims,
     kid: Arc<str>,
     alg: Algorithm,
     fingerprint: u64,
     /// The key-set snapshot it was verified against: while that is still the
     /// current one, the key is known to be in it.
     generation: u64,
+}
+
+impl Entry {
+    /// Whether the key that verified the token is still in the key set with
+    /// the same material, and the token is within its lifetime.
+    fn still_valid(&self, keys: &KeySet, generation: u64, now: u64, leeway: u64) -> bool {
+        let key_still_there = self.generation == generation
+            || matches!(
+                keys.lookup(&self.kid, self.alg),
+                Lookup::Found(k) if k.fingerprint() == self.fingerprint
+            );
+        let claims = &self.claims;
+        key_still_there
+            && check_lifetime(
+                claims.expires_at_secs(),
+                claims.not_before_secs(),
+                now,
+                leeway,
+            )
+            .is_ok()
+    }
 }
 
 struct ExpireWithToken;
@@ -79,7 +106,39 @@ impl Expiry<TokenDigest, Arc<Entry>> for ExpireWithToken {
     }
 }
 
+/// This thread's last verified token, for one cache at a time.
+struct Recent {
+    cache_id: u64,
+    token: Vec<u8>,
+    entry: Option<Arc<Entry>>,
+}
+
+thread_local! {
+    static RECENT: RefCell<Recent> = const {
+        RefCell::new(Recent { cache_id: 0, token: Vec::new(), entry: None })
+    };
+}
+
+/// A token to look up, and the state a hit is checked against. Its SHA-256
+/// is computed at most once.
+pub(crate) struct TokenLookup<'a> {
+    pub(crate) token: &'a str,
+    pub(crate) keys: &'a KeySet,
+    pub(crate) generation: u64,
+    pub(crate) now: u64,
+    pub(crate) leeway: u64,
+    pub(crate) digest: std::cell::OnceCell<TokenDigest>,
+}
+
+impl TokenLookup<'_> {
+    fn digest(&self) -> &TokenDigest {
+        self.digest.get_or_init(|| sha256(self.token))
+    }
+}
+
 pub(crate) struct TokenCache {
+    /// Tells this cache's tokens apart in the per-thread slot.
+    id: u64,
     cache: Cache<TokenDigest, Arc<Entry>>,
     max_token_bytes: usize,
     hits: AtomicU64,
@@ -111,7 +170,9 @@ pub struct TokenCacheStats {
 impl TokenCache {
     /// `None` when the options turn the cache off.
     pub(crate) fn new(options: TokenCacheOptions) -> Option<TokenCache> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         (options.capacity > 0).then(|| TokenCache {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             cache: Cache::builder()
                 .max_capacity(options.capacity)
                 .time_to_live(options.ttl)
@@ -123,73 +184,78 @@ impl TokenCache {
         })
     }
 
-    /// The digest to look a token up by, if it is small enough to cache.
-    pub(crate) fn digest(&self, token: &str) -> Option<TokenDigest> {
-        if token.len() > self.max_token_bytes {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        out.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
-        Some(out)
+    /// Whether a token is small enough to be cached.
+    pub(crate) fn accepts(&self, token: &str) -> bool {
+        token.len() <= self.max_token_bytes
     }
 
     /// The cached claims of a token, if it was verified before, its key is
-    /// still trusted and it is within its lifetime now.
-    pub(crate) fn get(
-        &self,
-        digest: &TokenDigest,
-        keys: &KeySet,
-        generation: u64,
-        now: u64,
-        leeway: u64,
-    ) -> Option<Claims> {
-        let Some(entry) = self.cache.get(digest) else {
-            self.misses.fetch_add(1, Ordering::Relaxed);
-            tracing::trace!("token cache miss");
+    /// still trusted and it is within its lifetime now. `None` is a miss.
+    pub(crate) fn get(&self, at: &TokenLookup<'_>) -> Option<Claims> {
+        if !self.accepts(at.token) {
             return None;
+        }
+        // This thread's last token, byte for byte: no digest needed.
+        let recent = RECENT.with(|slot| {
+            let slot = slot.borrow();
+            (slot.cache_id == self.id && slot.token == at.token.as_bytes())
+                .then(|| slot.entry.clone())
+                .flatten()
+        });
+        let from_shared = recent.is_none();
+        let entry = match recent {
+            Some(entry) => entry,
+            None => {
+                let Some(entry) = self.cache.get(at.digest()) else {
+                    self.misses.fetch_add(1, Ordering::Relaxed);
+                    tracing::trace!("token cache miss");
+                    return None;
+                };
+                entry
+            }
         };
-        let key_still_there = entry.generation == generation
-            || matches!(keys.lookup(&entry.kid, entry.alg), Lookup::Found(k) if k.fingerprint() == entry.fingerprint);
-        let claims = &entry.claims;
-        if !key_still_there
-            || check_lifetime(
-                claims.expires_at_secs(),
-                claims.not_before_secs(),
-                now,
-                leeway,
-            )
-            .is_err()
-        {
+        if !entry.still_valid(at.keys, at.generation, at.now, at.leeway) {
             // Verified again (and refused) the slow way.
-            self.cache.invalidate(digest);
+            self.cache.invalidate(at.digest());
+            RECENT.with(|slot| slot.borrow_mut().entry = None);
             self.misses.fetch_add(1, Ordering::Relaxed);
             tracing::trace!("token cache entry no longer valid");
             return None;
         }
         self.hits.fetch_add(1, Ordering::Relaxed);
         tracing::trace!("token cache hit");
-        Some(claims.clone())
+        let claims = entry.claims.clone();
+        if from_shared {
+            self.remember(at.token, entry);
+        }
+        Some(claims)
     }
 
-    pub(crate) fn insert(
-        &self,
-        digest: TokenDigest,
-        claims: &Claims,
-        kid: Arc<str>,
-        alg: Algorithm,
-        fingerprint: u64,
-        generation: u64,
-    ) {
-        self.cache.insert(
-            digest,
-            Arc::new(Entry {
-                claims: claims.clone(),
-                kid,
-                alg,
-                fingerprint,
-                generation,
-            }),
-        );
+    /// Caches a token that passed every check, with the key that verified it.
+    pub(crate) fn insert(&self, at: &TokenLookup<'_>, claims: &Claims, key: &VerifyingKey) {
+        if !self.accepts(at.token) {
+            return;
+        }
+        let entry = Arc::new(Entry {
+            claims: claims.clone(),
+            kid: Arc::clone(key.kid()),
+            alg: key.algorithm(),
+            fingerprint: key.fingerprint(),
+            generation: at.generation,
+        });
+        self.cache.insert(*at.digest(), Arc::clone(&entry));
+        self.remember(at.token, entry);
+    }
+
+    /// Makes `entry` this thread's last token.
+    fn remember(&self, token: &str, entry: Arc<Entry>) {
+        RECENT.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            slot.cache_id = self.id;
+            slot.token.clear();
+            slot.token.extend_from_slice(token.as_bytes());
+            slot.entry = Some(entry);
+        });
     }
 
     pub(crate) fn stats(&self) -> TokenCacheStats {
@@ -199,4 +265,10 @@ impl TokenCache {
             entries: self.cache.entry_count(),
         }
     }
+}
+
+fn sha256(token: &str) -> TokenDigest {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
+    out
 }

@@ -30,7 +30,7 @@ use crate::keys::{
 };
 use crate::layer::ScopeGateLayer;
 use crate::scope::{Requirement, ResourceServer, ScopeRegistry};
-use crate::token_cache::{TokenCache, TokenCacheOptions, TokenCacheStats};
+use crate::token_cache::{TokenCache, TokenCacheOptions, TokenCacheStats, TokenLookup};
 use crate::token_error::TokenError;
 
 /// The default cap on a token's size.
@@ -189,14 +189,16 @@ impl Verifier {
         }
         let now = claims::now_secs();
         let cache = self.inner.token_cache.as_ref();
-        let digest = cache.and_then(|c| c.digest(token));
-        if let (Some(cache), Some(digest)) = (cache, &digest) {
-            let leeway = self.inner.policy.leeway;
-            if let Some(claims) =
-                cache.get(digest, &snapshot.keys, snapshot.generation, now, leeway)
-            {
-                return Ok(claims);
-            }
+        let lookup = TokenLookup {
+            token,
+            keys: &snapshot.keys,
+            generation: snapshot.generation,
+            now,
+            leeway: self.inner.policy.leeway,
+            digest: std::cell::OnceCell::new(),
+        };
+        if let Some(claims) = cache.and_then(|c| c.get(&lookup)) {
+            return Ok(claims);
         }
         let jws = jws::verify(token, &snapshot.keys, self.inner.allowed)?;
         let payload = jws::b64_decode(jws.payload_b64).map_err(|_| TokenError::MalformedClaims)?;
@@ -207,16 +209,8 @@ impl Verifier {
             now,
             self.inner.id,
         )?;
-        if let (Some(cache), Some(digest)) = (cache, digest) {
-            let key = jws.key;
-            cache.insert(
-                digest,
-                &claims,
-                key.kid().clone(),
-                key.algorithm(),
-                key.fingerprint(),
-                snapshot.generation,
-            );
+        if let Some(cache) = cache {
+            cache.insert(&lookup, &claims, jws.key);
         }
         Ok(claims)
     }

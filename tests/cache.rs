@@ -152,3 +152,23 @@ async fn large_tokens_are_not_cached_and_the_cache_can_be_off() {
         scopegate::TokenCacheStats::default()
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn verifiers_do_not_share_cached_tokens() {
+    // Same issuer, same thread, different client allow-lists: what one
+    // verifier cached must not pass the other's checks.
+    let issuer = issuer().await;
+    let for_client = verifier(&issuer);
+    let for_other = scopegate::Verifier::builder(issuer.issuer())
+        .token_use("access")
+        .client_ids(["another-client"])
+        .build()
+        .unwrap();
+    let token = token(&issuer, &[READ]);
+    for_client.verify(&token).await.unwrap();
+    for_client.verify(&token).await.unwrap();
+    assert_eq!(
+        for_other.verify(&token).await.unwrap_err(),
+        VerifyError::InvalidToken(TokenError::ClientNotAllowed)
+    );
+}

@@ -4,7 +4,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -36,7 +35,8 @@ pub(crate) type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
 #[derive(Clone, Debug)]
 pub(crate) struct RequestFacts {
     pub(crate) start: Instant,
-    pub(crate) peer: Option<SocketAddr>,
+    /// The client's address, as an `X-Forwarded-For` value.
+    pub(crate) peer_ip: Option<HeaderValue>,
     pub(crate) request_id: HeaderValue,
 }
 
@@ -257,23 +257,21 @@ impl Inner {
                 }
             }
         }
-        let peer = facts
-            .as_ref()
-            .and_then(|f| f.peer)
-            .map(|p| p.ip().to_string());
+        let peer = facts.as_ref().and_then(|f| f.peer_ip.clone());
         let forwarded_for = match (
             self.trust_x_forwarded_for,
             headers.get("x-forwarded-for"),
-            &peer,
+            peer,
         ) {
-            (true, Some(existing), Some(peer)) => {
-                existing.to_str().ok().map(|e| format!("{e}, {peer}"))
-            }
-            (_, _, Some(peer)) => Some(peer.clone()),
-            _ => None,
+            (true, Some(existing), Some(peer)) => existing
+                .to_str()
+                .ok()
+                .zip(peer.to_str().ok())
+                .and_then(|(e, p)| HeaderValue::from_str(&format!("{e}, {p}")).ok()),
+            (_, _, peer) => peer,
         };
         headers.remove("x-forwarded-for");
-        if let Some(value) = forwarded_for.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        if let Some(value) = forwarded_for {
             headers.insert("x-forwarded-for", value);
         }
         if !self.trust_x_forwarded_for {

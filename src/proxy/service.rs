@@ -43,14 +43,15 @@ pub(crate) struct ProxyService {
     routes: Arc<[CompiledRoute]>,
     forward: Forward,
     metrics: Arc<Metrics>,
-    peer: Option<SocketAddr>,
+    /// The client's address, made once per connection.
+    peer_ip: Option<HeaderValue>,
 }
 
 impl std::fmt::Debug for ProxyService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProxyService")
             .field("routes", &self.routes.len())
-            .field("peer", &self.peer)
+            .field("peer", &self.peer_ip)
             .finish_non_exhaustive()
     }
 }
@@ -73,14 +74,14 @@ impl ProxyService {
             routes: routes.into(),
             forward,
             metrics,
-            peer: None,
+            peer_ip: None,
         }
     }
 
     /// The same service, for a connection from `peer`.
     pub(crate) fn for_peer(&self, peer: SocketAddr) -> ProxyService {
         ProxyService {
-            peer: Some(peer),
+            peer_ip: HeaderValue::from_str(&peer.ip().to_string()).ok(),
             ..self.clone()
         }
     }
@@ -100,12 +101,29 @@ fn request_id(request: &Request<Incoming>) -> HeaderValue {
                     .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c))
         })
         .cloned();
-    given.unwrap_or_else(|| {
-        let mut bytes = [0u8; 8];
+    given.unwrap_or_else(new_request_id)
+}
+
+/// A new request id: a random per-process prefix and a counter, as 24 hex
+/// digits. Unique without a random draw per request.
+fn new_request_id() -> HeaderValue {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<u32> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| {
+        let mut bytes = [0u8; 4];
         let _ = aws_lc_rs::rand::fill(&mut bytes);
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        HeaderValue::from_str(&hex).unwrap_or(HeaderValue::from_static("0"))
-    })
+        u32::from_be_bytes(bytes)
+    });
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut id = [0u8; 24];
+    let digits = b"0123456789abcdef";
+    let value = (u128::from(prefix) << 64) | u128::from(count);
+    for (i, slot) in id.iter_mut().enumerate() {
+        *slot = digits[((value >> (4 * (23 - i))) & 0xf) as usize];
+    }
+    HeaderValue::from_bytes(&id).unwrap_or(HeaderValue::from_static("0"))
 }
 
 fn outcome_of(response: &Response<ProxyBody>) -> Outcome {
@@ -142,8 +160,7 @@ impl Service<Request<Incoming>> for ProxyService {
             start: Instant::now(),
             id: request_id(&request),
             method: request.method().clone(),
-            // The path only: the query may hold secrets (`?access_token=`).
-            path: request.uri().path().to_string(),
+            uri: request.uri().clone(),
             metrics: Arc::clone(&self.metrics),
             done: false,
         };
@@ -165,8 +182,10 @@ impl Service<Request<Incoming>> for ProxyService {
         let route = find(path);
         // An upstream that ignores case or a trailing `/` must not be sent to
         // another route than the one checked here.
-        let canonical = canonical_path(path);
-        if canonical != path && find(&canonical).map(|r| r.index) != route.map(|r| r.index) {
+        let needs_canonical =
+            path.bytes().any(|b| b.is_ascii_uppercase()) || (path.len() > 1 && path.ends_with('/'));
+        if needs_canonical && find(&canonical_path(path)).map(|r| r.index) != route.map(|r| r.index)
+        {
             let response = plain(StatusCode::BAD_REQUEST, "ambiguous request path\n");
             return Box::pin(async move { log.finish(response, Outcome::BadRequest, None) });
         }
@@ -182,7 +201,7 @@ impl Service<Request<Incoming>> for ProxyService {
         }
         request.extensions_mut().insert(RequestFacts {
             start: log.start,
-            peer: self.peer,
+            peer_ip: self.peer_ip.clone(),
             request_id: log.id.clone(),
         });
         let index = route.index;
@@ -259,20 +278,29 @@ fn refuse(request: &Request<Incoming>) -> Option<(StatusCode, &'static str)> {
 /// `x_auth_sub`, which CGI-style servers read as `x-auth-sub`), and
 /// method/path override headers.
 fn scrub(headers: &mut http::HeaderMap, forward: &Forward) {
-    let claim_names: Vec<&HeaderName> = forward.claim_header_names().collect();
+    for name in forward.claim_header_names() {
+        headers.remove(name);
+    }
+    let same_with_dashes = |name: &str, claim: &HeaderName| {
+        name.len() == claim.as_str().len()
+            && name
+                .bytes()
+                .zip(claim.as_str().bytes())
+                .all(|(a, b)| a == b || (a == b'_' && b == b'-'))
+    };
     let doomed: Vec<HeaderName> = headers
         .keys()
         .filter(|name| {
             let name = name.as_str();
             OVERRIDE_HEADERS.contains(&name)
                 || (name.contains('_')
-                    && claim_names
-                        .iter()
-                        .any(|c| c.as_str() == name.replace('_', "-")))
+                    && forward
+                        .claim_header_names()
+                        .any(|c| same_with_dashes(name, c)))
         })
         .cloned()
         .collect();
-    for name in doomed.iter().chain(claim_names.iter().copied()) {
+    for name in &doomed {
         headers.remove(name);
     }
 }
@@ -283,7 +311,8 @@ struct RequestLog {
     start: Instant,
     id: HeaderValue,
     method: Method,
-    path: String,
+    /// For the path only: the query may hold secrets.
+    uri: http::Uri,
     metrics: Arc<Metrics>,
     done: bool,
 }
@@ -314,7 +343,7 @@ impl RequestLog {
         tracing::info!(
             request_id = self.id.to_str().unwrap_or(""),
             method = %self.method,
-            path = %crate::jwk::log_safe(&self.path),
+            path = %crate::jwk::log_safe(self.uri.path()),
             route,
             status = response.status().as_u16(),
             outcome = outcome.label(),
@@ -336,7 +365,7 @@ impl Drop for RequestLog {
             tracing::info!(
                 request_id = self.id.to_str().unwrap_or(""),
                 method = %self.method,
-                path = %crate::jwk::log_safe(&self.path),
+                path = %crate::jwk::log_safe(self.uri.path()),
                 outcome = Outcome::ClientClosed.label(),
                 elapsed_us = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX),
                 "request abandoned by the client"

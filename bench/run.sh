@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# The end-to-end load benchmark: one machine, one run, interleaved rounds.
+#
+#   bench/run.sh            # everything (about 15 minutes on 2 cores)
+#   ROUNDS=1 DURATION=5 MEMORY_SECONDS=20 bench/run.sh   # a quick look
+#
+# Configurations, each against `GET /hello` answering "hello":
+#   bare                         axum, no auth (the ceiling)
+#   scopegate hit                behind scopegate, one token repeated
+#   scopegate miss               behind scopegate, distinct tokens, cache off
+#   scopegate proxy hit          `scopegate proxy` in front of the bare route
+#   <peer> one token / distinct  the peers, same tokens and key set
+# Results: bench/.work/results.csv, bench/results.svg, and the table printed
+# at the end (copied into BENCHMARKS.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-8}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+TOKENS=${TOKENS:-100000}
+MEMORY_SECONDS=${MEMORY_SECONDS:-60}
+WORK=bench/.work
+mkdir -p "$WORK"
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk"
+  sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk
+fi
+
+echo "== building (release)"
+cargo build --release --locked --quiet --features cli --bin scopegate
+export CARGO_TARGET_DIR=$PWD/bench/target
+cargo build --release --quiet --manifest-path bench/servers/scopegate/Cargo.toml
+BENCH=bench/target/release/scopegate-bench
+peers=()
+# Each crate under bench/peers is built once, or once per line of its
+# `variants` file (`label|cargo arguments`).
+build_peer() { # label dir binary cargo-args...
+  local label=$1 dir=$2 bin=$3; shift 3
+  local slug; slug=$(tr -c 'a-zA-Z0-9\n' '-' <<<"$label")
+  if cargo build --release --quiet --manifest-path "$dir/Cargo.toml" "$@" 2>"$WORK/build-$slug.log"; then
+    cp "bench/target/release/$bin" "bench/target/peer-$slug"
+    peers+=("$label")
+    bins[$label]="bench/target/peer-$slug"
+  else
+    echo "   $label did not build (see $WORK/build-$slug.log); left out"
+  fi
+}
+declare -A bins
+for dir in bench/peers/*/; do
+  dir=${dir%/}
+  bin=$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | head -1)
+  if [ -f "$dir/variants" ]; then
+    while IFS='|' read -r label args; do
+      # shellcheck disable=SC2086
+      build_peer "$label" "$dir" "$bin" $args
+    done <"$dir/variants"
+  else
+    build_peer "$(basename "$dir")" "$dir" "$bin"
+  fi
+done
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+wait_for() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1"; exit 1; }
+
+echo "== issuer, pool, client, tokens"
+ISSUER_PORT=$(free_port)
+rm -f "$WORK/issuer.json"
+target/release/scopegate issuer --listen "127.0.0.1:$ISSUER_PORT" --state "$WORK/issuer.json" >"$WORK/issuer.log" 2>&1 &
+pids+=($!)
+BASE="http://127.0.0.1:$ISSUER_PORT"
+wait_for "$BASE/"
+cognito() { curl -sf "$BASE/" -H "x-amz-target: AWSCognitoIdentityProviderService.$1" -H 'content-type: application/x-amz-json-1.1' -d "$2"; }
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+POOL=$(cognito CreateUserPool '{"PoolName":"Bench"}' | json '["UserPool"]["Id"]')
+cognito CreateResourceServer "{\"UserPoolId\":\"$POOL\",\"Identifier\":\"https://photos.example.com\",\"Name\":\"Photo API\",\"Scopes\":[{\"ScopeName\":\"photos.read\",\"ScopeDescription\":\"Read\"}]}" >/dev/null
+CLIENT=$(cognito CreateUserPoolClient "{\"UserPoolId\":\"$POOL\",\"ClientName\":\"bench\",\"GenerateSecret\":true,\"AllowedOAuthFlows\":[\"client_credentials\"],\"AllowedOAuthScopes\":[\"https://photos.example.com/photos.read\"],\"AllowedOAuthFlowsUserPoolClient\":true}" | json '["UserPoolClient"]["ClientId"]')
+ISSUER="$BASE/$POOL"
+# Cognito access tokens have no `aud`; one peer (oauth-resource-server)
+# requires one, so every token carries this (scopegate checks client_id).
+AUDIENCE=https://photos.example.com
+JWKS="$ISSUER/.well-known/jwks.json"
+start=$(date +%s)
+$BENCH mint --state "$WORK/issuer.json" --pool "$POOL" --issuer "$ISSUER" --client "$CLIENT" \
+  --scope https://photos.example.com/photos.read --audience "$AUDIENCE" --count "$TOKENS" --out "$WORK/tokens.txt"
+TOKEN=$(head -1 "$WORK/tokens.txt")
+echo "   $TOKENS tokens minted in $(( $(date +%s) - start )) s"
+
+cat >"$WORK/distinct.lua" <<'LUA'
+local tokens = {}
+local i = 0
+init = function(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+  i = math.random(#tokens)
+end
+request = function()
+  i = i % #tokens + 1
+  return wrk.format("GET", "/hello", { ["Authorization"] = "Bearer " .. tokens[i] })
+end
+LUA
+
+echo "== servers"
+declare -A url
+serve() { # name command...
+  local name=$1; shift
+  local port; port=$(free_port)
+  PORT=$port ISSUER=$ISSUER JWKS_URL=$JWKS "$@" --port "$port" >"$WORK/server-$name.log" 2>&1 &
+  pids+=($!)
+  url[$name]="http://127.0.0.1:$port/hello"
+}
+serve bare $BENCH serve --mode bare
+serve gate $BENCH serve --mode gate --issuer "$ISSUER" --jwks "$JWKS" --client "$CLIENT"
+serve gate-nocache $BENCH serve --mode gate-nocache --issuer "$ISSUER" --jwks "$JWKS" --client "$CLIENT"
+for peer in "${peers[@]}"; do
+  port=$(free_port)
+  PORT=$port ISSUER=$ISSUER JWKS_URL=$JWKS AUDIENCE=$AUDIENCE "${bins[$peer]}" >"$WORK/server-${port}.log" 2>&1 &
+  pids+=($!)
+  url[$peer]="http://127.0.0.1:$port/hello"
+done
+PROXY_PORT=$(free_port)
+cat >"$WORK/proxy.toml" <<TOML
+listen = "127.0.0.1:$PROXY_PORT"
+upstream = "${url[bare]%/hello}"
+log_format = "json"
+[issuer]
+url = "$ISSUER"
+jwks_url = "$JWKS"
+token_use = "access"
+client_ids = ["$CLIENT"]
+[[routes]]
+methods = ["GET"]
+path = "/hello"
+require = ["https://photos.example.com/photos.read"]
+TOML
+RUST_LOG=warn target/release/scopegate proxy --config "$WORK/proxy.toml" >"$WORK/server-proxy.log" 2>&1 &
+pids+=($!)
+url[proxy]="http://127.0.0.1:$PROXY_PORT/hello"
+for name in "${!url[@]}"; do wait_for "${url[$name]}"; done
+# Every protected server must accept the token before it is measured.
+for name in gate gate-nocache proxy "${peers[@]}"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "${url[$name]}")
+  # Some peers load keys in the background: give them a few seconds.
+  for _ in $(seq 50); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "${url[$name]}")
+    [ "$code" = 200 ] && break
+    sleep 0.1
+  done
+  [ "$code" = 200 ] || { echo "   $name answered $code to a valid token"; exit 1; }
+  code=$(curl -s -o /dev/null -w '%{http_code}' "${url[$name]}")
+  [ "$code" = 401 ] || { echo "   $name answered $code without a token"; exit 1; }
+done
+
+# config label | server | workload (one|distinct|none)
+# "bare + token" sends the same requests as the protected runs (a ~900-byte
+# Authorization header included) to the bare route: the fair ceiling.
+configs=("bare|bare|none" "bare + token|bare|one" "scopegate hit|gate|one"
+         "scopegate miss (cache off)|gate-nocache|distinct" "scopegate proxy hit|proxy|one")
+for peer in "${peers[@]}"; do configs+=("$peer one token|$peer|one" "$peer distinct|$peer|distinct"); done
+
+measure() { # label server workload round
+  local label=$1 server=$2 workload=$3 round=$4 out
+  case $workload in
+    none) out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${url[$server]}") ;;
+    one) out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "${url[$server]}") ;;
+    distinct) out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/distinct.lua" "${url[$server]}" -- "$WORK/tokens.txt") ;;
+  esac
+  local rps p50 p99 non2xx
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  if [ -n "$non2xx" ] && [ "$non2xx" != 0 ]; then
+    echo "   $label: $non2xx non-2xx responses; not a valid measurement"; exit 1
+  fi
+  to_ms() { python3 -c "s='$1'; u={'us':0.001,'ms':1,'s':1000}; n=s.rstrip('usm'); print(float(n)*u[s[len(n):]])"; }
+  echo "$label,$round,$rps,$(to_ms "$p50"),$(to_ms "$p99")" >>"$WORK/results.csv"
+  printf '   round %s  %-40s %10s req/s  p50 %-8s p99 %s\n' "$round" "$label" "$rps" "$p50" "$p99"
+}
+
+echo "== load: $ROUNDS interleaved rounds of ${DURATION}s, $THREADS wrk threads, $CONNECTIONS connections"
+echo "config,round,rps,p50_ms,p99_ms" >"$WORK/results.csv"
+for round in $(seq "$ROUNDS"); do
+  for config in "${configs[@]}"; do
+    IFS='|' read -r label server workload <<<"$config"
+    measure "$label" "$server" "$workload" "$round"
+  done
+done
+
+echo "== memory: scopegate (cache on, 10,000 entries), $TOKENS distinct tokens for ${MEMORY_SECONDS}s"
+gate_pid=$(pgrep -f "scopegate-bench serve --mode gate --issuer" | head -1)
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${MEMORY_SECONDS}s" -s "$WORK/distinct.lua" "${url[gate]}" -- "$WORK/tokens.txt" >"$WORK/memory-wrk.txt" &
+wrk_pid=$!
+: >"$WORK/memory.csv"
+for s in $(seq 5 5 "$MEMORY_SECONDS"); do
+  sleep 5
+  echo "$s,$(awk '/VmRSS/ {print $2}' "/proc/$gate_pid/status")" >>"$WORK/memory.csv"
+done
+wait $wrk_pid || true
+echo "   RSS (KiB) every 5 s: $(cut -d, -f2 "$WORK/memory.csv" | tr '\n' ' ')"
+
+$BENCH chart --csv "$WORK/results.csv" --out bench/results.svg
+
+echo "== results (median requests/s of the rounds; ratios to bare in the same round)"
+python3 - "$WORK/results.csv" "$WORK/memory.csv" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+configs = list(dict.fromkeys(r["config"] for r in rows))
+bare = {r["round"]: float(r["rps"]) for r in rows if r["config"] == "bare"}
+same = {r["round"]: float(r["rps"]) for r in rows if r["config"] == "bare + token"}
+print("| configuration | requests/s | ratio to bare | ratio to bare + token | p50 ms | p99 ms |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+for c in configs:
+    rs = [r for r in rows if r["config"] == c]
+    rps = statistics.median(float(r["rps"]) for r in rs)
+    ratio = statistics.median(float(r["rps"]) / bare[r["round"]] for r in rs)
+    ratio_same = statistics.median(float(r["rps"]) / same[r["round"]] for r in rs)
+    p50 = statistics.median(float(r["p50_ms"]) for r in rs)
+    p99 = statistics.median(float(r["p99_ms"]) for r in rs)
+    print(f"| {c} | {rps:,.0f} | {ratio:.2f} | {ratio_same:.2f} | {p50:.3f} | {p99:.3f} |")
+mem = [int(l.split(",")[1]) for l in open(sys.argv[2]) if l.strip()]
+if mem:
+    print(f"\nmemory (RSS, KiB, every 5 s): min {min(mem)}, max {max(mem)}, last/first {mem[-1]/mem[0]:.3f}")
+PY

@@ -1,0 +1,198 @@
+//! Servers and tools for `bench/run.sh`:
+//!
+//! - `serve --mode bare|gate|gate-nocache --port P --issuer URL --jwks URL --client ID`:
+//!   `GET /hello` bare, or behind scopegate (verified-token cache on or off);
+//! - `mint --state FILE --pool ID --issuer URL --client ID --scope S --count N --out FILE`:
+//!   N distinct Cognito-shaped tokens signed with the pool's key, one per line;
+//! - `chart --csv FILE --out FILE.svg`: requests/s per configuration.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::routing::get;
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use scopegate::local::SigningKey;
+use scopegate::{Algorithm, Issuer, ResourceServer, Verifier};
+use serde_json::{Value, json};
+
+const READ: &str = "https://photos.example.com/photos.read";
+
+fn args() -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut it = std::env::args().skip(2);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_default();
+        out.insert(flag.trim_start_matches("--").to_string(), value);
+    }
+    out
+}
+
+fn arg(args: &BTreeMap<String, String>, name: &str) -> String {
+    args.get(name)
+        .cloned()
+        .unwrap_or_else(|| panic!("--{name} is required"))
+}
+
+fn main() {
+    let command = std::env::args().nth(1).unwrap_or_default();
+    let args = args();
+    match command.as_str() {
+        "serve" => serve(&args),
+        "mint" => mint(&args),
+        "chart" => chart(&args),
+        _ => {
+            eprintln!("usage: scopegate-bench serve|mint|chart ...");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn serve(args: &BTreeMap<String, String>) {
+    let mode = arg(args, "mode");
+    let port: u16 = arg(args, "port").parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let app = Router::new().route("/hello", get(|| async { "hello" }));
+        let app = match mode.as_str() {
+            "bare" => app,
+            "gate" | "gate-nocache" => {
+                let verifier = Verifier::builder(Issuer::with_jwks_url(arg(args, "issuer"), arg(args, "jwks")))
+                    .token_use("access")
+                    .client_ids([arg(args, "client")])
+                    .resource_server(
+                        ResourceServer::new("https://photos.example.com", "Photo API").scope("photos.read", "Read"),
+                    )
+                    .token_cache_capacity(if mode == "gate" { 10_000 } else { 0 })
+                    .build()
+                    .unwrap();
+                verifier.load_keys().await.unwrap();
+                app.route_layer(verifier.require(READ).unwrap())
+            }
+            other => panic!("unknown mode {other}"),
+        };
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        axum::serve(listener, app).await.unwrap();
+    });
+}
+
+fn mint(args: &BTreeMap<String, String>) {
+    let state: Value = serde_json::from_slice(&std::fs::read(arg(args, "state")).unwrap()).unwrap();
+    let pool_id = arg(args, "pool");
+    let pool = state["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == pool_id.as_str())
+        .expect("the pool is in the state file");
+    let kid = pool["signing_kid"].as_str().unwrap().to_string();
+    let stored = pool["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .unwrap();
+    let alg: Algorithm = stored["alg"].as_str().unwrap().parse().unwrap();
+    let der = STANDARD.decode(stored["pkcs8"].as_str().unwrap()).unwrap();
+    let key = SigningKey::from_pkcs8(kid.clone(), alg, der).unwrap();
+    let (issuer, client, scope) = (arg(args, "issuer"), arg(args, "client"), arg(args, "scope"));
+    let audience = args.get("audience").cloned();
+    let count: usize = arg(args, "count").parse().unwrap();
+    let iat = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let header = URL_SAFE_NO_PAD.encode(json!({"kid": kid, "alg": alg.as_str()}).to_string());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<Vec<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (key, header, issuer, client, scope) = (&key, &header, &issuer, &client, &scope);
+                let audience = &audience;
+                s.spawn(move || {
+                    (t..count)
+                        .step_by(threads)
+                        .map(|i| {
+                            let mut claims = json!({
+                                "sub": client, "token_use": "access", "scope": scope, "auth_time": iat,
+                                "iss": issuer, "exp": iat + 86_400, "iat": iat, "version": 2,
+                                "jti": format!("{i:032x}"), "client_id": client,
+                            });
+                            if let Some(audience) = audience {
+                                claims["aud"] = json!(audience);
+                            }
+                            let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()));
+                            let signature = key.sign(input.as_bytes()).unwrap();
+                            format!("{input}.{signature}")
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut out = std::io::BufWriter::new(std::fs::File::create(arg(args, "out")).unwrap());
+    for token in chunks.into_iter().flatten() {
+        writeln!(out, "{token}").unwrap();
+    }
+}
+
+fn chart(args: &BTreeMap<String, String>) {
+    use plotters::prelude::*;
+    let csv = std::fs::read_to_string(arg(args, "csv")).unwrap();
+    // config,round,rps,p50_ms,p99_ms; the median requests/s of each config.
+    let mut by_config: Vec<(String, Vec<f64>)> = Vec::new();
+    for line in csv.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let rps: f64 = fields[2].parse().unwrap();
+        match by_config.iter_mut().find(|(c, _)| c == fields[0]) {
+            Some((_, values)) => values.push(rps),
+            None => by_config.push((fields[0].to_string(), vec![rps])),
+        }
+    }
+    let medians: Vec<(String, f64)> = by_config
+        .into_iter()
+        .map(|(c, mut v)| {
+            v.sort_by(f64::total_cmp);
+            (c, v[v.len() / 2])
+        })
+        .collect();
+    let out = arg(args, "out");
+    let height = 80 + 36 * medians.len() as u32;
+    let root = SVGBackend::new(&out, (960, height)).into_drawing_area();
+    root.fill(&WHITE).unwrap();
+    let max = medians.iter().map(|(_, v)| *v).fold(1.0, f64::max) * 1.15;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("requests/s (median of interleaved rounds)", ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(330)
+        .build_cartesian_2d(0.0..max, (0..medians.len()).into_segmented())
+        .unwrap();
+    let labels: Vec<String> = medians.iter().map(|(c, _)| c.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(medians.len())
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_label_formatter(&|v| format!("{:.0}k", v / 1000.0))
+        .draw()
+        .unwrap();
+    chart
+        .draw_series(medians.iter().enumerate().map(|(i, (c, v))| {
+            let color = if c.starts_with("scopegate") { RGBColor(30, 110, 200) } else if c.starts_with("bare") { RGBColor(90, 90, 90) } else { RGBColor(230, 140, 40) };
+            Rectangle::new([(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))], color.filled())
+        }))
+        .unwrap();
+    chart
+        .draw_series(medians.iter().enumerate().map(|(i, (_, v))| {
+            Text::new(format!("{:.0}", v), (*v + max * 0.01, SegmentValue::CenterOf(i)), ("sans-serif", 14))
+        }))
+        .unwrap();
+    root.present().unwrap();
+}
