@@ -24,11 +24,17 @@ MEMORY_SECONDS=${MEMORY_SECONDS:-60}
 WORK=bench/.work
 mkdir -p "$WORK"
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk"
+# wrk drives the load; nginx (a reverse proxy without auth) is the
+# reference for what any proxy costs on this machine.
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}"
   sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}"
 fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 echo "== building (release)"
 cargo build --release --locked --quiet --features cli --bin scopegate
@@ -141,6 +147,30 @@ TOML
 RUST_LOG=warn target/release/scopegate proxy --config "$WORK/proxy.toml" >"$WORK/server-proxy.log" 2>&1 &
 pids+=($!)
 url[proxy]="http://127.0.0.1:$PROXY_PORT/hello"
+NGINX_PORT=$(free_port)
+bare_addr=${url[bare]#http://}
+bare_addr=${bare_addr%/hello}
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx/nginx.conf" <<NGINX
+worker_processes 2;
+daemon off;
+pid $PWD/$WORK/nginx/nginx.pid;
+error_log $PWD/$WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $PWD/$WORK/nginx;
+  proxy_temp_path $PWD/$WORK/nginx;
+  upstream app { server $bare_addr; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+"$NGINX" -c "$PWD/$WORK/nginx/nginx.conf" >"$WORK/server-nginx.log" 2>&1 &
+pids+=($!)
+url[nginx]="http://127.0.0.1:$NGINX_PORT/hello"
 for name in "${!url[@]}"; do wait_for "${url[$name]}"; done
 # Every protected server must accept the token before it is measured.
 for name in gate gate-nocache proxy "${peers[@]}"; do
@@ -160,7 +190,8 @@ done
 # "bare + token" sends the same requests as the protected runs (a ~900-byte
 # Authorization header included) to the bare route: the fair ceiling.
 configs=("bare|bare|none" "bare + token|bare|one" "scopegate hit|gate|one"
-         "scopegate miss (cache off)|gate-nocache|distinct" "scopegate proxy hit|proxy|one")
+         "scopegate miss (cache off)|gate-nocache|distinct" "scopegate proxy hit|proxy|one"
+         "nginx proxy without auth (reference)|nginx|one")
 for peer in "${peers[@]}"; do configs+=("$peer one token|$peer|one" "$peer distinct|$peer|distinct"); done
 
 measure() { # label server workload round
