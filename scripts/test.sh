@@ -13,7 +13,7 @@ cargo clippy --locked --all-targets --all-features -- -D warnings
 
 # Every feature users can enable; `bench` (criterion) only builds the
 # benchmarks and stays out of the test run.
-features=axum,issuer,proxy,cli
+features=axum,issuer,proxy,cli,internals
 
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --features "$features"

@@ -15,7 +15,8 @@
 //!   and curve; without `alg`, the key serves one algorithm: the first allowed
 //!   one of its type, in the order RS256, RS384, RS512, PS256, PS384, PS512;
 //! - its material is well-formed: base64url without padding, RSA modulus
-//!   2048 to 8192 bits with no leading zero octet, curve coordinates of full
+//!   2048 to 8192 bits with no leading zero octet and without the ROCA
+//!   fingerprint (CVE-2017-15361), curve coordinates of full
 //!   width that form a point on the curve (RFC 7518 §6);
 //! - it has a `kid` of at most 256 bytes, and no other key with the same
 //!   `kid` serves the same algorithm (such ambiguous keys are all dropped).
@@ -283,6 +284,7 @@ enum Dropped {
     MissingMaterial,
     BadEncoding,
     WeakRsaKey,
+    RocaFingerprint,
     InvalidKey,
 }
 
@@ -305,6 +307,9 @@ impl Dropped {
             Dropped::MissingMaterial => "key material is missing",
             Dropped::BadEncoding => "key material is not strict base64url or has the wrong length",
             Dropped::WeakRsaKey => "RSA modulus is shorter than 2048 or longer than 8192 bits",
+            Dropped::RocaFingerprint => {
+                "RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be recovered"
+            }
             Dropped::InvalidKey => "key material does not form a valid public key",
         }
     }
@@ -414,6 +419,9 @@ impl Jwk {
                 if !e_odd || (e.len() == 1 && e[0] < 3) || e.len() > 4 {
                     return Err(Dropped::InvalidKey);
                 }
+                if has_roca_fingerprint(&n) {
+                    return Err(Dropped::RocaFingerprint);
+                }
                 Ok(Material::Rsa { n, e })
             }
             KeyKind::P256 | KeyKind::P384 => {
@@ -441,6 +449,37 @@ impl Jwk {
             }
         }
     }
+}
+
+/// The small odd primes that divide the moduli ROCA-vulnerable key
+/// generators use (every key size includes at least these).
+const ROCA_PRIMES: [u32; 38] = [
+    3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97,
+    101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+];
+
+/// Whether an RSA modulus was made by the flawed Infineon generator of
+/// CVE-2017-15361 ("ROCA"). Such primes have the form `k·M + (65537^a mod M)`
+/// for a primorial `M`, so for every small prime `p` dividing `M`, `n mod p`
+/// lies in the subgroup that 65537 generates modulo `p`. A random modulus
+/// passes that test for all 38 primes with probability about 4·10⁻⁹.
+fn has_roca_fingerprint(n: &[u8]) -> bool {
+    ROCA_PRIMES.iter().all(|&p| {
+        let residue = n
+            .iter()
+            .fold(0u32, |r, &byte| (r * 256 + u32::from(byte)) % p);
+        let generator = 65537 % p;
+        let mut power = 1;
+        loop {
+            if power == residue {
+                return true;
+            }
+            power = power * generator % p;
+            if power == 1 {
+                return false;
+            }
+        }
+    })
 }
 
 enum Material {
@@ -559,6 +598,35 @@ mod tests {
             keys.lookup("r", Algorithm::PS384),
             Lookup::WrongAlgorithm
         ));
+    }
+
+    #[test]
+    fn roca_moduli_are_dropped() {
+        // 65537^128 has exactly the residues the fingerprint looks for, and
+        // 2049 bits: the shape of a modulus from the flawed generator.
+        let mut n = vec![1u8];
+        for _ in 0..128 {
+            let mut carry = 0u32;
+            for byte in n.iter_mut().rev() {
+                let v = u32::from(*byte) * 65537 + carry;
+                *byte = v as u8;
+                carry = v >> 8;
+            }
+            while carry > 0 {
+                n.insert(0, carry as u8);
+                carry >>= 8;
+            }
+        }
+        assert!(has_roca_fingerprint(&n));
+        let jwk = format!(
+            r#"{{"keys":[{{"kty":"RSA","kid":"roca","e":"AQAB","n":"{}"}}]}}"#,
+            URL_SAFE_NO_PAD.encode(&n)
+        );
+        assert!(KeySet::parse(jwk.as_bytes(), ALL()).unwrap().is_empty());
+        // An ordinary modulus (the one above, plus 2) is kept.
+        let last = n.len() - 1;
+        n[last] += 2;
+        assert!(!has_roca_fingerprint(&n));
     }
 
     #[test]

@@ -124,17 +124,19 @@ pub mod local;
 #[cfg(feature = "proxy")]
 pub mod proxy;
 
-/// Internals the benchmarks time on their own. Not an API.
-#[cfg(feature = "bench")]
+/// Internals that benchmarks, conformance tests, property tests and fuzz
+/// targets reach directly. Not an API: no stability, not documented.
+#[cfg(feature = "internals")]
 #[doc(hidden)]
-pub mod __bench {
-    use crate::{Claims, TokenError, Verifier};
+pub mod __internals {
+    use crate::{Algorithm, Claims, TokenError, Verifier};
 
     /// Reads the bearer token of a request's headers.
-    pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
+    pub fn bearer(headers: &http::HeaderMap) -> Result<Option<&str>, crate::MalformedReason> {
         match crate::bearer::credentials(headers) {
-            crate::bearer::Credentials::Bearer(token) => Some(token),
-            _ => None,
+            crate::bearer::Credentials::Bearer(token) => Ok(Some(token)),
+            crate::bearer::Credentials::Missing => Ok(None),
+            crate::bearer::Credentials::Malformed(reason) => Err(reason),
         }
     }
 
@@ -149,6 +151,65 @@ pub mod __bench {
             crate::verifier::Immediate::Done(result) => result,
             crate::verifier::Immediate::NeedsKeys => Err(TokenError::UnknownKeyId),
         }
+    }
+
+    /// The keys of a key set that pass every check, for any algorithm.
+    #[derive(Debug)]
+    pub struct KeySet(crate::jwk::KeySet);
+
+    impl KeySet {
+        /// Reads a JWK Set document (`{"keys":[...]}`); `None` if it is not one.
+        pub fn parse(json: &[u8]) -> Option<KeySet> {
+            let all = Algorithm::ALL.into_iter().collect();
+            crate::jwk::KeySet::parse(json, all).ok().map(KeySet)
+        }
+
+        /// How many `(kid, alg)` keys were kept.
+        pub fn len(&self) -> usize {
+            self.0.len()
+        }
+
+        /// Whether no key was kept.
+        pub fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+
+        /// Checks a signature with the key `kid` for `alg`; `None` if there is
+        /// no such key.
+        pub fn verify(
+            &self,
+            kid: &str,
+            alg: Algorithm,
+            message: &[u8],
+            signature: &[u8],
+        ) -> Option<bool> {
+            match self.0.lookup(kid, alg) {
+                crate::jwk::Lookup::Found(key) => Some(key.verify(message, signature)),
+                _ => None,
+            }
+        }
+
+        /// Verifies a compact JWS (header, algorithm, key, signature; no
+        /// claims) and returns its decoded payload.
+        pub fn verify_jws(&self, token: &str) -> Result<Vec<u8>, TokenError> {
+            let all = Algorithm::ALL.into_iter().collect();
+            let jws = crate::jws::verify(token, &self.0, all)?;
+            crate::jws::b64_decode(jws.payload_b64)
+        }
+    }
+
+    /// Checks the claims of a payload against a Cognito-like policy, as the
+    /// verifier does after the signature.
+    pub fn check_claims(payload: &[u8], issuer: &str, now: u64) -> Result<Claims, TokenError> {
+        let policy = crate::claims::ClaimPolicy {
+            issuer: issuer.to_string(),
+            token_use: Some("access".into()),
+            client_ids: None,
+            audiences: None,
+            require_at_jwt: false,
+            leeway: 60,
+        };
+        crate::claims::verify(payload, &policy, false, now, 0)
     }
 }
 
