@@ -1,8 +1,10 @@
 //! Bearer-token extraction from the `Authorization` header (RFC 6750 §2.1).
 //!
 //! Only the header is read. A token in the query string (`?access_token=`) or
-//! in a form body is never looked at: RFC 6750 §2.3 and RFC 9700 advise
-//! against it, and a URL ends up in logs.
+//! in a form body is never used: RFC 6750 §2.3 and RFC 9700 advise against
+//! it, and a URL ends up in logs. A request that sends a bearer header *and*
+//! an `access_token` query parameter uses two methods at once, which RFC 6750
+//! §3.1 calls an invalid request.
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
@@ -25,6 +27,9 @@ pub(crate) enum Credentials<'a> {
 pub enum MalformedReason {
     /// More than one `Authorization` header line.
     MultipleHeaders,
+    /// A bearer header and an `access_token` query parameter: more than one
+    /// method of sending a token (RFC 6750 §3.1).
+    MultipleMethods,
     /// The header is empty or not visible ASCII.
     InvalidHeader,
     /// `Bearer` with no token after it.
@@ -39,6 +44,9 @@ impl MalformedReason {
     pub fn as_str(self) -> &'static str {
         match self {
             MalformedReason::MultipleHeaders => "more than one Authorization header",
+            MalformedReason::MultipleMethods => {
+                "access token in both the Authorization header and the query"
+            }
             MalformedReason::InvalidHeader => "Authorization header is empty or not visible ASCII",
             MalformedReason::EmptyToken => "Bearer scheme without a token",
             MalformedReason::TokenSyntax => "bearer token has characters outside b64token",
@@ -120,6 +128,14 @@ pub(crate) fn credentials(headers: &HeaderMap) -> Credentials<'_> {
     parse(value.as_bytes())
 }
 
+/// Whether a query string has an `access_token` parameter (RFC 6750 §2.3).
+pub(crate) fn query_has_access_token(query: &str) -> bool {
+    query.split('&').any(|pair| {
+        let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+        matches!(name, "access_token" | "access%5Ftoken" | "access%5ftoken")
+    })
+}
+
 fn parse(value: &[u8]) -> Credentials<'_> {
     let (scheme, rest) = match value.iter().position(|b| *b == b' ') {
         Some(space) => (&value[..space], &value[space..]),
@@ -193,6 +209,29 @@ mod tests {
         );
         assert_eq!(credentials(&of(&["Negotiate"])), Credentials::Missing);
         assert_eq!(credentials(&of(&["Bearerx abc"])), Credentials::Missing);
+    }
+
+    #[test]
+    fn access_token_query_parameter_is_found() {
+        for query in [
+            "access_token=x",
+            "a=1&access_token=x",
+            "access_token",
+            "a=1&access_token=&b=2",
+            "access%5Ftoken=x",
+        ] {
+            assert!(query_has_access_token(query), "{query}");
+        }
+        for query in [
+            "",
+            "a=1",
+            "my_access_token=x",
+            "access_tokens=x",
+            "x=access_token",
+            "ACCESS_TOKEN=x",
+        ] {
+            assert!(!query_has_access_token(query), "{query}");
+        }
     }
 
     #[test]

@@ -770,6 +770,30 @@ require = ["https://photos.example.com/photos.read"]
             "issuer.algorithms[0]",
         ),
         (
+            base.replace(
+                r#"client_ids = ["c"]"#,
+                "client_ids = [\"c\"]\nkey_set_ttl = \"0s\"",
+            ),
+            8,
+            "issuer.key_set_ttl",
+        ),
+        (
+            base.replace(
+                r#"client_ids = ["c"]"#,
+                "client_ids = [\"c\"]\nunknown_kid_cooldown = \"2h\"",
+            ),
+            8,
+            "issuer.unknown_kid_cooldown",
+        ),
+        (
+            base.replace(
+                r#"client_ids = ["c"]"#,
+                "client_ids = [\"c\"]\nkey_set_max_stale = \"soon\"",
+            ),
+            8,
+            "issuer.key_set_max_stale",
+        ),
+        (
             format!("{base}\n[forward]\nclaims = {{ sub = \"authorization\" }}\n"),
             14,
             "forward.claims.sub",

@@ -11,7 +11,7 @@ use tower_service::Service;
 use super::future::ResponseFuture;
 use super::layer::Gate;
 use super::rejection::{OnRejection, Rejection, RejectionKind};
-use crate::bearer::{Credentials, credentials};
+use crate::bearer::{Credentials, MalformedReason, credentials, query_has_access_token};
 use crate::claims::Claims;
 use crate::verifier::{Immediate, VerifyError};
 
@@ -58,6 +58,10 @@ impl Gate {
             return Decision::Done(self.authorize(claims.clone()));
         }
         let token = match credentials(request.headers()) {
+            Credentials::Bearer(_) if request.uri().query().is_some_and(query_has_access_token) => {
+                let kind = RejectionKind::InvalidRequest(MalformedReason::MultipleMethods);
+                return Decision::Done(Err(self.reject(kind, None)));
+            }
             Credentials::Bearer(token) => token,
             Credentials::Missing => {
                 return Decision::Done(Err(self.reject(RejectionKind::MissingCredentials, None)));

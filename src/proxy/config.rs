@@ -94,6 +94,9 @@ struct RawIssuer {
     leeway: Option<Spanned<String>>,
     require_at_jwt: Option<bool>,
     allow_any_audience: Option<bool>,
+    key_set_ttl: Option<Spanned<String>>,
+    key_set_max_stale: Option<Spanned<String>>,
+    unknown_kid_cooldown: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -374,6 +377,39 @@ fn timeout(
     }
 }
 
+/// A duration between `min` and `max`, for keys that have no default here.
+fn bounded_duration(
+    src: &Source<'_>,
+    key: &str,
+    value: &Spanned<String>,
+    min: Duration,
+    max: Duration,
+) -> Result<Duration, ConfigFileError> {
+    match duration(value.get_ref()) {
+        Some(d) if (min..=max).contains(&d) => Ok(d),
+        _ => Err(src.error(
+            Some(&value.span()),
+            key,
+            format!(
+                "{:?} is not a duration between {} and {}, like \"60s\" or \"10m\"",
+                value.get_ref(),
+                human(min),
+                human(max)
+            ),
+        )),
+    }
+}
+
+/// `90s` as `90s`, `3600s` as `1h`: bounds as a config would write them.
+fn human(d: Duration) -> String {
+    match d.as_secs() {
+        0 => "0s".into(),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 fn config_error(
     src: &Source<'_>,
     span: &Range<usize>,
@@ -645,6 +681,35 @@ fn issuer(
     }
     if raw.require_at_jwt == Some(true) {
         builder = builder.require_at_jwt();
+    }
+    const MINUTE: Duration = Duration::from_secs(60);
+    const DAY: Duration = Duration::from_secs(86_400);
+    if let Some(ttl) = &raw.key_set_ttl {
+        let ttl = bounded_duration(src, "issuer.key_set_ttl", ttl, Duration::from_secs(1), DAY)?;
+        // A short TTL also lets a short `Cache-Control: max-age` through.
+        builder = builder
+            .key_set_ttl(ttl)
+            .key_set_ttl_bounds(ttl.min(MINUTE), DAY);
+    }
+    if let Some(stale) = &raw.key_set_max_stale {
+        let stale = bounded_duration(
+            src,
+            "issuer.key_set_max_stale",
+            stale,
+            Duration::ZERO,
+            7 * DAY,
+        )?;
+        builder = builder.key_set_max_stale(stale);
+    }
+    if let Some(cooldown) = &raw.unknown_kid_cooldown {
+        let cooldown = bounded_duration(
+            src,
+            "issuer.unknown_kid_cooldown",
+            cooldown,
+            Duration::from_secs(1),
+            Duration::from_secs(3600),
+        )?;
+        builder = builder.unknown_kid_cooldown(cooldown);
     }
     Ok((builder, any_audience))
 }
