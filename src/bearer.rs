@@ -136,7 +136,7 @@ pub(crate) fn query_has_access_token(query: &str) -> bool {
     })
 }
 
-fn parse(value: &[u8]) -> Credentials<'_> {
+pub(crate) fn parse(value: &[u8]) -> Credentials<'_> {
     let (scheme, rest) = match value.iter().position(|b| *b == b' ') {
         Some(space) => (&value[..space], &value[space..]),
         None => (value, &b""[..]),

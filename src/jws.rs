@@ -39,7 +39,7 @@ pub(crate) fn b64_decode(segment: &str) -> Result<Vec<u8>, TokenError> {
 /// Splits `header.payload.signature`. Anything else (JWE's five parts, the
 /// JSON serialization, an empty header or signature) is malformed. An empty
 /// payload is a valid JWS (RFC 7515 §7.1); it is never a valid set of claims.
-fn split(token: &str) -> Result<(&str, &str, &str), TokenError> {
+pub(crate) fn split(token: &str) -> Result<(&str, &str, &str), TokenError> {
     let mut parts = token.split('.');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(h), Some(p), Some(s), None) if !h.is_empty() && !s.is_empty() => Ok((h, p, s)),

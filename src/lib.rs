@@ -117,6 +117,9 @@ mod token_cache;
 mod token_error;
 mod verifier;
 
+#[cfg(test)]
+mod properties;
+
 #[cfg(feature = "axum")]
 mod axum;
 #[cfg(feature = "issuer")]
