@@ -134,6 +134,15 @@ pub mod proxy;
 pub mod __internals {
     use crate::{Algorithm, Claims, TokenError, Verifier};
 
+    /// Reads one `Authorization` header value, as raw bytes.
+    pub fn authorization(value: &[u8]) -> Result<Option<&str>, crate::MalformedReason> {
+        match crate::bearer::parse(value) {
+            crate::bearer::Credentials::Bearer(token) => Ok(Some(token)),
+            crate::bearer::Credentials::Missing => Ok(None),
+            crate::bearer::Credentials::Malformed(reason) => Err(reason),
+        }
+    }
+
     /// Reads the bearer token of a request's headers.
     pub fn bearer(headers: &http::HeaderMap) -> Result<Option<&str>, crate::MalformedReason> {
         match crate::bearer::credentials(headers) {
