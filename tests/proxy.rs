@@ -613,19 +613,25 @@ async fn graceful_shutdown_finishes_the_request_in_flight() {
         .unwrap();
 }
 
-/// The proxy binary, with a config file; peak RSS read from /proc.
-#[cfg(target_os = "linux")]
-#[tokio::test]
-async fn fifty_megabytes_stream_through_without_the_proxy_growing() {
-    let issuer = issuer().await;
-    let (api, recorder) = upstream().await;
-    let dir = std::env::temp_dir().join(format!("scopegate-proxy-stream-{}", std::process::id()));
+/// The proxy binary with the test config (and `extra` appended), logging at
+/// `log_level`, with stdout and stderr piped; returns it with its URL.
+async fn spawn_binary(
+    issuer: &LocalIssuer,
+    upstream: &str,
+    extra: &str,
+    log_level: &str,
+) -> (tokio::process::Child, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "scopegate-proxy-bin-{}-{}",
+        std::process::id(),
+        ulid_like()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let text = config_text(&issuer, &api.url, "")
+    let text = config_text(issuer, upstream, extra)
         .replacen(
             r#"listen = "127.0.0.1:0""#,
             &format!(r#"listen = "127.0.0.1:{port}""#),
@@ -635,20 +641,38 @@ async fn fifty_megabytes_stream_through_without_the_proxy_growing() {
         .replace(r#"upstream_timeout = "1s""#, r#"upstream_timeout = "10s""#);
     let path = dir.join("proxy.toml");
     std::fs::write(&path, text).unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
         .args(["proxy", "--config"])
         .arg(&path)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", log_level)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let pid = child.id().unwrap();
     let url = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
     while http().get(format!("{url}/public/x")).send().await.is_err() {
         assert!(started.elapsed() < Duration::from_secs(10));
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (child, url)
+}
+
+/// A name unique within this test process.
+fn ulid_like() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The proxy binary, with a config file; peak RSS read from /proc.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn fifty_megabytes_stream_through_without_the_proxy_growing() {
+    let issuer = issuer().await;
+    let (api, recorder) = upstream().await;
+    let (mut child, url) = spawn_binary(&issuer, &api.url, "", "warn").await;
+    let pid = child.id().unwrap();
     let peak = || {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         let line = status
@@ -701,6 +725,67 @@ async fn fifty_megabytes_stream_through_without_the_proxy_growing() {
         grown / (1024 * 1024)
     );
     child.kill().await.unwrap();
+}
+
+/// Rule 9 of the security floor: at the most verbose log level, the logs
+/// hold no token, no claim value, no `kid` from a request and no query.
+#[tokio::test]
+async fn logs_never_hold_tokens_claims_kids_or_query_strings() {
+    let issuer = issuer().await;
+    let (api, _recorder) = upstream().await;
+    let (child, url) = spawn_binary(&issuer, &api.url, "", "trace").await;
+    let marker = "ZZmarkerZZ";
+    let good = token(&issuer, &[READ]);
+    let tokens = [
+        good.clone(),
+        issuer
+            .token()
+            .client_id(CLIENT)
+            .scope(READ)
+            .claim("marker", json!(marker))
+            .mint(),
+        issuer
+            .token()
+            .client_id(CLIENT)
+            .header("kid", json!(format!("{marker}\r\nX-Forged: 1")))
+            .mint(),
+        issuer.token().client_id(marker).scope(WRITE).mint(),
+        format!("{marker}.{marker}.{marker}"),
+    ];
+    for token in &tokens {
+        for path in ["/photos", "/photos/1", "/me", "/nowhere"] {
+            let _ = send("GET", &format!("{url}{path}?q={marker}"), Some(token)).await;
+        }
+    }
+    let _ = send("GET", &format!("{url}/photos?access_token={good}"), None).await;
+    let output = child.wait_with_output_after_kill().await;
+    assert!(
+        output.contains("/photos"),
+        "the requests were logged at all:\n{output}"
+    );
+    assert!(!output.contains(marker), "a marker was logged:\n{output}");
+    for token in &tokens {
+        for part in token.split('.').filter(|p| p.len() >= 16) {
+            assert!(!output.contains(part), "a token segment was logged");
+        }
+    }
+}
+
+/// Kills a child process and returns what it wrote to stdout and stderr.
+trait KillAndCollect {
+    async fn wait_with_output_after_kill(self) -> String;
+}
+
+impl KillAndCollect for tokio::process::Child {
+    async fn wait_with_output_after_kill(mut self) -> String {
+        self.start_kill().unwrap();
+        let output = self.wait_with_output().await.unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    }
 }
 
 #[test]
