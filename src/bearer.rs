@@ -128,14 +128,46 @@ pub(crate) fn credentials(headers: &HeaderMap) -> Credentials<'_> {
     parse(value.as_bytes())
 }
 
-/// Whether a query string has an `access_token` parameter (RFC 6750 §2.3).
+/// Whether a query string has an `access_token` parameter (RFC 6750 §2.3),
+/// however its name is percent-encoded.
 pub(crate) fn query_has_access_token(query: &str) -> bool {
+    const NAME: &[u8] = b"access_token";
     query.split('&').any(|pair| {
-        let name = pair.split_once('=').map_or(pair, |(name, _)| name);
-        matches!(name, "access_token" | "access%5Ftoken" | "access%5ftoken")
+        let name = pair
+            .split_once('=')
+            .map_or(pair, |(name, _)| name)
+            .as_bytes();
+        let mut decoded = NAME.iter();
+        let mut i = 0;
+        while i < name.len() {
+            let byte = match name[i] {
+                b'%' => match name.get(i + 1..i + 3) {
+                    Some(&[high, low]) if high.is_ascii_hexdigit() && low.is_ascii_hexdigit() => {
+                        i += 2;
+                        hex_value(high) << 4 | hex_value(low)
+                    }
+                    _ => return false,
+                },
+                b => b,
+            };
+            if decoded.next() != Some(&byte) {
+                return false;
+            }
+            i += 1;
+        }
+        decoded.next().is_none()
     })
 }
 
+/// The value of an ASCII hex digit (checked by the caller).
+fn hex_value(digit: u8) -> u8 {
+    match digit {
+        b'0'..=b'9' => digit - b'0',
+        _ => (digit | 0x20) - b'a' + 10,
+    }
+}
+
+/// Reads one `Authorization` header value.
 pub(crate) fn parse(value: &[u8]) -> Credentials<'_> {
     let (scheme, rest) = match value.iter().position(|b| *b == b' ') {
         Some(space) => (&value[..space], &value[space..]),
@@ -152,7 +184,8 @@ pub(crate) fn parse(value: &[u8]) -> Credentials<'_> {
             Credentials::Malformed(MalformedReason::InvalidHeader)
         };
     }
-    let token = rest.trim_ascii_start();
+    // RFC 6750 §2.1: `Bearer 1*SP b64token`; spaces only, no tabs.
+    let token = &rest[rest.iter().take_while(|b| **b == b' ').count()..];
     match token_class(token) {
         NOT_VISIBLE => return Credentials::Malformed(MalformedReason::InvalidHeader),
         VISIBLE => return Credentials::Malformed(MalformedReason::TokenSyntax),
@@ -219,6 +252,9 @@ mod tests {
             "access_token",
             "a=1&access_token=&b=2",
             "access%5Ftoken=x",
+            "%61ccess_token=x",
+            "access_tok%65n",
+            "%61%63%63%65%73%73%5f%74%6f%6b%65%6e=",
         ] {
             assert!(query_has_access_token(query), "{query}");
         }
@@ -229,6 +265,10 @@ mod tests {
             "access_tokens=x",
             "x=access_token",
             "ACCESS_TOKEN=x",
+            "access_token%",
+            "access_token%2",
+            "%zzaccess_token=x",
+            "access_token[]=x",
         ] {
             assert!(!query_has_access_token(query), "{query}");
         }
@@ -244,6 +284,8 @@ mod tests {
             (&["Bearer    "], EmptyToken),
             (&["Bearer a b"], TokenSyntax),
             (&["Bearer a\tb"], InvalidHeader),
+            (&["Bearer \tabc"], InvalidHeader),
+            (&["Bearer\tabc"], InvalidHeader),
             (&["Bearer \"abc\""], TokenSyntax),
             (&["Bearer ==="], TokenSyntax),
             (&[""], InvalidHeader),

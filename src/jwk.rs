@@ -38,7 +38,9 @@ use crate::algorithm::{Algorithm, AlgorithmSet, KeyKind};
 
 /// The longest `kid` a key may have.
 pub(crate) const MAX_KID_BYTES: usize = 256;
-/// The most keys read from one key set; the rest are dropped.
+/// The most keys kept from one key set; any after them are dropped. Keys
+/// that fail a check do not count, so junk cannot push good keys out (the
+/// body size cap bounds the work).
 pub(crate) const MAX_KEYS: usize = 64;
 
 /// A public key, ready to verify signatures of one algorithm.
@@ -109,14 +111,16 @@ impl KeySet {
         let mut set = KeySet::default();
         // (kid, alg) pairs seen more than once: dropped, all of them.
         let mut ambiguous: Vec<(Box<str>, Algorithm)> = Vec::new();
-        if document.keys.len() > MAX_KEYS {
-            tracing::warn!(
-                keys = document.keys.len(),
-                max = MAX_KEYS,
-                "key set has too many keys; only the first ones are read"
-            );
-        }
-        for (index, raw) in document.keys.iter().take(MAX_KEYS).enumerate() {
+        let mut kept = 0;
+        for (index, raw) in document.keys.iter().enumerate() {
+            if kept == MAX_KEYS {
+                tracing::warn!(
+                    keys = document.keys.len(),
+                    max = MAX_KEYS,
+                    "key set has too many keys; the ones after the first {MAX_KEYS} good keys are dropped"
+                );
+                break;
+            }
             let jwk = match crate::json::object::<Jwk>(raw.get().as_bytes()) {
                 Some(jwk) => jwk,
                 None => {
@@ -127,6 +131,7 @@ impl KeySet {
             let kid = jwk.kid.clone();
             match jwk.into_keys(allowed) {
                 Ok((kid, keys)) => {
+                    kept += 1;
                     for key in keys {
                         set.insert(&kid, key, &mut ambiguous);
                     }
@@ -445,10 +450,94 @@ impl Jwk {
                 if x.len() != 32 {
                     return Err(Dropped::BadEncoding);
                 }
+                if !is_usable_ed25519_point(&x) {
+                    return Err(Dropped::InvalidKey);
+                }
                 Ok(Material::Raw(x))
             }
         }
     }
+}
+
+/// Ed25519 points of small order (the identity among them), as their
+/// encodings without the sign bit. A key that is one of them verifies a
+/// fixed signature for every message (RFC 8032 §5.1.7 does not rule this
+/// out, and aws-lc does not check keys), so it is never used.
+const SMALL_ORDER_ED25519: [[u8; 32]; 7] = {
+    const fn point(first: [u8; 16], last: [u8; 16]) -> [u8; 32] {
+        let mut out = [0; 32];
+        let mut i = 0;
+        while i < 16 {
+            out[i] = first[i];
+            out[16 + i] = last[i];
+            i += 1;
+        }
+        out
+    }
+    const FF: [u8; 16] = [0xff; 16];
+    let mut top = FF;
+    top[15] = 0x7f;
+    [
+        // y = 0 (order 4) and y = 1 (the identity)
+        point([0; 16], [0; 16]),
+        point([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [0; 16]),
+        // the two y of the points of order 8
+        point(
+            [
+                0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef,
+                0x98, 0xf0,
+            ],
+            [
+                0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+                0xfc, 0x05,
+            ],
+        ),
+        point(
+            [
+                0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10,
+                0x67, 0x0f,
+            ],
+            [
+                0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+                0x03, 0x7a,
+            ],
+        ),
+        // y = p - 1 (order 2), and y = p, p + 1: 0 and 1 written above p
+        point(
+            [
+                0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                0xff, 0xff,
+            ],
+            top,
+        ),
+        point(
+            [
+                0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                0xff, 0xff,
+            ],
+            top,
+        ),
+        point(
+            [
+                0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                0xff, 0xff,
+            ],
+            top,
+        ),
+    ]
+};
+
+/// Whether an Ed25519 public key is canonically encoded (`y < p`, RFC 8032
+/// §5.1.3) and not a point of small order.
+fn is_usable_ed25519_point(encoded: &[u8]) -> bool {
+    let Ok(mut y) = <[u8; 32]>::try_from(encoded) else {
+        return false;
+    };
+    y[31] &= 0x7f;
+    // p = 2^255 - 19: y >= p only if every byte above the lowest is at its
+    // maximum and the lowest is at least 0xed.
+    let at_least_p = y[0] >= 0xed && y[1..31].iter().all(|b| *b == 0xff) && y[31] == 0x7f;
+    !at_least_p && !SMALL_ORDER_ED25519.contains(&y)
 }
 
 /// The small odd primes that divide the moduli ROCA-vulnerable key
@@ -627,6 +716,50 @@ mod tests {
         let last = n.len() - 1;
         n[last] += 2;
         assert!(!has_roca_fingerprint(&n));
+        let jwk = format!(
+            r#"{{"keys":[{{"kty":"RSA","kid":"plain","e":"AQAB","n":"{}"}}]}}"#,
+            URL_SAFE_NO_PAD.encode(&n)
+        );
+        assert_eq!(KeySet::parse(jwk.as_bytes(), ALL()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn small_order_and_non_canonical_ed25519_keys_are_dropped() {
+        let okp = |x: &[u8]| {
+            format!(
+                r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"k","x":"{}"}}]}}"#,
+                URL_SAFE_NO_PAD.encode(x)
+            )
+        };
+        let mut bad: Vec<[u8; 32]> = SMALL_ORDER_ED25519.to_vec();
+        // The same points with the sign bit set.
+        bad.extend(SMALL_ORDER_ED25519.iter().map(|p| {
+            let mut p = *p;
+            p[31] |= 0x80;
+            p
+        }));
+        // y = p + 5, a non-canonical encoding of y = 5.
+        let mut above = [0xff; 32];
+        above[0] = 0xf2;
+        above[31] = 0x7f;
+        bad.push(above);
+        for x in bad {
+            assert!(
+                KeySet::parse(okp(&x).as_bytes(), ALL()).unwrap().is_empty(),
+                "{x:02x?}"
+            );
+        }
+        // RFC 8032 §7.1, test 1: a real key is kept.
+        let good: Vec<u8> = (0..32)
+            .map(|i| {
+                let hex = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+                u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap()
+            })
+            .collect();
+        assert_eq!(
+            KeySet::parse(okp(&good).as_bytes(), ALL()).unwrap().len(),
+            1
+        );
     }
 
     #[test]

@@ -124,6 +124,10 @@ fn parse<'t, R>(
 ) -> Result<R, TokenError> {
     let (header_b64, payload_b64, signature_b64) = split(token)?;
     let header_json = b64_decode(header_b64)?;
+    // All of it UTF-8 (RFC 7515 §5.2), also inside members serde skips.
+    if std::str::from_utf8(&header_json).is_err() {
+        return Err(TokenError::MalformedHeader);
+    }
     let header: Header<'_> =
         crate::json::object(&header_json).ok_or(TokenError::MalformedHeader)?;
     if header.has_forbidden_parameter() {
@@ -133,6 +137,10 @@ fn parse<'t, R>(
         .filter(|alg| allowed.contains(*alg))
         .ok_or(TokenError::AlgorithmNotAllowed)?;
     let kid = header.kid.as_deref().ok_or(TokenError::MissingKeyId)?;
+    // No key has a longer `kid`: refused without a lookup or a refetch.
+    if kid.len() > crate::jwk::MAX_KID_BYTES {
+        return Err(TokenError::MalformedHeader);
+    }
     then(Parsed {
         signing_input: &token[..header_b64.len() + 1 + payload_b64.len()],
         payload_b64,

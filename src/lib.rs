@@ -186,6 +186,11 @@ pub mod __internals {
             self.0.is_empty()
         }
 
+        /// The `kid`s of the kept keys.
+        pub fn kids(&self) -> Vec<&str> {
+            self.0.kids()
+        }
+
         /// Checks a signature with the key `kid` for `alg`; `None` if there is
         /// no such key.
         pub fn verify(

@@ -444,7 +444,8 @@ impl VerifierBuilder {
 
     /// Applies the RFC 9068 JWT access-token profile: the header's `typ`
     /// must be `at+jwt`, and `aud`, `sub`, `client_id`, `iat` and `jti` must
-    /// be present. Cognito tokens do not follow it.
+    /// be present. Needs [`audiences`](Self::audiences): the profile's `aud`
+    /// check is not optional. Cognito tokens do not follow it.
     pub fn require_at_jwt(mut self) -> Self {
         self.require_at_jwt = true;
         self
@@ -612,6 +613,12 @@ impl VerifierBuilder {
                 format!(
                     "no audience check is configured: {hint}, or call `with_insecure_any_audience()` if every client of the issuer may call this API"
                 ),
+            ));
+        }
+        if self.require_at_jwt && self.audiences.is_none() && !self.insecure_any_audience {
+            return Err(ConfigError::new(
+                ConfigErrorKind::MissingAudienceCheck,
+                "the RFC 9068 profile requires an `aud` check (RFC 9068 §4): set `audiences([...])`",
             ));
         }
 

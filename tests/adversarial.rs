@@ -66,6 +66,8 @@ struct Gate {
     addr: SocketAddr,
     url: String,
     reached: Arc<AtomicU64>,
+    /// The layer's verifier (none for the proxy, which runs its own).
+    verifier: Option<Verifier>,
     _backend: Api,
     _proxy: Option<oneshot::Sender<()>>,
 }
@@ -99,6 +101,7 @@ async fn gate(target: Target, issuer: &LocalIssuer, policy: Policy) -> Gate {
                 addr: api.addr,
                 url: api.url.clone(),
                 reached,
+                verifier: Some(verifier),
                 _backend: api,
                 _proxy: None,
             }
@@ -121,6 +124,7 @@ async fn gate(target: Target, issuer: &LocalIssuer, policy: Policy) -> Gate {
                 addr,
                 url: format!("http://{addr}"),
                 reached,
+                verifier: None,
                 _backend: upstream,
                 _proxy: Some(stop),
             }
@@ -383,7 +387,12 @@ fn read_token(issuer: &LocalIssuer) -> scopegate::local::TokenBuilder {
 
 /// Signs `header.payload` (already base64url) with the issuer's key `kid`.
 fn sign_with(issuer: &LocalIssuer, kid: &str, header: &Value, payload_b64: &str) -> String {
-    let input = format!("{}.{payload_b64}", b64(header.to_string()));
+    sign_raw(issuer, kid, header.to_string().as_bytes(), payload_b64)
+}
+
+/// Signs a header given as raw bytes (which need not be valid JSON).
+fn sign_raw(issuer: &LocalIssuer, kid: &str, header: &[u8], payload_b64: &str) -> String {
+    let input = format!("{}.{payload_b64}", b64(header));
     let signature = issuer.key(kid).unwrap().sign(input.as_bytes()).unwrap();
     format!("{input}.{signature}")
 }
@@ -400,6 +409,20 @@ fn jwk_copy(issuer: &LocalIssuer, kid: &str, changes: Value) -> Value {
         jwk[name] = value.clone();
     }
     jwk
+}
+
+/// The positive control: a good token passes the same gate, so a refusal
+/// above was for the reason the rule names.
+async fn control(gate: &Gate, issuer: &LocalIssuer) {
+    gate.token(&read_token(issuer).mint(), Expect::Accepted, "control")
+        .await;
+}
+
+/// The `alg` a token's header names.
+fn header_alg(token: &str) -> String {
+    let (header, _, _) = segments(token);
+    let header: Value = serde_json::from_slice(&unb64(&header)).unwrap();
+    header["alg"].as_str().unwrap().to_string()
 }
 
 async fn setup(target: Target) -> (LocalIssuer, Gate) {
@@ -481,6 +504,8 @@ rules! {
     header_that_is_not_a_json_object_is_refused,
     /// RFC 7515 §4: header parameter names are unique.
     duplicate_header_parameters_are_refused,
+    /// RFC 7515 §5.2, RFC 8725 §3.7: JSON and UTF-8 tricks in the header.
+    header_json_tricks_are_refused,
     /// RFC 7515 §4.1.11, RFC 7797: unknown critical extensions.
     crit_and_unencoded_payload_are_refused,
     /// RFC 8725 §3.10, CVE-2018-0114: `jku`, `x5u`, `jwk`, `x5c`.
@@ -519,6 +544,10 @@ rules! {
     keys_with_private_material_are_never_used,
     /// RFC 7517 §4.5: a `kid` that names two keys names none.
     ambiguous_kid_in_the_set_is_refused,
+    /// RFC 7518 §3.3, §6.3: weak or malformed RSA keys are never used.
+    weak_or_malformed_rsa_keys_are_never_used,
+    /// RFC 8032 §5.1.3: a small-order Ed25519 key takes a fixed forgery.
+    small_order_ed25519_keys_are_never_used,
     /// RFC 8725 §3.1: a key without `alg` still serves one algorithm.
     key_without_alg_serves_one_algorithm,
 
@@ -654,14 +683,10 @@ async fn control_and_non_ascii_bytes_are_400(target: Target) {
         .concat(),
     ];
     for value in values {
-        // A server may also refuse such bytes before the gate sees them;
-        // either way nothing is let through.
+        // The HTTP server may refuse such bytes before the gate does (with
+        // 400 as well); the verifier must never get them.
         let reply = gate.send("/read", &[&value]).await;
-        assert!(
-            matches!(reply.status, 400 | 401),
-            "{target:?}: {}",
-            reply.head
-        );
+        assert_eq!(reply.status, 400, "{target:?}: {}", reply.head);
         assert_eq!(gate.reached.load(Ordering::SeqCst), 0);
     }
 }
@@ -795,6 +820,7 @@ async fn alg_none_in_any_spelling_is_refused(target: Target) {
         "no alg",
     )
     .await;
+    control(&gate, &issuer).await;
 }
 
 async fn empty_or_stripped_signature_is_refused(target: Target) {
@@ -819,6 +845,7 @@ async fn empty_or_stripped_signature_is_refused(target: Target) {
         "zeros",
     )
     .await;
+    control(&gate, &issuer).await;
 }
 
 async fn hs256_signed_with_the_public_key_is_refused(target: Target) {
@@ -853,6 +880,7 @@ async fn hs256_signed_with_the_public_key_is_refused(target: Target) {
             .await;
         }
     }
+    control(&gate, &issuer).await;
 }
 
 async fn alg_names_are_case_sensitive(target: Target) {
@@ -910,6 +938,7 @@ async fn header_alg_that_does_not_fit_the_key_is_refused(target: Target) {
         let token = sign_with(&issuer, &kid, &json!({"alg": alg, "kid": kid}), &payload);
         gate.token(&token, Expect::InvalidToken, alg).await;
     }
+    control(&gate, &issuer).await;
 }
 
 async fn header_that_is_not_a_json_object_is_refused(target: Target) {
@@ -923,6 +952,7 @@ async fn header_that_is_not_a_json_object_is_refused(target: Target) {
         gate.token(&token, Expect::InvalidToken, &header.to_string())
             .await;
     }
+    control(&gate, &issuer).await;
 }
 
 async fn duplicate_header_parameters_are_refused(target: Target) {
@@ -940,6 +970,56 @@ async fn duplicate_header_parameters_are_refused(target: Target) {
         let token = format!("{input}.{}", key.sign(input.as_bytes()).unwrap());
         gate.token(&token, Expect::InvalidToken, &header).await;
     }
+    control(&gate, &issuer).await;
+}
+
+async fn header_json_tricks_are_refused(target: Target) {
+    let (issuer, gate) = setup(target).await;
+    let kid = issuer.signing_kid();
+    let (_, payload, _) = segments(&read_token(&issuer).mint());
+    let headers: Vec<Vec<u8>> = vec![
+        // A repeated name, written with an escape.
+        format!(r#"{{"alg":"none","\u0061lg":"RS256","kid":"{kid}"}}"#).into_bytes(),
+        format!(r#"{{"alg":"RS256","k\u0069d":"other","kid":"{kid}"}}"#).into_bytes(),
+        // Something after the object.
+        format!(r#"{{"alg":"RS256","kid":"{kid}"}} x"#).into_bytes(),
+        format!(r#"{{"alg":"RS256","kid":"{kid}"}}{{}}"#).into_bytes(),
+        // Invalid UTF-8, in a member nobody reads.
+        [
+            format!(r#"{{"alg":"RS256","kid":"{kid}","x":""#).as_bytes(),
+            b"\xff\xfe\"}",
+        ]
+        .concat(),
+        // A UTF-8 byte-order mark before the object.
+        [
+            b"\xef\xbb\xbf".as_slice(),
+            format!(r#"{{"alg":"RS256","kid":"{kid}"}}"#).as_bytes(),
+        ]
+        .concat(),
+        // Known parameters of the wrong type.
+        format!(r#"{{"alg":["RS256"],"kid":"{kid}"}}"#).into_bytes(),
+        format!(r#"{{"alg":null,"kid":"{kid}"}}"#).into_bytes(),
+        format!(r#"{{"alg":1,"kid":"{kid}"}}"#).into_bytes(),
+        format!(r#"{{"alg":{{"name":"RS256"}},"kid":"{kid}"}}"#).into_bytes(),
+        format!(r#"{{"alg":"RS256","kid":"{kid}","typ":1}}"#).into_bytes(),
+    ];
+    for header in headers {
+        let token = sign_raw(&issuer, &kid, &header, &payload);
+        gate.token(
+            &token,
+            Expect::InvalidToken,
+            &String::from_utf8_lossy(&header),
+        )
+        .await;
+    }
+    let token = sign_raw(
+        &issuer,
+        &kid,
+        format!(r#"{{ "alg" : "RS256" , "kid" : "{kid}" }}"#).as_bytes(),
+        &payload,
+    );
+    gate.token(&token, Expect::Accepted, "whitespace is fine")
+        .await;
 }
 
 async fn crit_and_unencoded_payload_are_refused(target: Target) {
@@ -970,6 +1050,7 @@ async fn crit_and_unencoded_payload_are_refused(target: Target) {
         .mint();
     gate.token(&unencoded, Expect::InvalidToken, "RFC 7797")
         .await;
+    control(&gate, &issuer).await;
 }
 
 async fn key_pointing_header_parameters_are_never_followed(target: Target) {
@@ -1026,7 +1107,8 @@ async fn key_pointing_header_parameters_are_never_followed(target: Target) {
         0,
         "{target:?}: the attacker's server was contacted"
     );
-    assert!(issuer.jwks_requests() <= fetches + 1);
+    // Inside the cooldown: no fetch at all, not even of the real key set.
+    assert_eq!(issuer.jwks_requests(), fetches);
 }
 
 async fn kid_missing_or_hostile_is_refused(target: Target) {
@@ -1073,8 +1155,8 @@ async fn kid_missing_or_hostile_is_refused(target: Target) {
         reply.head
     );
     assert_eq!(gate.reached.load(Ordering::SeqCst), 1, "{target:?}");
-    // One refetch at most (the cooldown), whatever the kids.
-    assert!(issuer.jwks_requests() <= fetches + 1, "{target:?}");
+    // Inside the cooldown: no refetch, whatever the kids.
+    assert_eq!(issuer.jwks_requests(), fetches, "{target:?}");
 }
 
 async fn malformed_compact_serialization_is_refused(target: Target) {
@@ -1165,6 +1247,7 @@ async fn encrypted_tokens_are_refused(target: Target) {
         let token = read_token(&issuer).header(name, value).mint();
         gate.token(&token, Expect::InvalidToken, name).await;
     }
+    control(&gate, &issuer).await;
 }
 
 async fn transplanted_or_modified_parts_are_refused(target: Target) {
@@ -1235,6 +1318,7 @@ async fn oversized_token_is_refused(target: Target) {
         fetches,
         "{target:?}: a fetch for an oversized token"
     );
+    control(&gate, &issuer).await;
 }
 
 async fn signed_empty_payload_is_refused(target: Target) {
@@ -1251,6 +1335,7 @@ async fn signed_empty_payload_is_refused(target: Target) {
     );
     gate.token(&token, Expect::InvalidToken, "empty claims")
         .await;
+    control(&gate, &issuer).await;
 }
 
 async fn nested_jwt_is_not_unwrapped(target: Target) {
@@ -1264,6 +1349,7 @@ async fn nested_jwt_is_not_unwrapped(target: Target) {
         &b64(&inner),
     );
     gate.token(&outer, Expect::InvalidToken, "nested JWT").await;
+    control(&gate, &issuer).await;
 }
 
 async fn claims_that_are_not_one_utf8_json_object_are_refused(target: Target) {
@@ -1304,46 +1390,80 @@ async fn claims_that_are_not_one_utf8_json_object_are_refused(target: Target) {
 
 async fn ecdsa_der_zero_and_wrong_length_signatures_are_refused(target: Target) {
     let issuer = support::issuer().await;
-    let kid = issuer.add_key(Algorithm::ES256).unwrap();
+    let p256 = issuer.add_key(Algorithm::ES256).unwrap();
+    let p384 = issuer.add_key(Algorithm::ES384).unwrap();
     let gate = gate(target, &issuer, Policy::default()).await;
-    let good = read_token(&issuer).signed_with(&kid).mint();
-    gate.token(&good, Expect::Accepted, "control").await;
-    let (header, payload, signature) = segments(&good);
-    let raw = unb64(&signature);
-    let der = {
-        fn integer(v: &[u8]) -> Vec<u8> {
-            let v: Vec<u8> = v.iter().copied().skip_while(|b| *b == 0).collect();
-            let pad = v.first().is_some_and(|b| b & 0x80 != 0);
-            let mut out = vec![0x02, (v.len() + usize::from(pad)) as u8];
-            if pad {
-                out.push(0);
-            }
-            out.extend(v);
-            out
-        }
-        let mut body = integer(&raw[..32]);
-        body.extend(integer(&raw[32..]));
-        [vec![0x30, body.len() as u8], body].concat()
-    };
-    // P-256 group order n: (r, s) = (n, n) and r = s = 0 are never valid.
-    let order = hex_bytes("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("DER", der),
-        ("r = s = 0", vec![0; 64]),
-        ("r = s = n", [order.clone(), order].concat()),
-        ("63 bytes", raw[..63].to_vec()),
-        ("65 bytes", [raw.clone(), vec![0]].concat()),
-        ("P-384 length", [raw.clone(), vec![0; 32]].concat()),
+    // The group orders n: (r, s) = (n, n) and r = s = 0 are never valid.
+    let curves = [
         (
-            "r and s swapped",
-            [raw[32..].to_vec(), raw[..32].to_vec()].concat(),
+            Algorithm::ES256,
+            p256,
+            "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
+        ),
+        (
+            Algorithm::ES384,
+            p384,
+            "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
         ),
     ];
-    for (what, signature) in cases {
+    for (alg, kid, order) in curves {
+        let good = read_token(&issuer).signed_with(&kid).mint();
+        assert_eq!(header_alg(&good), alg.as_str());
+        gate.token(&good, Expect::Accepted, "control").await;
+        let (header, payload, signature) = segments(&good);
+        let raw = unb64(&signature);
+        let width = raw.len() / 2;
+        assert_eq!(width, if alg == Algorithm::ES256 { 32 } else { 48 });
+        let der = {
+            fn integer(v: &[u8]) -> Vec<u8> {
+                let v: Vec<u8> = v.iter().copied().skip_while(|b| *b == 0).collect();
+                let pad = v.first().is_some_and(|b| b & 0x80 != 0);
+                let mut out = vec![0x02, (v.len() + usize::from(pad)) as u8];
+                if pad {
+                    out.push(0);
+                }
+                out.extend(v);
+                out
+            }
+            let mut body = integer(&raw[..width]);
+            body.extend(integer(&raw[width..]));
+            [vec![0x30, body.len() as u8], body].concat()
+        };
+        let order = hex_bytes(order);
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("DER", der),
+            ("r = s = 0", vec![0; 2 * width]),
+            ("r = s = n", [order.clone(), order].concat()),
+            ("one byte short", raw[..raw.len() - 1].to_vec()),
+            ("one byte long", [raw.clone(), vec![0]].concat()),
+            (
+                "the other curve's length",
+                [raw.clone(), vec![0; 32]].concat(),
+            ),
+            (
+                "r and s swapped",
+                [raw[width..].to_vec(), raw[..width].to_vec()].concat(),
+            ),
+        ];
+        for (what, signature) in cases {
+            gate.token(
+                &format!("{header}.{payload}.{}", b64(signature)),
+                Expect::InvalidToken,
+                &format!("{alg} {what}"),
+            )
+            .await;
+        }
+        // The same key claimed for the other curve's algorithm.
+        let other = if alg == Algorithm::ES256 {
+            "ES384"
+        } else {
+            "ES256"
+        };
+        let token = sign_with(&issuer, &kid, &json!({"alg": other, "kid": kid}), &payload);
         gate.token(
-            &format!("{header}.{payload}.{}", b64(signature)),
+            &token,
             Expect::InvalidToken,
-            what,
+            &format!("{alg} key as {other}"),
         )
         .await;
     }
@@ -1401,7 +1521,7 @@ async fn every_supported_algorithm_is_accepted(target: Target) {
     .await;
     for (alg, kid) in kids {
         let token = read_token(&issuer).signed_with(&kid).mint();
-        assert!(token.starts_with(&b64(format!(r#"{{"alg":"{alg}""#))[..6]));
+        assert_eq!(header_alg(&token), alg.as_str());
         gate.token(&token, Expect::Accepted, alg.as_str()).await;
     }
     assert_eq!(issuer.jwks_requests(), 1);
@@ -1450,21 +1570,35 @@ async fn keys_not_for_signatures_are_never_used(target: Target) {
 async fn symmetric_keys_in_the_set_are_never_used(target: Target) {
     let issuer = support::issuer().await;
     let secret = b"a shared secret the key set gave away";
-    issuer.publish_raw_jwk(json!({"kty": "oct", "kid": "hmac", "alg": "HS256", "k": b64(secret)}));
+    let kid = issuer.signing_kid();
+    // One under its own kid, one under the RSA signing key's kid.
+    for oct_kid in ["hmac", kid.as_str()] {
+        issuer.publish_raw_jwk(
+            json!({"kty": "oct", "kid": oct_kid, "alg": "HS256", "k": b64(secret)}),
+        );
+    }
     let gate = gate(target, &issuer, Policy::default()).await;
     let (_, payload, _) = segments(&read_token(&issuer).mint());
-    let input = format!(
-        "{}.{payload}",
-        b64(json!({"alg": "HS256", "kid": "hmac"}).to_string())
-    );
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
-    let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
-    gate.token(
-        &format!("{input}.{}", b64(tag.as_ref())),
-        Expect::InvalidToken,
-        "oct key",
-    )
-    .await;
+    for oct_kid in ["hmac", kid.as_str()] {
+        let input = format!(
+            "{}.{payload}",
+            b64(json!({"alg": "HS256", "kid": oct_kid}).to_string())
+        );
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+        let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
+        gate.token(
+            &format!("{input}.{}", b64(tag.as_ref())),
+            Expect::InvalidToken,
+            oct_kid,
+        )
+        .await;
+    }
+    // The oct keys were dropped when the set was read, and did not make the
+    // RSA key's kid ambiguous.
+    control(&gate, &issuer).await;
+    if let Some(verifier) = &gate.verifier {
+        assert_eq!(verifier.key_ids(), vec![kid]);
+    }
 }
 
 async fn keys_with_private_material_are_never_used(target: Target) {
@@ -1477,6 +1611,104 @@ async fn keys_with_private_material_are_never_used(target: Target) {
         ],
     )
     .await;
+}
+
+async fn weak_or_malformed_rsa_keys_are_never_used(target: Target) {
+    let issuer = support::issuer().await;
+    let jwk = issuer
+        .key(&issuer.signing_kid())
+        .unwrap()
+        .public_jwk()
+        .clone();
+    let n = unb64(jwk["n"].as_str().unwrap());
+    // The same modulus written with a leading zero, the same exponent with
+    // one: the same key, if it were read leniently (RFC 7518 §6.3.1).
+    let copies = [
+        (
+            "n-leading-zero",
+            json!({"n": b64([[0].as_slice(), &n].concat())}),
+        ),
+        ("e-leading-zero", json!({"e": "AAEAAQ"})),
+        ("e-2", json!({"e": "Ag"})),
+        ("e-even", json!({"e": "AQAA"})),
+        ("e-huge", json!({"e": b64([1u8; 9])})),
+        ("e-1", json!({"e": "AQ"})),
+    ];
+    for (kid, changes) in &copies {
+        issuer.publish_raw_jwk(jwk_copy(&issuer, kid, changes.clone()));
+    }
+    let gate = gate(target, &issuer, Policy::default()).await;
+    for (kid, changes) in &copies {
+        let token = read_token(&issuer).header("kid", json!(kid)).mint();
+        gate.token(&token, Expect::InvalidToken, &changes.to_string())
+            .await;
+    }
+    // With e = 1 the PKCS#1 v1.5 encoding of the hash is itself a valid
+    // "signature" of any message.
+    let (_, payload, _) = segments(&read_token(&issuer).mint());
+    let input = format!(
+        "{}.{payload}",
+        b64(json!({"alg": "RS256", "kid": "e-1"}).to_string())
+    );
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, input.as_bytes());
+    let digest_info = hex_bytes("3031300d060960864801650304020105000420");
+    let mut encoded = vec![0x00, 0x01];
+    encoded.resize(n.len() - digest_info.len() - 32 - 1, 0xff);
+    encoded.push(0x00);
+    encoded.extend(digest_info);
+    encoded.extend(digest.as_ref());
+    assert_eq!(encoded.len(), n.len());
+    gate.token(
+        &format!("{input}.{}", b64(encoded)),
+        Expect::InvalidToken,
+        "e = 1 forgery",
+    )
+    .await;
+    control(&gate, &issuer).await;
+}
+
+async fn small_order_ed25519_keys_are_never_used(target: Target) {
+    let issuer = support::issuer().await;
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let mut identity_signed = identity;
+    identity_signed[31] |= 0x80;
+    for (kid, x) in [
+        ("identity", identity),
+        ("identity-sign-bit", identity_signed),
+    ] {
+        issuer.publish_raw_jwk(
+            json!({"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": kid, "x": b64(x)}),
+        );
+    }
+    let ed = issuer.add_key(Algorithm::EdDSA).unwrap();
+    let gate = gate(target, &issuer, Policy::default()).await;
+    let (_, payload, _) = segments(&read_token(&issuer).mint());
+    // R = identity, S = 0: under the identity key, valid for any message.
+    let mut forged = [0u8; 64];
+    forged[0] = 1;
+    for kid in ["identity", "identity-sign-bit"] {
+        let input = format!(
+            "{}.{payload}",
+            b64(json!({"alg": "EdDSA", "kid": kid}).to_string())
+        );
+        // The forgery is real: the crypto library alone accepts it.
+        let raw_key =
+            aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, identity);
+        assert!(
+            raw_key.verify(input.as_bytes(), &forged).is_ok(),
+            "this forgery no longer verifies under aws-lc; pick one that does"
+        );
+        gate.token(
+            &format!("{input}.{}", b64(forged)),
+            Expect::InvalidToken,
+            kid,
+        )
+        .await;
+    }
+    let token = read_token(&issuer).signed_with(&ed).mint();
+    gate.token(&token, Expect::Accepted, "a real Ed25519 key")
+        .await;
 }
 
 async fn ambiguous_kid_in_the_set_is_refused(target: Target) {
@@ -1620,6 +1852,7 @@ async fn issuer_must_match_exactly(target: Target) {
         "no iss",
     )
     .await;
+    control(&gate, &issuer).await;
 }
 
 async fn id_tokens_are_refused(target: Target) {
@@ -1643,6 +1876,7 @@ async fn id_tokens_are_refused(target: Target) {
         "no token_use",
     )
     .await;
+    control(&gate, &issuer).await;
 }
 
 async fn other_clients_are_refused(target: Target) {
@@ -1663,6 +1897,7 @@ async fn other_clients_are_refused(target: Target) {
     for token in tokens {
         gate.token(&token, Expect::InvalidToken, "client_id").await;
     }
+    control(&gate, &issuer).await;
 }
 
 async fn claims_of_the_wrong_type_are_refused(target: Target) {
@@ -1682,6 +1917,7 @@ async fn claims_of_the_wrong_type_are_refused(target: Target) {
         gate.token(&token, Expect::InvalidToken, &format!("{name}: {value}"))
             .await;
     }
+    control(&gate, &issuer).await;
 }
 
 async fn repeated_claim_names_are_refused(target: Target) {
@@ -1699,6 +1935,7 @@ async fn repeated_claim_names_are_refused(target: Target) {
         let token = issuer.token().mint_payload(payload.as_bytes());
         gate.token(&token, Expect::InvalidToken, &extra).await;
     }
+    control(&gate, &issuer).await;
 }
 
 async fn rfc9068_profile_is_enforced(target: Target) {
@@ -1890,25 +2127,40 @@ async fn known_keys_keep_working_while_the_key_set_is_down(target: Target) {
     .await;
     let token = read_token(&issuer).mint();
     gate.token(&token, Expect::Accepted, "warm").await;
+    let mut fresh = 0;
     for fault in [Fault::Status(500), Fault::Down] {
+        let requests_before = issuer.jwks_requests();
+        let failed_before = gate.verifier.as_ref().map(|v| v.key_set_fetches().1);
         issuer.set_fault(fault.clone());
         // Past the TTL, several times over.
         for _ in 0..6 {
             tokio::time::sleep(Duration::from_millis(400)).await;
             gate.token(&token, Expect::Accepted, &format!("{fault:?}"))
                 .await;
-            // A fresh token of the same key: verified, not a cache hit.
-            let fresh = read_token(&issuer).claim("n", json!(now())).mint();
-            gate.token(&fresh, Expect::Accepted, "fresh token").await;
+            // A new token of the same key: verified, not a cache hit.
+            fresh += 1;
+            let new = read_token(&issuer).claim("n", json!(fresh)).mint();
+            gate.token(&new, Expect::Accepted, "new token").await;
+        }
+        // Refreshes were attempted, spaced by the retry backoff (1 s
+        // doubling), not one per request (12 requests in 2.4 s).
+        if fault == Fault::Status(500) {
+            let attempts = issuer.jwks_requests() - requests_before;
+            assert!(
+                (1..=3).contains(&attempts),
+                "{target:?}: {attempts} attempts"
+            );
+        }
+        // A closed connection is not counted by the issuer; the layer's
+        // verifier counts its failed fetches.
+        if let (Some(verifier), Some(before)) = (&gate.verifier, failed_before) {
+            let failed = verifier.key_set_fetches().1 - before;
+            assert!(
+                (1..=3).contains(&failed),
+                "{fault:?}: {failed} failed fetches"
+            );
         }
     }
-    // Attempts were spaced by the retry backoff (1 s doubling), not made per
-    // request (24 requests).
-    assert!(
-        issuer.jwks_requests() <= 6,
-        "{target:?}: {}",
-        issuer.jwks_requests()
-    );
 }
 
 async fn key_set_redirect_is_not_followed(target: Target) {
@@ -1923,11 +2175,11 @@ async fn key_set_redirect_is_not_followed(target: Target) {
 
 async fn key_rotation_is_followed(target: Target) {
     let issuer = support::issuer().await;
+    // A long TTL: every fetch below is caused by an unknown kid.
     let gate = gate(
         target,
         &issuer,
         Policy {
-            key_set_ttl: Some(Duration::from_secs(1)),
             unknown_kid_cooldown: Some(Duration::from_secs(1)),
             ..Policy::default()
         },
@@ -1936,30 +2188,23 @@ async fn key_rotation_is_followed(target: Target) {
     let old_kid = issuer.signing_kid();
     let old = read_token(&issuer).mint();
     gate.token(&old, Expect::Accepted, "old key").await;
+    assert_eq!(issuer.jwks_requests(), 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     issuer.rotate().unwrap();
     let new = read_token(&issuer).mint();
-    let before = issuer.jwks_requests();
     gate.token(&new, Expect::Accepted, "new key after one refetch")
         .await;
-    assert_eq!(issuer.jwks_requests(), before + 1, "{target:?}");
+    assert_eq!(issuer.jwks_requests(), 2, "{target:?}");
+    gate.token(&old, Expect::Accepted, "old key, still published")
+        .await;
+    // Retired; the next refetch (here caused by another unknown kid) drops it.
     assert!(issuer.retire(&old_kid));
-    // Within a TTL or so, the retired key's tokens stop working.
-    let start = std::time::Instant::now();
-    loop {
-        let reply = gate
-            .send("/read", &[format!("Bearer {old}").as_bytes()])
-            .await;
-        if reply.status == 401 {
-            break;
-        }
-        assert_eq!(reply.status, 200, "{target:?}");
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "{target:?}: retired key still trusted"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let stranger = read_token(&issuer).header("kid", json!("nobody")).mint();
+    gate.token(&stranger, Expect::InvalidToken, "unknown kid")
+        .await;
+    assert_eq!(issuer.jwks_requests(), 3, "{target:?}");
     gate.token(&old, Expect::InvalidToken, "retired key").await;
     gate.token(&new, Expect::Accepted, "new key").await;
+    assert_eq!(issuer.jwks_requests(), 3, "{target:?}");
 }

@@ -98,6 +98,9 @@ async fn configuration_mistakes_are_errors_not_open_routes() {
     .build()
     .unwrap_err();
     assert_eq!(insecure.kind(), ConfigErrorKind::InsecureUrl);
+    let at_jwt = builder(&issuer).require_at_jwt().build().unwrap_err();
+    assert_eq!(at_jwt.kind(), ConfigErrorKind::MissingAudienceCheck);
+    assert!(at_jwt.to_string().contains("audiences"), "{at_jwt}");
     let leeway = builder(&issuer)
         .leeway(Duration::from_secs(3600))
         .build()

@@ -857,6 +857,14 @@ require = ["https://photos.example.com/photos.read"]
         (
             base.replace(
                 r#"client_ids = ["c"]"#,
+                "client_ids = [\"c\"]\nrequire_at_jwt = true",
+            ),
+            4,
+            "audiences",
+        ),
+        (
+            base.replace(
+                r#"client_ids = ["c"]"#,
                 "client_ids = [\"c\"]\nkey_set_ttl = \"0s\"",
             ),
             8,

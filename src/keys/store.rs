@@ -124,6 +124,10 @@ pub(crate) struct KeyStore {
     refresh_blocked_until: AtomicU64,
     refreshing: AtomicBool,
     unknown_kid_waiters: AtomicUsize,
+    cold_waiters: AtomicUsize,
+    /// Until when (nanoseconds since `epoch`) no fetch may start for an
+    /// unknown `kid`: lets a flood of them be refused without the lock.
+    no_refetch_until: AtomicU64,
     epoch: Instant,
     pub(crate) counters: FetchCounters,
 }
@@ -167,6 +171,8 @@ impl KeyStore {
             refresh_blocked_until: AtomicU64::new(0),
             refreshing: AtomicBool::new(false),
             unknown_kid_waiters: AtomicUsize::new(0),
+            cold_waiters: AtomicUsize::new(0),
+            no_refetch_until: AtomicU64::new(0),
             epoch: Instant::now(),
             counters: FetchCounters::default(),
         }
@@ -241,7 +247,7 @@ impl KeyStore {
     /// Keys for a request that found none usable: joins the running fetch
     /// or starts one (unless backing off), and waits for it.
     pub(crate) async fn load(self: &Arc<Self>) -> Result<Arc<Snapshot>, Unavailable> {
-        let wait = {
+        let (wait, _slot) = {
             let mut state = self.lock();
             let now = Instant::now();
             // Checked under the lock, so that a fetch that just ended is seen
@@ -249,7 +255,7 @@ impl KeyStore {
             if let Some(snapshot) = self.usable(now) {
                 return Ok(snapshot);
             }
-            match in_flight(&state) {
+            let rx = match in_flight(&state) {
                 Some(rx) => rx,
                 None => {
                     if let Some(retry_at) = state.retry_at.filter(|t| now < *t) {
@@ -262,6 +268,10 @@ impl KeyStore {
                         None => return Err(self.unavailable(&state, now)),
                     }
                 }
+            };
+            match WaiterSlot::take(&self.cold_waiters, MAX_COLD_WAITERS) {
+                Some(slot) => (rx, slot),
+                None => return Err(self.unavailable(&state, now)),
             }
         };
         self.wait(wait).await;
@@ -275,8 +285,19 @@ impl KeyStore {
     /// Whether a token with an unknown `kid` could make a fetch happen now:
     /// one is running, or none started within the cooldown.
     pub(crate) fn may_refetch(&self) -> bool {
+        if matches!(self.source, Source::Static) {
+            return false;
+        }
+        let now = Instant::now();
+        // Lock-free "no": no fetch is running and the cooldown or backoff is
+        // not over. Anything else is decided under the lock.
+        if !self.refreshing.load(Ordering::Acquire)
+            && self.nanos_since_epoch(now) < self.no_refetch_until.load(Ordering::Acquire)
+        {
+            return false;
+        }
         let state = self.lock();
-        self.may_refetch_locked(&state, Instant::now())
+        self.may_refetch_locked(&state, now)
     }
 
     fn may_refetch_locked(&self, state: &FetchState, now: Instant) -> bool {
@@ -318,7 +339,10 @@ impl KeyStore {
                 }
                 None => return None,
             };
-            (rx, WaiterSlot::take(&self.unknown_kid_waiters)?)
+            (
+                rx,
+                WaiterSlot::take(&self.unknown_kid_waiters, MAX_UNKNOWN_KID_WAITERS)?,
+            )
         };
         self.wait(wait).await;
         self.usable(Instant::now())
@@ -361,7 +385,11 @@ impl KeyStore {
         let (done, rx) = watch::channel(());
         state.in_flight = Some(rx.clone());
         state.last_started = Some(now);
-        self.refreshing.store(true, Ordering::Relaxed);
+        self.refreshing.store(true, Ordering::Release);
+        self.no_refetch_until.fetch_max(
+            self.nanos_since_epoch(later(now, self.options.unknown_kid_cooldown)),
+            Ordering::Release,
+        );
         // The guard ends the fetch however the task ends: normally, by a
         // panic, or dropped with its runtime. Waiters wake when `done` drops.
         let guard = FetchGuard {
@@ -408,6 +436,8 @@ impl KeyStore {
                 self.counters.failed.fetch_add(1, Ordering::Relaxed);
                 self.refresh_blocked_until
                     .store(self.nanos_since_epoch(retry_at), Ordering::Relaxed);
+                self.no_refetch_until
+                    .fetch_max(self.nanos_since_epoch(retry_at), Ordering::Release);
                 tracing::warn!(
                     error = %error,
                     failures = state.failures,
@@ -418,7 +448,7 @@ impl KeyStore {
             }
         }
         state.in_flight = None;
-        self.refreshing.store(false, Ordering::Relaxed);
+        self.refreshing.store(false, Ordering::Release);
     }
 
     /// Exponential backoff with ±20% jitter, so that a fleet does not retry
@@ -479,6 +509,9 @@ fn next_generation() -> u64 {
 
 /// The most requests with unknown `kid`s that wait for one fetch.
 pub(crate) const MAX_UNKNOWN_KID_WAITERS: usize = 256;
+/// The most requests that wait for keys when none are usable (a cold start,
+/// or keys past their maximum staleness); the rest get 503 at once.
+pub(crate) const MAX_COLD_WAITERS: usize = 1024;
 
 /// The running fetch, if any. A fetch whose task ended without clearing the
 /// state (it cannot, but a closed channel says so) counts as not running.
@@ -523,10 +556,10 @@ impl Drop for FetchGuard {
 struct WaiterSlot<'a>(&'a AtomicUsize);
 
 impl<'a> WaiterSlot<'a> {
-    fn take(count: &'a AtomicUsize) -> Option<WaiterSlot<'a>> {
+    fn take(count: &'a AtomicUsize, max: usize) -> Option<WaiterSlot<'a>> {
         count
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < MAX_UNKNOWN_KID_WAITERS).then_some(n + 1)
+                (n < max).then_some(n + 1)
             })
             .ok()
             .map(|_| WaiterSlot(count))

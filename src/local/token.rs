@@ -164,8 +164,8 @@ impl TokenBuilder {
         self
     }
 
-    /// Signs with the published key `kid` instead of the signing key. An
-    /// unknown `kid` falls back to the signing key.
+    /// Signs with the published key `kid` instead of the signing key. With an unknown `kid`, [`mint`](Self::mint) returns an
+    /// empty string: a test never silently gets another key's signature.
     pub fn signed_with(mut self, kid: impl Into<String>) -> Self {
         self.signed_with = Some(kid.into());
         self
@@ -193,7 +193,8 @@ impl TokenBuilder {
         claims
     }
 
-    /// Signs the token. An empty string if the pool no longer exists.
+    /// Signs the token. An empty string if the pool no longer exists or
+    /// [`signed_with`](Self::signed_with) names no published key.
     pub fn mint(self) -> String {
         let payload = serde_json::to_vec(&Value::Object(self.claims())).unwrap_or_default();
         self.mint_payload(&payload)
@@ -201,13 +202,12 @@ impl TokenBuilder {
 
     /// Signs the token with an arbitrary payload (not even JSON, if need be).
     pub fn mint_payload(self, payload: &[u8]) -> String {
-        let key = self.pool.with_state(|pool| {
-            self.signed_with
-                .as_deref()
-                .and_then(|kid| pool.key(kid))
-                .or_else(|| pool.signing_key())
-                .cloned()
-        });
+        let key = self
+            .pool
+            .with_state(|pool| match self.signed_with.as_deref() {
+                Some(kid) => pool.key(kid).cloned(),
+                None => pool.signing_key().cloned(),
+            });
         key.flatten()
             .and_then(|key| sign_jwt(&key, &self.header, &self.header_removed, payload))
             .unwrap_or_default()
