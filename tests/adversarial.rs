@@ -586,6 +586,8 @@ rules! {
     known_keys_keep_working_while_the_key_set_is_down,
     /// A redirect of the key-set endpoint is not followed.
     key_set_redirect_is_not_followed,
+    /// A slow, endless or huge key-set answer fails fast and closed.
+    slow_or_endless_key_set_fails_fast_and_closed,
     /// Rotation: the new key after one refetch; the removed key refused.
     key_rotation_is_followed,
 }
@@ -2160,6 +2162,31 @@ async fn known_keys_keep_working_while_the_key_set_is_down(target: Target) {
                 "{fault:?}: {failed} failed fetches"
             );
         }
+    }
+}
+
+async fn slow_or_endless_key_set_fails_fast_and_closed(target: Target) {
+    for fault in [
+        Fault::Stall(Duration::from_secs(30)),
+        Fault::Trickle(Duration::from_millis(100)),
+        Fault::HugeBody(10 * 1024 * 1024),
+    ] {
+        let issuer = support::issuer().await;
+        issuer.set_fault(fault.clone());
+        let gate = gate(target, &issuer, Policy::default()).await;
+        let started = std::time::Instant::now();
+        gate.token(
+            &read_token(&issuer).mint(),
+            Expect::Unavailable,
+            &format!("{fault:?}"),
+        )
+        .await;
+        // The default total fetch timeout is 5 s.
+        assert!(
+            started.elapsed() < Duration::from_secs(7),
+            "{target:?} {fault:?}: {:?}",
+            started.elapsed()
+        );
     }
 }
 

@@ -50,65 +50,38 @@ struct Counts {
 }
 
 fn mint_pool(issuer: &LocalIssuer, signing: &[String]) -> Pools {
+    let token = |kid: &str, client: &str, scope: &str| {
+        issuer
+            .token()
+            .client_id(client)
+            .scope(scope)
+            .signed_with(kid)
+    };
     let mut pools = Pools::default();
     for kid in signing {
         for i in 0..300 {
-            pools.valid.push(
-                issuer
-                    .token()
-                    .client_id(CLIENT)
-                    .scope(READ)
-                    .claim("n", json!(i))
-                    .signed_with(kid)
-                    .mint(),
-            );
+            pools
+                .valid
+                .push(token(kid, CLIENT, READ).claim("n", json!(i)).mint());
         }
     }
     let kid = &signing[0];
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
     for i in 0..100 {
-        let good = issuer
-            .token()
-            .client_id(CLIENT)
-            .scope(READ)
-            .claim("n", json!(i))
-            .signed_with(kid)
-            .mint();
+        let good = token(kid, CLIENT, READ).claim("n", json!(i)).mint();
         let (h, p, s) = support::segments(&good);
         let flipped = if s.starts_with('A') { "B" } else { "A" };
-        pools.invalid.push(format!("{h}.{p}.{flipped}{}", &s[1..]));
-        pools.invalid.push(
-            issuer
-                .token()
-                .client_id("someone-else")
-                .scope(READ)
-                .signed_with(kid)
-                .mint(),
+        let none = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            json!({"alg": "none", "kid": kid}).to_string(),
         );
-        pools.invalid.push(
-            issuer
-                .token()
-                .client_id(CLIENT)
-                .scope(WRITE)
-                .signed_with(kid)
-                .mint(),
-        );
-        pools.invalid.push(
-            issuer
-                .token()
-                .client_id(CLIENT)
-                .scope(READ)
-                .issued_at(std::time::SystemTime::now() - Duration::from_secs(7200))
-                .signed_with(kid)
-                .mint(),
-        );
-        let none = format!(
-            "{}.{p}.",
-            base64::Engine::encode(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                json!({"alg": "none", "kid": kid}).to_string()
-            )
-        );
-        pools.invalid.push(none);
+        pools.invalid.extend([
+            format!("{h}.{p}.{flipped}{}", &s[1..]),
+            token(kid, "someone-else", READ).mint(),
+            token(kid, CLIENT, WRITE).mint(),
+            token(kid, CLIENT, READ).issued_at(hour_ago).mint(),
+            format!("{none}.{p}."),
+        ]);
     }
     pools
 }
