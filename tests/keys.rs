@@ -147,15 +147,20 @@ async fn unknown_kids_waiting_on_a_slow_fetch_are_bounded() {
         .unwrap();
     verifier.load_keys().await.unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
+    // Minted before the clock starts: signing 1000 tokens takes a while.
+    let tokens: Vec<String> = (0..1000)
+        .map(|i| {
+            issuer
+                .token()
+                .client_id(CLIENT)
+                .header("kid", json!(format!("f{i}")))
+                .mint()
+        })
+        .collect();
     issuer.set_fault(Fault::Stall(Duration::from_secs(2)));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for i in 0..1000 {
-        let token = issuer
-            .token()
-            .client_id(CLIENT)
-            .header("kid", json!(format!("f{i}")))
-            .mint();
+    for token in tokens {
         let verifier = verifier.clone();
         tasks.push(tokio::spawn(async move {
             let result = verifier.verify(&token).await;
