@@ -20,7 +20,7 @@ mod support;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::routing::get;
@@ -423,6 +423,15 @@ fn header_alg(token: &str) -> String {
     let (header, _, _) = segments(token);
     let header: Value = serde_json::from_slice(&unb64(&header)).unwrap();
     header["alg"].as_str().unwrap().to_string()
+}
+
+/// Waits (at most 10 s) until the issuer has answered `n` key-set requests.
+async fn wait_for_fetches(issuer: &LocalIssuer, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while issuer.jwks_requests() < n {
+        assert!(Instant::now() < deadline, "no key-set fetch within 10 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 async fn setup(target: Target) -> (LocalIssuer, Gate) {
@@ -1311,6 +1320,11 @@ async fn oversized_token_is_refused(target: Target) {
         .claim("padding", json!("x".repeat(9000)))
         .mint();
     assert!(big.len() > 8 * 1024);
+    // Cold: the layer has fetched nothing yet; the proxy loads the key set
+    // once in the background at start, so wait for that load to land.
+    if target == Target::Proxy {
+        wait_for_fetches(&issuer, 1).await;
+    }
     let fetches = issuer.jwks_requests();
     gate.token(&big, Expect::InvalidToken, "9 KiB token").await;
     gate.token(&"a".repeat(64 * 1024), Expect::InvalidToken, "64 KiB of a")
@@ -2174,7 +2188,7 @@ async fn slow_or_endless_key_set_fails_fast_and_closed(target: Target) {
         let issuer = support::issuer().await;
         issuer.set_fault(fault.clone());
         let gate = gate(target, &issuer, Policy::default()).await;
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         gate.token(
             &read_token(&issuer).mint(),
             Expect::Unavailable,
