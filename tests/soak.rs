@@ -7,8 +7,8 @@
 //! Not part of the default test run:
 //!
 //! ```text
-//! cargo test --release --test soak -- --ignored --nocapture
-//! SOAK_SECS=120 cargo test --release --test soak -- --ignored --nocapture
+//! cargo test --release --features axum,issuer,proxy,cli,internals --test soak -- --ignored --nocapture
+//! SOAK_SECS=120 cargo test --release --features axum,issuer,proxy,cli,internals --test soak -- --ignored --nocapture
 //! ```
 //!
 //! `SOAK_SECS` (default 600) is the run time; the rotation period and the

@@ -6,7 +6,8 @@
 //! The vectors are not copied into the project: they are read from
 //! `../shared/testdata/wycheproof` (or `$WYCHEPROOF_DIR`). These tests are
 //! ignored by a plain `cargo test` and run by `.ci/run`
-//! (`cargo test --test wycheproof -- --ignored`), where a missing folder is a
+//! (`cargo test --features axum,issuer,proxy,cli,internals --test wycheproof
+//! -- --ignored`), where a missing folder is a
 //! failure, never a skip.
 //!
 //! Policy: a vector expected *invalid* must be refused. A vector expected
