@@ -48,7 +48,7 @@ fn bearer_scheme() -> impl Strategy<Value = String> {
 
 /// A fixed Ed25519 key (from a seed, so cases are reproducible).
 fn ed25519(seed: u8) -> Ed25519KeyPair {
-    Ed25519KeyPair::from_seed_unchecked(&[seed; 32]).unwrap()
+    Ed25519KeyPair::from_seed_unchecked(&[seed; 32]).expect("any 32-byte seed is an Ed25519 key")
 }
 
 fn ed25519_jwk(seed: u8, kid: &str) -> Value {
@@ -71,7 +71,8 @@ fn sign(seed: u8, kid: &str, payload: &[u8]) -> String {
 
 fn key_set(keys: &[Value]) -> KeySet {
     let document = json!({ "keys": keys }).to_string();
-    KeySet::parse(document.as_bytes(), all_algorithms()).unwrap()
+    KeySet::parse(document.as_bytes(), all_algorithms())
+        .expect("the test key sets are JSON objects with a keys array")
 }
 
 /// Any JSON value, a few levels deep.
@@ -204,7 +205,7 @@ proptest! {
     #[test]
     fn base64url_has_one_encoding_per_value(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
         let text = URL_SAFE_NO_PAD.encode(&bytes);
-        prop_assert_eq!(jws::b64_decode(&text).unwrap(), bytes);
+        prop_assert_eq!(jws::b64_decode(&text).expect("URL_SAFE_NO_PAD output decodes"), bytes);
     }
 
     #[test]
@@ -224,8 +225,8 @@ proptest! {
     fn signed_payloads_round_trip(payload in proptest::collection::vec(any::<u8>(), 0..300)) {
         let keys = key_set(&[ed25519_jwk(1, "k")]);
         let token = sign(1, "k", &payload);
-        let verified = jws::verify(&token, &keys, all_algorithms()).unwrap();
-        prop_assert_eq!(jws::b64_decode(verified.payload_b64).unwrap(), payload);
+        let verified = jws::verify(&token, &keys, all_algorithms()).expect("signed by a key in the set");
+        prop_assert_eq!(jws::b64_decode(verified.payload_b64).expect("a verified payload is base64url"), payload);
     }
 
     #[test]
@@ -242,7 +243,7 @@ proptest! {
         let at = at.index(bytes.len());
         prop_assume!(bytes[at] != replacement);
         bytes[at] = replacement;
-        let changed = String::from_utf8(bytes).unwrap();
+        let changed = String::from_utf8(bytes).expect("an ASCII byte replaced by an ASCII byte");
         prop_assert!(jws::verify(&changed, &keys, all_algorithms()).is_err());
     }
 
@@ -264,7 +265,7 @@ proptest! {
         name in "[a-z][a-z0-9._-]{0,20}",
     ) {
         let full = format!("{scheme}{identifier}/{name}");
-        let scope = Scope::parse(&full).unwrap();
+        let scope = Scope::parse(&full).expect("the strategy only makes well-formed scopes");
         prop_assert_eq!(scope.name(), name.as_str());
         prop_assert_eq!(scope.identifier(), format!("{scheme}{identifier}"));
     }

@@ -128,8 +128,8 @@ impl ScopeDefinition {
 ///     .scope("photos.write", "Add and delete your photos");
 /// assert!(photos.validate().is_ok());
 /// assert_eq!(
-///     photos.full_scope("photos.read").unwrap().as_str(),
-///     "https://photos.example.com/photos.read",
+///     photos.full_scope("photos.read").map(|scope| scope.to_string()),
+///     Some("https://photos.example.com/photos.read".to_string()),
 /// );
 /// assert!(photos.full_scope("photos.delete").is_none());
 /// ```
@@ -233,11 +233,12 @@ impl Scope {
     /// ```
     /// use scopegate::Scope;
     ///
-    /// let scope = Scope::parse("https://photos.example.com/photos.read").unwrap();
+    /// let scope = Scope::parse("https://photos.example.com/photos.read")?;
     /// assert_eq!(scope.identifier(), "https://photos.example.com");
     /// assert_eq!(scope.name(), "photos.read");
     /// assert!(Scope::parse("photos.read").is_err());
     /// assert!(Scope::parse("https://photos.example.com/").is_err());
+    /// # Ok::<(), scopegate::ConfigError>(())
     /// ```
     pub fn parse(full: &str) -> Result<Scope, ConfigError> {
         let invalid = |why: &str| {

@@ -39,8 +39,13 @@ async fn call(issuer: &LocalIssuer, action: &str, input: Value) -> (u16, Value, 
         response.headers()["content-type"],
         "application/x-amz-json-1.1"
     );
-    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let body: Value = json_body(response).await;
     (status, body, error_type)
+}
+
+/// A response body, parsed as JSON.
+async fn json_body(response: reqwest::Response) -> Value {
+    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
 }
 
 /// A call that must succeed.
@@ -123,10 +128,7 @@ async fn token_request(
         .await
         .unwrap();
     let status = response.status().as_u16();
-    (
-        status,
-        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap(),
-    )
+    (status, json_body(response).await)
 }
 
 fn url_encode(form: &[(&str, &str)]) -> String {
@@ -536,7 +538,7 @@ async fn cognito_validation_errors() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
-    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let body: Value = json_body(response).await;
     assert_eq!(body["__type"], "SerializationException");
 }
 
@@ -642,7 +644,7 @@ async fn tokens_are_shaped_like_cognito_client_credentials_tokens() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
-    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let body: Value = json_body(response).await;
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
     let token = body["access_token"].as_str().unwrap();
@@ -887,7 +889,7 @@ async fn seed_rule_a_client_without_a_secret_cannot_use_client_credentials() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
-    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let body: Value = json_body(response).await;
     assert_eq!(body["error"], "unauthorized_client");
 }
 
@@ -1021,7 +1023,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
                     .starts_with("Basic ")
             );
         }
-        let json: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        let json: Value = json_body(response).await;
         assert_eq!(json["error"], error, "{body}");
         assert!(json.get("access_token").is_none());
     }
@@ -1152,7 +1154,7 @@ async fn rotation_signs_with_the_new_key_and_drops_the_old_after_the_grace_perio
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let rotated: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let rotated: Value = json_body(response).await;
     assert_eq!(rotated["previous_kid"], old_kid.as_str());
     let new_kid = rotated["kid"].as_str().unwrap().to_string();
 
