@@ -21,14 +21,14 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::digest;
 use moka::Expiry;
 use moka::sync::Cache;
 
 use crate::algorithm::Algorithm;
-use crate::claims::{Claims, check_lifetime};
+use crate::claims::{self, Claims, check_lifetime};
 use crate::jwk::{KeySet, Lookup, VerifyingKey};
 
 /// Sizes and times of the cache.
@@ -97,11 +97,11 @@ impl Expiry<TokenDigest, Arc<Entry>> for ExpireWithToken {
         entry: &Arc<Entry>,
         _: Instant,
     ) -> Option<Duration> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         Some(Duration::from_secs(
-            entry.claims.expires_at_secs().saturating_sub(now),
+            entry
+                .claims
+                .expires_at_secs()
+                .saturating_sub(claims::now_secs()),
         ))
     }
 }
@@ -217,7 +217,11 @@ impl TokenCache {
         if !entry.still_valid(at.keys, at.generation, at.now, at.leeway) {
             // Verified again (and refused) the slow way.
             self.cache.invalidate(at.digest());
-            RECENT.with(|slot| slot.borrow_mut().entry = None);
+            if !from_shared {
+                // The entry came from this thread's slot; a shared one
+                // leaves the slot (another token) as it is.
+                RECENT.with(|slot| slot.borrow_mut().entry = None);
+            }
             self.misses.fetch_add(1, Ordering::Relaxed);
             tracing::trace!("token cache entry no longer valid");
             return None;

@@ -153,25 +153,24 @@ impl Verifier {
         if token.len() > self.inner.max_token_bytes {
             return Immediate::Done(Err(TokenError::TooLarge));
         }
-        let Some(snapshot) = self.inner.keys.current() else {
+        let keys = &self.inner.keys;
+        match keys.with_current(|snapshot| self.verify_with(token, snapshot)) {
             // Refuse what is malformed before waiting on a fetch for it.
-            return match jws::check_header(token, self.inner.allowed) {
+            None => match jws::check_header(token, self.inner.allowed) {
                 Ok(()) => Immediate::NeedsKeys,
                 Err(e) => Immediate::Done(Err(e)),
-            };
-        };
-        let Some(snapshot) = snapshot.as_ref() else {
-            return Immediate::NeedsKeys;
-        };
-        match self.verify_with(token, snapshot) {
-            Err(TokenError::UnknownKeyId) if self.inner.keys.may_refetch() => Immediate::NeedsKeys,
-            result => Immediate::Done(result),
+            },
+            Some(Err(TokenError::UnknownKeyId)) if keys.may_refetch() => Immediate::NeedsKeys,
+            Some(result) => Immediate::Done(result),
         }
     }
 
     /// The slow path: waits for keys, and refetches once for an unknown
     /// `kid` if the cooldown allows.
     pub(crate) async fn verify_after_fetch(&self, token: &str) -> Result<Claims, VerifyError> {
+        if token.len() > self.inner.max_token_bytes {
+            return Err(TokenError::TooLarge.into());
+        }
         let keys = &self.inner.keys;
         let snapshot = keys.load().await.map_err(unavailable)?;
         match self.verify_with(token, &snapshot) {
@@ -183,10 +182,9 @@ impl Verifier {
         }
     }
 
+    /// Verification against one snapshot. The callers have checked the
+    /// token's size.
     fn verify_with(&self, token: &str, snapshot: &Snapshot) -> Result<Claims, TokenError> {
-        if token.len() > self.inner.max_token_bytes {
-            return Err(TokenError::TooLarge);
-        }
         let now = claims::now_secs();
         let cache = self.inner.token_cache.as_ref();
         let lookup = TokenLookup {
@@ -253,12 +251,7 @@ impl Verifier {
     pub fn key_ids(&self) -> Vec<String> {
         self.inner
             .keys
-            .current()
-            .and_then(|guard| {
-                guard
-                    .as_ref()
-                    .map(|s| s.keys.kids().into_iter().map(str::to_owned).collect())
-            })
+            .with_current(|s| s.keys.kids().into_iter().map(str::to_owned).collect())
             .unwrap_or_default()
     }
 

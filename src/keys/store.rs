@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use arc_swap::{ArcSwapOption, Guard};
+use arc_swap::ArcSwapOption;
 use reqwest::Url;
 use serde::Deserialize;
 use tokio::sync::watch;
@@ -190,26 +190,25 @@ impl KeyStore {
         u64::try_from(t.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
     }
 
-    /// The current snapshot, without waiting and without a lock. Starts a
-    /// background refresh when one is due. `None` if nothing usable is
-    /// cached.
-    pub(crate) fn current(self: &Arc<Self>) -> Option<Guard<Option<Arc<Snapshot>>>> {
+    /// Runs `f` on the current snapshot, without waiting, without a lock
+    /// and without touching its reference count. Starts a background
+    /// refresh when one is due. `None` if nothing usable is cached.
+    pub(crate) fn with_current<R>(self: &Arc<Self>, f: impl FnOnce(&Snapshot) -> R) -> Option<R> {
         let guard = self.current.load();
-        let snapshot = guard.as_ref()?;
-        let Some(refresh_at) = snapshot.refresh_at else {
-            return Some(guard); // static keys
-        };
-        let now = Instant::now();
-        if !snapshot.is_usable(now) {
-            return None;
-        }
-        if now >= refresh_at
-            && self.nanos_since_epoch(now) >= self.refresh_blocked_until.load(Ordering::Relaxed)
-            && !self.refreshing.load(Ordering::Relaxed)
-        {
-            self.refresh_in_background(now);
-        }
-        Some(guard)
+        let snapshot = guard.as_deref()?;
+        if let Some(refresh_at) = snapshot.refresh_at {
+            let now = Instant::now();
+            if !snapshot.is_usable(now) {
+                return None;
+            }
+            if now >= refresh_at
+                && self.nanos_since_epoch(now) >= self.refresh_blocked_until.load(Ordering::Relaxed)
+                && !self.refreshing.load(Ordering::Relaxed)
+            {
+                self.refresh_in_background(now);
+            }
+        } // else: static keys, always usable, never refreshed
+        Some(f(snapshot))
     }
 
     /// The current snapshot if it is usable.
