@@ -2,6 +2,7 @@
 //! `X-Forwarded-*`, verified claims as headers, streaming bodies both ways,
 //! 502 when the upstream cannot be reached and 504 when it is too slow.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -148,11 +149,11 @@ impl Forward {
 
 /// A claim as a header value: strings as they are, anything else as JSON.
 fn claim_value(claims: &Claims, claim: &str) -> Option<HeaderValue> {
-    let text = match claim {
-        "scope" => claims.scope().to_string(),
+    let text: Cow<'_, str> = match claim {
+        "scope" => Cow::Borrowed(claims.scope()),
         _ => match claims.get(claim)? {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
+            Value::String(s) => Cow::Borrowed(s),
+            other => Cow::Owned(other.to_string()),
         },
     };
     // UTF-8 is sent as it is (field values may hold such bytes); control
@@ -236,7 +237,7 @@ impl Service<Request<Incoming>> for Forward {
 impl Inner {
     async fn forward(&self, request: Request<Incoming>) -> Response<ProxyBody> {
         let (mut parts, body) = request.into_parts();
-        let facts = parts.extensions.get::<RequestFacts>().cloned();
+        let mut facts = parts.extensions.remove::<RequestFacts>();
         let claims = parts.extensions.remove::<Claims>();
         if let (Some(_), Some(facts)) = (&claims, &facts) {
             self.metrics.observe_verification(facts.start.elapsed());
@@ -244,9 +245,8 @@ impl Inner {
 
         let headers = &mut parts.headers;
         remove_hop_by_hop(headers);
-        for (_, name) in &self.claim_headers {
-            headers.remove(name);
-        }
+        // The client's claim headers are already gone: `ProxyService`
+        // scrubs them from every request before the gate.
         if self.strip_authorization {
             headers.remove(header::AUTHORIZATION);
         }
@@ -257,7 +257,7 @@ impl Inner {
                 }
             }
         }
-        let peer = facts.as_ref().and_then(|f| f.peer_ip.clone());
+        let peer = facts.as_mut().and_then(|f| f.peer_ip.take());
         let forwarded_for = match (
             self.trust_x_forwarded_for,
             headers.get("x-forwarded-for"),
