@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
-use crate::jwk::log_safe;
+use crate::log_safe::log_safe;
 use crate::scope::{Requirement, has_scope};
 use crate::token_error::TokenError;
 
@@ -170,13 +170,6 @@ pub(crate) struct ClaimPolicy {
     pub(crate) audiences: Option<Vec<String>>,
     pub(crate) require_at_jwt: bool,
     pub(crate) leeway: u64,
-}
-
-/// The current time in whole seconds since the Unix epoch.
-pub(crate) fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Checks `exp` and `nbf` against `now`, with the leeway.

@@ -15,6 +15,12 @@ use serde::Deserialize;
 use serde::de::{Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+/// For `#[serde(deserialize_with)]`: deserializes any JSON value and records
+/// only that the member was present, so that `"d": null` counts as present.
+pub(crate) fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
 /// Parses `bytes` as `T`, but only if the document is a JSON object.
 pub(crate) fn object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
     if bytes.trim_ascii_start().first() != Some(&b'{') {

@@ -30,11 +30,11 @@ use std::sync::Arc;
 use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::de::IgnoredAny;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::algorithm::{Algorithm, AlgorithmSet, KeyKind};
+use crate::log_safe::log_safe;
 
 /// The longest `kid` a key may have.
 pub(crate) const MAX_KID_BYTES: usize = 256;
@@ -219,26 +219,6 @@ pub(crate) enum KeySetError {
     NotAKeySet,
 }
 
-/// Escapes and truncates a value from the network for a log line.
-pub(crate) fn log_safe(value: &str) -> String {
-    const MAX: usize = 64;
-    let mut out: String = value
-        .chars()
-        .take(MAX)
-        .flat_map(char::escape_debug)
-        .collect();
-    if value.chars().nth(MAX).is_some() {
-        out.push('…');
-    }
-    out
-}
-
-/// Deserializes any JSON value and records only that the member was present,
-/// so that `"d": null` counts as present, too.
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    IgnoredAny::deserialize(deserializer).map(|_| true)
-}
-
 /// The members of a JWK that matter here. Wrong JSON types and duplicate
 /// members make the whole key malformed.
 #[derive(Deserialize)]
@@ -254,21 +234,21 @@ struct Jwk {
     e: Option<String>,
     x: Option<String>,
     y: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     d: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     p: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     q: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     dp: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     dq: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     qi: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     oth: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     k: bool,
 }
 
@@ -774,11 +754,5 @@ mod tests {
             assert!(KeySet::parse(doc.as_bytes(), ALL()).is_err(), "{doc:?}");
         }
         assert!(KeySet::parse(br#"{"keys":[]}"#, ALL()).unwrap().is_empty());
-    }
-
-    #[test]
-    fn log_safe_escapes_and_truncates() {
-        assert_eq!(log_safe("a\r\nb"), "a\\r\\nb");
-        assert_eq!(log_safe(&"x".repeat(100)).chars().count(), 65);
     }
 }

@@ -5,8 +5,7 @@ use std::borrow::Cow;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::de::IgnoredAny;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::jwk::{KeySet, Lookup, VerifyingKey};
@@ -47,10 +46,6 @@ pub(crate) fn split(token: &str) -> Result<(&str, &str, &str), TokenError> {
     }
 }
 
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    IgnoredAny::deserialize(deserializer).map(|_| true)
-}
-
 /// The protected header. Unknown parameters are ignored unless listed here;
 /// wrong types and duplicated known parameters are errors.
 #[derive(Deserialize)]
@@ -63,22 +58,22 @@ struct Header<'a> {
     typ: Option<Cow<'a, str>>,
     // Refused: extensions we cannot honour (RFC 7515 §4.1.11, RFC 7797), and
     // parameters that point at keys, which are never followed (RFC 8725 §3.10).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     crit: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     b64: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     jku: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     jwk: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     x5u: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     x5c: bool,
     // JWE-only parameters: this is not a JWS.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     enc: bool,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     zip: bool,
 }
 

@@ -105,6 +105,7 @@
 mod algorithm;
 mod bearer;
 mod claims;
+mod clock;
 mod error;
 mod issuer;
 mod json;
@@ -112,7 +113,9 @@ mod jwk;
 mod jws;
 mod keys;
 mod layer;
+mod log_safe;
 mod scope;
+mod sync;
 mod token_cache;
 mod token_error;
 mod verifier;

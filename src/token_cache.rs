@@ -28,7 +28,7 @@ use moka::Expiry;
 use moka::sync::Cache;
 
 use crate::algorithm::Algorithm;
-use crate::claims::{self, Claims, check_lifetime};
+use crate::claims::{Claims, check_lifetime};
 use crate::jwk::{KeySet, Lookup, VerifyingKey};
 
 /// Sizes and times of the cache.
@@ -101,7 +101,7 @@ impl Expiry<TokenDigest, Arc<Entry>> for ExpireWithToken {
             entry
                 .claims
                 .expires_at_secs()
-                .saturating_sub(claims::now_secs()),
+                .saturating_sub(crate::clock::now_secs()),
         ))
     }
 }

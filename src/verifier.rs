@@ -185,7 +185,7 @@ impl Verifier {
     /// Verification against one snapshot. The callers have checked the
     /// token's size.
     fn verify_with(&self, token: &str, snapshot: &Snapshot) -> Result<Claims, TokenError> {
-        let now = claims::now_secs();
+        let now = crate::clock::now_secs();
         let cache = self.inner.token_cache.as_ref();
         let lookup = TokenLookup {
             token,

@@ -181,9 +181,7 @@ impl KeyStore {
     fn lock(&self) -> MutexGuard<'_, FetchState> {
         // A panic while holding this lock cannot leave the state inconsistent
         // (every write is a single field store), so a poisoned lock is usable.
-        self.state
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     fn nanos_since_epoch(&self, t: Instant) -> u64 {

@@ -61,7 +61,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -123,12 +123,10 @@ impl fmt::Debug for Shared {
     }
 }
 
-/// Locks a mutex of the issuer. Every change to the state is made on a copy
-/// that replaces it only once complete (see [`Shared::change`]), so a panic
-/// cannot leave it half-written; a poisoned lock is used as it is.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
-}
+// Every change to the state is made on a copy that replaces it only once
+// complete (see [`Shared::change`]), so a panic cannot leave it half-written
+// and a poisoned lock is used as it is.
+pub(crate) use crate::sync::lock;
 
 impl Shared {
     /// Runs a management action: reads directly, writes on a copy that is

@@ -2,7 +2,6 @@
 //! clients; and the rules Cognito applies to them.
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
@@ -24,9 +23,7 @@ pub(crate) const BUILT_IN_SCOPES: [&str; 5] = [
 
 /// Seconds since the Unix epoch, as a float (Cognito's timestamps).
 pub(crate) fn now_epoch() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    crate::clock::since_epoch().as_secs_f64()
 }
 
 /// Everything the issuer knows.

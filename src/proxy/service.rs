@@ -343,7 +343,7 @@ impl RequestLog {
         tracing::info!(
             request_id = self.id.to_str().unwrap_or(""),
             method = %self.method,
-            path = %crate::jwk::log_safe(self.uri.path()),
+            path = %crate::log_safe::log_safe(self.uri.path()),
             route,
             status = response.status().as_u16(),
             outcome = outcome.label(),
@@ -365,7 +365,7 @@ impl Drop for RequestLog {
             tracing::info!(
                 request_id = self.id.to_str().unwrap_or(""),
                 method = %self.method,
-                path = %crate::jwk::log_safe(self.uri.path()),
+                path = %crate::log_safe::log_safe(self.uri.path()),
                 outcome = Outcome::ClientClosed.label(),
                 elapsed_us = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX),
                 "request abandoned by the client"
