@@ -120,8 +120,10 @@ impl Algorithm {
     }
 
     /// The equivalent `jsonwebtoken` algorithm, for code that signs tokens
-    /// with that crate (the local issuer does).
-    pub fn to_jsonwebtoken(self) -> jsonwebtoken::Algorithm {
+    /// with that crate (the local issuer does). Not public: another crate's
+    /// type has no place in the core API.
+    #[cfg(feature = "issuer")]
+    pub(crate) fn to_jsonwebtoken(self) -> jsonwebtoken::Algorithm {
         match self {
             Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
             Algorithm::RS384 => jsonwebtoken::Algorithm::RS384,

@@ -54,6 +54,14 @@ impl MalformedReason {
     }
 }
 
+impl std::fmt::Display for MalformedReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::error::Error for MalformedReason {}
+
 /// RFC 7230 `tchar`, the characters of an auth-scheme.
 fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)

@@ -42,20 +42,9 @@
 //!
 //! # How a token is verified
 //!
-//! In this order, and nothing is read from a claim before step 6:
-//!
-//! 1. the token is at most [`max_token_bytes`](VerifierBuilder::max_token_bytes) long;
-//! 2. it is three strict base64url segments (no padding, `+`, `/` or spaces);
-//! 3. its header is a JSON object with no `crit`, `b64`, `jku`, `jwk`, `x5u`,
-//!    `x5c`, `enc` or `zip`; its `alg` is on the allow-list (asymmetric only;
-//!    `RS256` for Cognito); it has a `kid`;
-//! 4. the key with that `kid` exists and is for that `alg`;
-//! 5. the signature verifies;
-//! 6. `exp` is present and not past, `nbf` (if any) not future, both with the
-//!    [leeway](VerifierBuilder::leeway);
-//! 7. `iss` equals the issuer exactly; `token_use`, `client_id` and `aud` match
-//!    their allow-lists; every standard claim has its JSON type;
-//! 8. the layer checks the route's scopes.
+//! Signature and lifetime first, then the other claims, then the route's
+//! scopes: the full order, step by step, is written once, in
+//! [`Verifier`'s documentation](Verifier#how-a-token-is-verified).
 //!
 //! Keys come from the issuer's JWK Set, fetched once, shared by all requests,
 //! refreshed in the background before they expire, and kept (for a bounded
@@ -238,10 +227,10 @@ pub use bearer::MalformedReason;
 pub use claims::Claims;
 pub use error::{ConfigError, ConfigErrorKind};
 pub use issuer::Issuer;
-pub use keys::FetchError;
+pub use keys::{FetchError, KeySetFetches};
+pub use layer::future;
 pub use layer::{
-    DefaultRejection, OnRejection, Rejection, RejectionKind, ResponseFuture, ScopeGate,
-    ScopeGateLayer,
+    DefaultRejection, OnRejection, Rejection, RejectionKind, ScopeGate, ScopeGateLayer,
 };
 pub use scope::{ResourceServer, Scope, ScopeDefinition};
 pub use token_cache::TokenCacheStats;

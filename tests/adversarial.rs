@@ -2146,7 +2146,7 @@ async fn known_keys_keep_working_while_the_key_set_is_down(target: Target) {
     let mut fresh = 0;
     for fault in [Fault::Status(500), Fault::Down] {
         let requests_before = issuer.jwks_requests();
-        let failed_before = gate.verifier.as_ref().map(|v| v.key_set_fetches().1);
+        let failed_before = gate.verifier.as_ref().map(|v| v.key_set_fetches().failed);
         issuer.set_fault(fault.clone());
         // Past the TTL, several times over.
         for _ in 0..6 {
@@ -2170,7 +2170,7 @@ async fn known_keys_keep_working_while_the_key_set_is_down(target: Target) {
         // A closed connection is not counted by the issuer; the layer's
         // verifier counts its failed fetches.
         if let (Some(verifier), Some(before)) = (&gate.verifier, failed_before) {
-            let failed = verifier.key_set_fetches().1 - before;
+            let failed = verifier.key_set_fetches().failed - before;
             assert!(
                 (1..=3).contains(&failed),
                 "{fault:?}: {failed} failed fetches"

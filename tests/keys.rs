@@ -8,7 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use scopegate::local::{Fault, LocalIssuer};
-use scopegate::{Issuer, TokenError, Verifier, VerifyError};
+use scopegate::{FetchError, Issuer, TokenError, Verifier, VerifyError};
 use serde_json::json;
 use support::*;
 
@@ -39,7 +39,7 @@ async fn keys_are_fetched_once_and_shared_by_all_requests() {
         assert_eq!(status(&api, Some(&token)).await.0, 200);
     }
     assert_eq!(issuer.jwks_requests(), 1);
-    assert_eq!(verifier.key_set_fetches(), (1, 0));
+    assert_eq!(fetches(&verifier), (1, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,7 +307,7 @@ async fn endpoint_failure(outage: Outage) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (ok, failed) = verifier.key_set_fetches();
+    let (ok, failed) = fetches(&verifier);
     assert_eq!(ok, 0, "{outage:?}");
     assert!(
         (1..=6).contains(&failed),
@@ -336,14 +336,14 @@ async fn endpoint_failure(outage: Outage) {
         requests += 1;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let (_, failed) = verifier.key_set_fetches();
+    let failed = verifier.key_set_fetches().failed;
     // Refreshes start once the TTL has run out (after about 1 s) and are
     // spaced by the backoff (a stalled one also by its timeout).
     assert!(
         (1..=6).contains(&failed),
         "{outage:?}: {failed} failed refreshes for {requests} requests"
     );
-    assert_eq!(verifier.key_set_fetches().0, 1, "{outage:?}");
+    assert_eq!(verifier.key_set_fetches().succeeded, 1, "{outage:?}");
 }
 
 #[tokio::test]
@@ -442,7 +442,7 @@ async fn a_key_set_that_changes_between_fetches_is_followed_exactly() {
         "a token of the replaced key"
     );
     assert_eq!(status(&api, Some(&new)).await.0, 200);
-    assert_eq!(verifier.key_set_fetches(), (2, 0));
+    assert_eq!(fetches(&verifier), (2, 0));
 }
 
 #[tokio::test]
@@ -560,4 +560,38 @@ async fn static_key_set_works_offline() {
         .build()
         .unwrap_err();
     assert_eq!(empty.kind(), scopegate::ConfigErrorKind::InvalidKeySet);
+}
+
+#[tokio::test]
+async fn last_fetch_error_names_the_cause_until_a_fetch_succeeds() {
+    let issuer = issuer().await;
+    let verifier = builder(&issuer)
+        .key_set_retry_backoff(Duration::from_millis(10), Duration::from_millis(10))
+        .build()
+        .unwrap();
+    assert_eq!(verifier.last_fetch_error(), None, "nothing fetched yet");
+
+    issuer.set_fault(Fault::Status(500));
+    assert!(verifier.load_keys().await.is_err());
+    let error = verifier.last_fetch_error().unwrap();
+    assert_eq!(error, FetchError::Status(500));
+    assert_eq!(error.to_string(), "unexpected status 500");
+    assert_eq!(fetches(&verifier), (0, 1));
+
+    issuer.set_fault(Fault::Garbage);
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    assert!(verifier.load_keys().await.is_err());
+    assert_eq!(verifier.last_fetch_error(), Some(FetchError::NotJson));
+
+    issuer.set_fault(Fault::None);
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    verifier.load_keys().await.unwrap();
+    assert_eq!(verifier.last_fetch_error(), None, "cleared by a good fetch");
+    assert_eq!(fetches(&verifier), (1, 2));
+}
+
+/// The key-set fetch counters as `(succeeded, failed)`.
+fn fetches(verifier: &Verifier) -> (u64, u64) {
+    let fetches = verifier.key_set_fetches();
+    (fetches.succeeded, fetches.failed)
 }

@@ -12,8 +12,8 @@ use axum::Router;
 use axum::routing::get;
 use http::{HeaderValue, Request, StatusCode};
 use scopegate::{
-    Claims, ConfigErrorKind, Issuer, Rejection, RejectionKind, ResponseFuture, ScopeGate,
-    ScopeGateLayer, TokenError, Verifier,
+    Claims, ConfigErrorKind, Issuer, Rejection, RejectionKind, ScopeGate, ScopeGateLayer,
+    TokenError, Verifier,
 };
 use support::*;
 use tower::{ServiceBuilder, ServiceExt};
@@ -250,10 +250,28 @@ fn services_and_futures_are_send_and_sync() {
     send_sync::<Verifier>();
     send_sync::<ScopeGateLayer>();
     send_sync::<ScopeGate<Inner, scopegate::DefaultRejection>>();
-    send_sync::<ResponseFuture<std::future::Ready<Result<http::Response<String>, ()>>, String, ()>>(
-    );
+    send_sync::<
+        scopegate::future::ResponseFuture<
+            std::future::Ready<Result<http::Response<String>, ()>>,
+            String,
+            (),
+        >,
+    >();
     send_sync::<Claims>();
     send_sync::<Rejection>();
     send_sync::<scopegate::ConfigError>();
     send_sync::<scopegate::VerifyError>();
+}
+
+#[test]
+fn scope_gate_gives_access_to_its_inner_service() {
+    use tower::Layer as _;
+    let verifier = Verifier::builder(Issuer::cognito("us-east-1", "us-east-1_Example"))
+        .client_ids([CLIENT])
+        .build()
+        .unwrap();
+    let mut gate = verifier.authenticated().layer(5u32);
+    assert_eq!(*gate.get_ref(), 5);
+    *gate.get_mut() = 6;
+    assert_eq!(gate.into_inner(), 6);
 }

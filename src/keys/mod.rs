@@ -5,4 +5,5 @@ mod store;
 
 pub use fetch::FetchError;
 pub(crate) use fetch::{Fetcher, fetch_url, is_loopback};
+pub use store::KeySetFetches;
 pub(crate) use store::{KeyCacheOptions, KeyStore, Snapshot, Source, Unavailable};

@@ -108,9 +108,24 @@ struct FetchState {
 
 /// Counters of fetch outcomes, for metrics.
 #[derive(Debug, Default)]
-pub(crate) struct FetchCounters {
-    pub(crate) ok: AtomicU64,
-    pub(crate) failed: AtomicU64,
+struct FetchCounters {
+    succeeded: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// How many key-set fetches have ended, by outcome, since the verifier was
+/// built (see [`Verifier::key_set_fetches`](crate::Verifier::key_set_fetches)).
+///
+/// A fetch is one attempt: discovery (if configured) and the key set. A
+/// fetch that could not start (no Tokio runtime) is not counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeySetFetches {
+    /// Fetches that brought a usable key set, now in use.
+    pub succeeded: u64,
+    /// Fetches that failed (the cause of the last one is
+    /// [`Verifier::last_fetch_error`](crate::Verifier::last_fetch_error)).
+    pub failed: u64,
 }
 
 pub(crate) struct KeyStore {
@@ -129,7 +144,7 @@ pub(crate) struct KeyStore {
     /// unknown `kid`: lets a flood of them be refused without the lock.
     no_refetch_until: AtomicU64,
     epoch: Instant,
-    pub(crate) counters: FetchCounters,
+    counters: FetchCounters,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -176,6 +191,19 @@ impl KeyStore {
             epoch: Instant::now(),
             counters: FetchCounters::default(),
         }
+    }
+
+    /// The fetch counters so far.
+    pub(crate) fn fetches(&self) -> KeySetFetches {
+        KeySetFetches {
+            succeeded: self.counters.succeeded.load(Ordering::Relaxed),
+            failed: self.counters.failed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Why the last fetch failed; `None` once one succeeds.
+    pub(crate) fn last_error(&self) -> Option<FetchError> {
+        self.lock().last_error
     }
 
     fn lock(&self) -> MutexGuard<'_, FetchState> {
@@ -421,7 +449,7 @@ impl KeyStore {
                 state.failures = 0;
                 state.retry_at = None;
                 state.last_error = None;
-                self.counters.ok.fetch_add(1, Ordering::Relaxed);
+                self.counters.succeeded.fetch_add(1, Ordering::Relaxed);
                 self.refresh_blocked_until.store(0, Ordering::Relaxed);
             }
             Err(error) => {

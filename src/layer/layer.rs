@@ -3,21 +3,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use http::HeaderValue;
 use tower_layer::Layer;
 
+use super::gate::Gate;
 use super::rejection::DefaultRejection;
 use super::service::ScopeGate;
 use crate::scope::{Requirement, Scope};
-use crate::verifier::{Challenges, Verifier};
-
-/// What one layer checks: a verifier and the route's scope requirement, with
-/// its `insufficient_scope` challenge computed once.
-pub(crate) struct Gate {
-    pub(crate) verifier: Verifier,
-    pub(crate) requirement: Requirement,
-    pub(crate) insufficient_scope: HeaderValue,
-}
+use crate::verifier::Verifier;
 
 /// A [`Layer`] that verifies each request's bearer token and the scopes the
 /// route requires, and forwards only what passes.
@@ -33,14 +25,8 @@ pub struct ScopeGateLayer<R = DefaultRejection> {
 
 impl ScopeGateLayer {
     pub(crate) fn new(verifier: Verifier, requirement: Requirement) -> Self {
-        let insufficient_scope =
-            Challenges::insufficient_scope(verifier.realm(), requirement.scopes());
         ScopeGateLayer {
-            gate: Arc::new(Gate {
-                verifier,
-                requirement,
-                insufficient_scope,
-            }),
+            gate: Arc::new(Gate::new(verifier, requirement)),
             on_rejection: DefaultRejection,
         }
     }

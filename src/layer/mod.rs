@@ -1,12 +1,17 @@
 //! The tower middleware: [`ScopeGateLayer`] and [`ScopeGate`].
+//!
+//! `gate.rs` holds the per-route decision, which `layer.rs` builds and
+//! `service.rs` runs; `require.rs` holds the [`Verifier`](crate::Verifier)
+//! methods that make layers.
 
-mod future;
+pub mod future;
+mod gate;
 #[allow(clippy::module_inception)]
 mod layer;
 mod rejection;
+mod require;
 mod service;
 
-pub use future::ResponseFuture;
 pub use layer::ScopeGateLayer;
 pub use rejection::{DefaultRejection, OnRejection, Rejection, RejectionKind};
 pub use service::ScopeGate;

@@ -1,5 +1,6 @@
 //! Rejections and how they become responses (RFC 6750 §3).
 
+use std::fmt;
 use std::time::Duration;
 
 use http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
@@ -115,6 +116,30 @@ impl Rejection {
     }
 }
 
+impl fmt::Display for Rejection {
+    /// What kind of refusal this is, lower-case; the reason (never anything
+    /// from the token) is the [`source`](std::error::Error::source).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.kind {
+            RejectionKind::MissingCredentials => "no bearer credentials",
+            RejectionKind::InvalidRequest(_) => "invalid request",
+            RejectionKind::InvalidToken(_) => "invalid token",
+            RejectionKind::InsufficientScope => "token lacks the required scope",
+            RejectionKind::KeySetUnavailable => "the issuer's key set is unavailable",
+        })
+    }
+}
+
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            RejectionKind::InvalidRequest(reason) => Some(reason),
+            RejectionKind::InvalidToken(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
 /// Turns a [`Rejection`] into the response sent to the client.
 ///
 /// [`DefaultRejection`] sends an empty body; implement this (or pass a
@@ -144,5 +169,38 @@ where
 {
     fn on_rejection(&self, rejection: Rejection) -> Response<B> {
         self(rejection)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn rejection_display_is_its_kind_and_source_is_the_reason() {
+        let rejection =
+            Rejection::new(RejectionKind::InvalidToken(TokenError::Expired), None, None);
+        assert_eq!(rejection.to_string(), "invalid token");
+        let source = rejection.source().expect("an invalid token has a reason");
+        assert_eq!(source.to_string(), "token has expired");
+
+        let kind = RejectionKind::InvalidRequest(MalformedReason::EmptyToken);
+        let rejection = Rejection::new(kind, None, None);
+        assert_eq!(rejection.to_string(), "invalid request");
+        let source = rejection.source().expect("an invalid request has a reason");
+        assert_eq!(source.to_string(), "Bearer scheme without a token");
+
+        let rejection = Rejection::new(RejectionKind::InsufficientScope, None, None);
+        assert_eq!(rejection.to_string(), "token lacks the required scope");
+        assert!(rejection.source().is_none());
+    }
+
+    #[test]
+    fn rejection_is_a_send_sync_static_error() {
+        fn error<E: std::error::Error + Send + Sync + 'static>() {}
+        error::<Rejection>();
+        error::<MalformedReason>();
     }
 }

@@ -3,34 +3,24 @@
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use http::{Request, Response};
 use tower_service::Service;
 
 use super::future::ResponseFuture;
-use super::layer::Gate;
-use super::rejection::{OnRejection, Rejection, RejectionKind};
-use crate::bearer::{Credentials, MalformedReason, credentials, query_has_access_token};
-use crate::claims::Claims;
-use crate::verifier::{Immediate, VerifyError};
+use super::gate::{Decision, Gate};
+use super::rejection::{OnRejection, Rejection};
 
 /// Middleware that verifies bearer tokens and route scopes. Made by
-/// [`ScopeGateLayer`](super::ScopeGateLayer).
+/// [`ScopeGateLayer`](crate::ScopeGateLayer).
 ///
 /// Every rejection is a response (`Ok`); the inner service's errors pass
-/// through unchanged. On success the verified [`Claims`] are in the request's
+/// through unchanged. On success the verified [`Claims`](crate::Claims) are in the request's
 /// extensions.
 pub struct ScopeGate<S, R> {
     inner: S,
     gate: Arc<Gate>,
     on_rejection: R,
-}
-
-enum Decision {
-    Done(Result<Claims, Rejection>),
-    /// The token needs keys that must be fetched first.
-    Wait(String),
 }
 
 impl<S, R> ScopeGate<S, R> {
@@ -42,79 +32,19 @@ impl<S, R> ScopeGate<S, R> {
         }
     }
 
-    /// The wrapped service.
+    /// Gets a reference to the wrapped service.
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
-}
 
-impl Gate {
-    fn decide<B>(&self, request: &Request<B>) -> Decision {
-        // An outer layer with the same verifier already checked this token:
-        // only the scopes are left to check.
-        if let Some(claims) = request.extensions().get::<Claims>()
-            && claims.verifier_id() == self.verifier.id()
-        {
-            return Decision::Done(self.authorize(claims.clone()));
-        }
-        let token = match credentials(request.headers()) {
-            Credentials::Bearer(_) if request.uri().query().is_some_and(query_has_access_token) => {
-                let kind = RejectionKind::InvalidRequest(MalformedReason::MultipleMethods);
-                return Decision::Done(Err(self.reject(kind, None)));
-            }
-            Credentials::Bearer(token) => token,
-            Credentials::Missing => {
-                return Decision::Done(Err(self.reject(RejectionKind::MissingCredentials, None)));
-            }
-            Credentials::Malformed(reason) => {
-                let kind = RejectionKind::InvalidRequest(reason);
-                return Decision::Done(Err(self.reject(kind, None)));
-            }
-        };
-        match self.verifier.verify_now(token) {
-            Immediate::Done(Ok(claims)) => Decision::Done(self.authorize(claims)),
-            Immediate::Done(Err(error)) => {
-                Decision::Done(Err(self.reject(RejectionKind::InvalidToken(error), None)))
-            }
-            Immediate::NeedsKeys => Decision::Wait(token.to_owned()),
-        }
+    /// Gets a mutable reference to the wrapped service.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
     }
 
-    async fn decide_after_fetch(&self, token: &str) -> Result<Claims, Rejection> {
-        match self.verifier.verify_after_fetch(token).await {
-            Ok(claims) => self.authorize(claims),
-            Err(VerifyError::InvalidToken(error)) => {
-                Err(self.reject(RejectionKind::InvalidToken(error), None))
-            }
-            Err(VerifyError::KeySetUnavailable { retry_after }) => {
-                Err(self.reject(RejectionKind::KeySetUnavailable, Some(retry_after)))
-            }
-        }
-    }
-
-    fn authorize(&self, claims: Claims) -> Result<Claims, Rejection> {
-        if claims.meets(&self.requirement) {
-            Ok(claims)
-        } else {
-            Err(self.reject(RejectionKind::InsufficientScope, None))
-        }
-    }
-
-    fn reject(&self, kind: RejectionKind, retry_after: Option<Duration>) -> Rejection {
-        let challenges = self.verifier.challenges();
-        let challenge = match kind {
-            RejectionKind::MissingCredentials => Some(challenges.missing.clone()),
-            RejectionKind::InvalidRequest(_) => Some(challenges.invalid_request.clone()),
-            RejectionKind::InvalidToken(_) => Some(challenges.invalid_token.clone()),
-            RejectionKind::InsufficientScope => Some(self.insufficient_scope.clone()),
-            RejectionKind::KeySetUnavailable => None,
-        };
-        tracing::debug!(
-            status = kind.status().as_u16(),
-            reason = kind.as_str(),
-            "request rejected"
-        );
-        Rejection::new(kind, challenge, retry_after)
+    /// Consumes `self`, returning the wrapped service.
+    pub fn into_inner(self) -> S {
+        self.inner
     }
 }
 

@@ -127,7 +127,8 @@ impl Metrics {
             self.verify_nanos.load(Ordering::Relaxed) as f64 / 1e9
         );
         let _ = writeln!(out, "scopegate_verification_seconds_count {count}");
-        let (ok, failed) = verifier.key_set_fetches();
+        let fetches = verifier.key_set_fetches();
+        let (ok, failed) = (fetches.succeeded, fetches.failed);
         let _ = writeln!(
             out,
             "# HELP scopegate_key_set_fetches_total Key-set fetches by result."

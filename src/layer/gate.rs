@@ -1,0 +1,148 @@
+//! [`Gate`]: what one route checks, shared by [`ScopeGateLayer`] (which
+//! builds it) and [`ScopeGate`] (which runs it). Both import it; neither
+//! imports the other.
+//!
+//! [`ScopeGateLayer`]: super::ScopeGateLayer
+//! [`ScopeGate`]: super::ScopeGate
+
+use std::time::Duration;
+
+use http::{HeaderValue, Request};
+
+use super::rejection::{Rejection, RejectionKind};
+use crate::bearer::{Credentials, MalformedReason, credentials, query_has_access_token};
+use crate::claims::Claims;
+use crate::scope::{Requirement, Scope};
+use crate::verifier::{Immediate, Verifier, VerifyError};
+
+/// What one layer checks: a verifier and the route's scope requirement,
+/// with its `WWW-Authenticate` challenges computed once.
+pub(crate) struct Gate {
+    pub(crate) verifier: Verifier,
+    pub(crate) requirement: Requirement,
+    challenges: Challenges,
+}
+
+/// `WWW-Authenticate` values computed once per route (RFC 6750 §3).
+struct Challenges {
+    missing: HeaderValue,
+    invalid_request: HeaderValue,
+    invalid_token: HeaderValue,
+    insufficient_scope: HeaderValue,
+}
+
+/// What the gate decided without waiting.
+pub(crate) enum Decision {
+    Done(Result<Claims, Rejection>),
+    /// The token needs keys that must be fetched first.
+    Wait(String),
+}
+
+impl Gate {
+    pub(crate) fn new(verifier: Verifier, requirement: Requirement) -> Gate {
+        let challenges = Challenges::new(verifier.realm(), requirement.scopes());
+        Gate {
+            verifier,
+            requirement,
+            challenges,
+        }
+    }
+
+    /// Decides with the keys at hand (the order of the checks is
+    /// [`Verifier`]'s).
+    pub(crate) fn decide<B>(&self, request: &Request<B>) -> Decision {
+        // An outer layer with the same verifier already checked this token:
+        // only the scopes are left to check.
+        if let Some(claims) = request.extensions().get::<Claims>()
+            && claims.verifier_id() == self.verifier.id()
+        {
+            return Decision::Done(self.authorize(claims.clone()));
+        }
+        let token = match credentials(request.headers()) {
+            Credentials::Bearer(_) if request.uri().query().is_some_and(query_has_access_token) => {
+                let kind = RejectionKind::InvalidRequest(MalformedReason::MultipleMethods);
+                return Decision::Done(Err(self.reject(kind, None)));
+            }
+            Credentials::Bearer(token) => token,
+            Credentials::Missing => {
+                return Decision::Done(Err(self.reject(RejectionKind::MissingCredentials, None)));
+            }
+            Credentials::Malformed(reason) => {
+                let kind = RejectionKind::InvalidRequest(reason);
+                return Decision::Done(Err(self.reject(kind, None)));
+            }
+        };
+        match self.verifier.verify_now(token) {
+            Immediate::Done(Ok(claims)) => Decision::Done(self.authorize(claims)),
+            Immediate::Done(Err(error)) => {
+                Decision::Done(Err(self.reject(RejectionKind::InvalidToken(error), None)))
+            }
+            Immediate::NeedsKeys => Decision::Wait(token.to_owned()),
+        }
+    }
+
+    /// Decides once the keys a [`Decision::Wait`] needed are fetched.
+    pub(crate) async fn decide_after_fetch(&self, token: &str) -> Result<Claims, Rejection> {
+        match self.verifier.verify_after_fetch(token).await {
+            Ok(claims) => self.authorize(claims),
+            Err(VerifyError::InvalidToken(error)) => {
+                Err(self.reject(RejectionKind::InvalidToken(error), None))
+            }
+            Err(VerifyError::KeySetUnavailable { retry_after }) => {
+                Err(self.reject(RejectionKind::KeySetUnavailable, Some(retry_after)))
+            }
+        }
+    }
+
+    fn authorize(&self, claims: Claims) -> Result<Claims, Rejection> {
+        if claims.meets(&self.requirement) {
+            Ok(claims)
+        } else {
+            Err(self.reject(RejectionKind::InsufficientScope, None))
+        }
+    }
+
+    fn reject(&self, kind: RejectionKind, retry_after: Option<Duration>) -> Rejection {
+        let challenges = &self.challenges;
+        let challenge = match kind {
+            RejectionKind::MissingCredentials => Some(challenges.missing.clone()),
+            RejectionKind::InvalidRequest(_) => Some(challenges.invalid_request.clone()),
+            RejectionKind::InvalidToken(_) => Some(challenges.invalid_token.clone()),
+            RejectionKind::InsufficientScope => Some(challenges.insufficient_scope.clone()),
+            RejectionKind::KeySetUnavailable => None,
+        };
+        tracing::debug!(
+            status = kind.status().as_u16(),
+            reason = kind.as_str(),
+            "request rejected"
+        );
+        Rejection::new(kind, challenge, retry_after)
+    }
+}
+
+impl Challenges {
+    fn new(realm: &str, scopes: &[Scope]) -> Challenges {
+        let scopes = scopes
+            .iter()
+            .map(Scope::as_str)
+            .collect::<Vec<_>>()
+            .join(" ");
+        Challenges {
+            missing: challenge(format!("Bearer realm=\"{realm}\"")),
+            invalid_request: challenge(format!(
+                "Bearer realm=\"{realm}\", error=\"invalid_request\""
+            )),
+            invalid_token: challenge(format!("Bearer realm=\"{realm}\", error=\"invalid_token\"")),
+            insufficient_scope: challenge(format!(
+                "Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"{scopes}\""
+            )),
+        }
+    }
+}
+
+/// A challenge header value. The builder checked the realm, and the scope
+/// parser the scopes, to be visible ASCII without quotes or backslashes, so
+/// the fallback (a bare `Bearer`, still a valid challenge) is never used.
+fn challenge(value: String) -> HeaderValue {
+    HeaderValue::try_from(value).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+}

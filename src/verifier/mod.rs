@@ -1,0 +1,303 @@
+//! The verifier: one issuer, its keys, and the checks every token goes
+//! through (in the order written once, on [`Verifier`]). Its configuration is
+//! in `builder.rs`; the layers it makes are in `crate::layer`.
+
+mod builder;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::algorithm::AlgorithmSet;
+use crate::claims::{self, ClaimPolicy, Claims};
+use crate::error::ConfigError;
+use crate::issuer::Issuer;
+use crate::jws;
+use crate::keys::{FetchError, KeySetFetches, KeyStore, Snapshot, Unavailable};
+use crate::scope::{Scope, ScopeRegistry};
+use crate::token_cache::{TokenCache, TokenCacheStats, TokenLookup};
+use crate::token_error::TokenError;
+
+pub use builder::VerifierBuilder;
+
+/// The default cap on a token's size.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// The default clock-skew leeway for `exp` and `nbf`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+
+/// Why [`Verifier::verify`] did not accept a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The token is not valid: the client's problem (401 `invalid_token`).
+    InvalidToken(TokenError),
+    /// No key set could be loaded and none is cached: the server's problem
+    /// (503), never a reason to accept.
+    KeySetUnavailable {
+        /// When a new fetch may be tried.
+        retry_after: Duration,
+    },
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::InvalidToken(e) => write!(f, "invalid token: {e}"),
+            VerifyError::KeySetUnavailable { retry_after } => write!(
+                f,
+                "the issuer's key set is unavailable (retry in {}s)",
+                retry_after.as_secs().max(1)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            VerifyError::InvalidToken(e) => Some(e),
+            VerifyError::KeySetUnavailable { .. } => None,
+        }
+    }
+}
+
+impl From<TokenError> for VerifyError {
+    fn from(e: TokenError) -> Self {
+        VerifyError::InvalidToken(e)
+    }
+}
+
+/// Verifies access tokens of one issuer, and makes the layers that guard
+/// routes with it. Cheap to clone: clones share the key cache.
+///
+/// # How a token is verified
+///
+/// This is the one place the order is written; everything else links here.
+/// In this order, and nothing is read from a claim before step 6:
+///
+/// 1. the token is at most [`max_token_bytes`](VerifierBuilder::max_token_bytes)
+///    long, checked before any decoding;
+/// 2. it is three strict base64url segments (no padding, `+`, `/` or spaces);
+/// 3. its header is a JSON object with no `crit`, `b64`, `jku`, `jwk`, `x5u`,
+///    `x5c`, `enc` or `zip`; its `alg` is on the allow-list (asymmetric only;
+///    `RS256` for Cognito); it has a `kid`;
+/// 4. the key with that `kid` exists and is for that `alg`;
+/// 5. the signature verifies;
+/// 6. `exp` is present and not past, `nbf` (if any) not future, both with the
+///    [leeway](VerifierBuilder::leeway);
+/// 7. `iss` equals the issuer exactly; `token_use`, `client_id` and `aud` match
+///    their allow-lists; the RFC 9068 profile if
+///    [required](VerifierBuilder::require_at_jwt); every standard claim has
+///    its JSON type;
+/// 8. the layer ([`require`](Verifier::require) and its siblings) checks the
+///    route's scopes.
+///
+/// Steps 1 to 5 are `jws::verify`, 6 and 7 `claims::verify`, 8 the layer's
+/// gate. A verified-token cache hit skips steps 2 to 5 and 7 only: the size,
+/// the key's presence, the lifetime and the scopes are checked on every
+/// request.
+///
+/// ```no_run
+/// use scopegate::{Issuer, ResourceServer, Verifier};
+///
+/// # fn main() -> Result<(), scopegate::ConfigError> {
+/// let verifier = Verifier::builder(Issuer::cognito("us-east-1", "us-east-1_Example"))
+///     .client_ids(["1example23456789"])
+///     .resource_server(
+///         ResourceServer::new("https://photos.example.com", "Photo API")
+///             .scope("photos.read", "Read your photos"),
+///     )
+///     .build()?;
+/// let read = verifier.require("https://photos.example.com/photos.read")?;
+/// # let _ = read;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    id: u64,
+    policy: ClaimPolicy,
+    allowed: AlgorithmSet,
+    max_token_bytes: usize,
+    keys: Arc<KeyStore>,
+    registry: ScopeRegistry,
+    realm: String,
+    token_cache: Option<TokenCache>,
+}
+
+/// The outcome of a check that did not wait for anything.
+pub(crate) enum Immediate {
+    Done(Result<Claims, TokenError>),
+    /// Keys must be fetched first (cold start, stale keys, or an unknown
+    /// `kid` that the cooldown allows a fetch for).
+    NeedsKeys,
+}
+
+impl Verifier {
+    /// Starts configuring a verifier for tokens of `issuer`.
+    pub fn builder(issuer: Issuer) -> VerifierBuilder {
+        VerifierBuilder::new(issuer)
+    }
+
+    /// Verifies a token: signature, lifetime and claims, fetching keys if
+    /// needed. Scopes are not checked here; see [`Claims::has_scope`].
+    pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        match self.verify_now(token) {
+            Immediate::Done(result) => result.map_err(VerifyError::InvalidToken),
+            Immediate::NeedsKeys => self.verify_after_fetch(token).await,
+        }
+    }
+
+    /// Verifies with the keys at hand, without waiting.
+    pub(crate) fn verify_now(&self, token: &str) -> Immediate {
+        if token.len() > self.inner.max_token_bytes {
+            return Immediate::Done(Err(TokenError::TooLarge));
+        }
+        let keys = &self.inner.keys;
+        match keys.with_current(|snapshot| self.verify_with(token, snapshot)) {
+            // Refuse what is malformed before waiting on a fetch for it.
+            None => match jws::check_header(token, self.inner.allowed) {
+                Ok(()) => Immediate::NeedsKeys,
+                Err(e) => Immediate::Done(Err(e)),
+            },
+            Some(Err(TokenError::UnknownKeyId)) if keys.may_refetch() => Immediate::NeedsKeys,
+            Some(result) => Immediate::Done(result),
+        }
+    }
+
+    /// The slow path: waits for keys, and refetches once for an unknown
+    /// `kid` if the cooldown allows.
+    pub(crate) async fn verify_after_fetch(&self, token: &str) -> Result<Claims, VerifyError> {
+        if token.len() > self.inner.max_token_bytes {
+            return Err(TokenError::TooLarge.into());
+        }
+        let keys = &self.inner.keys;
+        let snapshot = keys.load().await.map_err(unavailable)?;
+        match self.verify_with(token, &snapshot) {
+            Err(TokenError::UnknownKeyId) => match keys.refetch_for_unknown_kid(&snapshot).await {
+                Some(fresh) => Ok(self.verify_with(token, &fresh)?),
+                None => Err(TokenError::UnknownKeyId.into()),
+            },
+            result => Ok(result?),
+        }
+    }
+
+    /// Verification against one snapshot. The callers have checked the
+    /// token's size.
+    fn verify_with(&self, token: &str, snapshot: &Snapshot) -> Result<Claims, TokenError> {
+        let now = crate::clock::now_secs();
+        let cache = self.inner.token_cache.as_ref();
+        let lookup = TokenLookup {
+            token,
+            keys: &snapshot.keys,
+            generation: snapshot.generation,
+            now,
+            leeway: self.inner.policy.leeway,
+            digest: std::cell::OnceCell::new(),
+        };
+        if let Some(claims) = cache.and_then(|c| c.get(&lookup)) {
+            return Ok(claims);
+        }
+        let jws = jws::verify(token, &snapshot.keys, self.inner.allowed)?;
+        let payload = jws::b64_decode(jws.payload_b64).map_err(|_| TokenError::MalformedClaims)?;
+        let claims = claims::verify(
+            &payload,
+            &self.inner.policy,
+            jws.typ_is_at_jwt,
+            now,
+            self.inner.id,
+        )?;
+        if let Some(cache) = cache {
+            cache.insert(&lookup, &claims, jws.key);
+        }
+        Ok(claims)
+    }
+
+    /// Hits and misses of the verified-token cache (zeros when it is off).
+    pub fn token_cache_stats(&self) -> TokenCacheStats {
+        self.inner
+            .token_cache
+            .as_ref()
+            .map(TokenCache::stats)
+            .unwrap_or_default()
+    }
+
+    /// Loads the key set now, instead of on the first request. Returns once
+    /// keys are usable, or with the error if they cannot be fetched.
+    pub async fn load_keys(&self) -> Result<(), VerifyError> {
+        self.inner
+            .keys
+            .load()
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    /// Whether a usable key set is loaded (for readiness probes).
+    pub fn has_keys(&self) -> bool {
+        self.inner.keys.is_loaded()
+    }
+
+    /// How many key-set fetches have succeeded and failed so far.
+    pub fn key_set_fetches(&self) -> KeySetFetches {
+        self.inner.keys.fetches()
+    }
+
+    /// Why the last key-set fetch failed, if it did: `None` before the first
+    /// fetch ends and once one succeeds. Also set when a fetch could not
+    /// start (no Tokio runtime). A static key set is never fetched.
+    ///
+    /// Safe to show in logs and health checks: a [`FetchError`] holds fixed
+    /// descriptions and status codes, nothing the endpoint sent.
+    pub fn last_fetch_error(&self) -> Option<FetchError> {
+        self.inner.keys.last_error()
+    }
+
+    /// The `kid`s of the keys in use, sorted; empty if none are loaded.
+    pub fn key_ids(&self) -> Vec<String> {
+        self.inner
+            .keys
+            .with_current(|s| s.keys.kids().into_iter().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// The exact `iss` value tokens must carry.
+    pub fn issuer(&self) -> &str {
+        &self.inner.policy.issuer
+    }
+
+    /// The `realm` of this verifier's `WWW-Authenticate` challenges.
+    pub fn realm(&self) -> &str {
+        &self.inner.realm
+    }
+
+    /// The registered scope `full`, or why a route may not require it.
+    pub(crate) fn resolve_scope(&self, full: &str) -> Result<Scope, ConfigError> {
+        self.inner.registry.resolve(full)
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.inner.id
+    }
+}
+
+fn unavailable(u: Unavailable) -> VerifyError {
+    VerifyError::KeySetUnavailable {
+        retry_after: u.retry_after,
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.inner.policy.issuer)
+            .field("algorithms", &self.inner.allowed)
+            .field("policy", &self.inner.policy)
+            .field("keys", &self.inner.keys)
+            .finish_non_exhaustive()
+    }
+}
