@@ -234,8 +234,9 @@ fn audience(map: &Map<String, Value>) -> Result<Vec<String>, TokenError> {
 }
 
 /// Decodes and checks the claims of a token whose signature has been
-/// verified: lifetime first, then issuer, `token_use`, client and audience,
-/// the RFC 9068 profile, and the types of every standard claim.
+/// verified, in the order [`Verifier`](crate::Verifier#how-a-token-is-verified)
+/// documents: lifetime first, then issuer, `token_use`, client and audience,
+/// the types of the other standard claims, and the RFC 9068 profile.
 pub(crate) fn verify(
     payload: &[u8],
     policy: &ClaimPolicy,
@@ -246,16 +247,58 @@ pub(crate) fn verify(
     // RFC 7519 §4: claim names are unique; repeated names are refused (at
     // every depth), never resolved by "last one wins".
     let all = crate::json::unique_object(payload).ok_or(TokenError::MalformedClaims)?;
+    let (expires_at, not_before) = lifetime(&all, now, policy.leeway)?;
+    let issuer = issuer(&all, policy)?;
+    let token_use = token_use(&all, policy)?;
+    let client_id = client_id(&all, policy)?;
+    let audience = allowed_audience(&all, policy)?;
 
-    let expires_at = numeric_date(&all, "exp")?.ok_or(TokenError::MissingClaim("exp"))?;
-    let not_before = numeric_date(&all, "nbf")?;
-    check_lifetime(expires_at, not_before, now, policy.leeway)?;
+    let inner = Inner {
+        issuer,
+        subject: string(&all, "sub")?,
+        client_id,
+        token_use,
+        scope: string(&all, "scope")?.unwrap_or_default(),
+        audience,
+        expires_at,
+        not_before,
+        issued_at: numeric_date(&all, "iat")?,
+        auth_time: numeric_date(&all, "auth_time")?,
+        jwt_id: string(&all, "jti")?,
+        username: string(&all, "username")?,
+        all,
+        verifier_id,
+    };
+    if policy.require_at_jwt {
+        check_at_jwt_profile(&inner, typ_is_at_jwt)?;
+    }
+    Ok(Claims(Arc::new(inner)))
+}
 
-    let issuer = string(&all, "iss")?.ok_or(TokenError::MissingClaim("iss"))?;
+/// `exp` (required) and `nbf`, checked against `now` with the leeway.
+fn lifetime(
+    all: &Map<String, Value>,
+    now: u64,
+    leeway: u64,
+) -> Result<(u64, Option<u64>), TokenError> {
+    let expires_at = numeric_date(all, "exp")?.ok_or(TokenError::MissingClaim("exp"))?;
+    let not_before = numeric_date(all, "nbf")?;
+    check_lifetime(expires_at, not_before, now, leeway)?;
+    Ok((expires_at, not_before))
+}
+
+/// `iss`, required and equal to the configured issuer.
+fn issuer(all: &Map<String, Value>, policy: &ClaimPolicy) -> Result<String, TokenError> {
+    let issuer = string(all, "iss")?.ok_or(TokenError::MissingClaim("iss"))?;
     if issuer != policy.issuer {
         return Err(TokenError::IssuerMismatch);
     }
-    let token_use = string(&all, "token_use")?;
+    Ok(issuer)
+}
+
+/// `token_use`, required and equal to the configured one if there is one.
+fn token_use(all: &Map<String, Value>, policy: &ClaimPolicy) -> Result<Option<String>, TokenError> {
+    let token_use = string(all, "token_use")?;
     if let Some(required) = &policy.token_use {
         match &token_use {
             None => return Err(TokenError::MissingClaim("token_use")),
@@ -263,7 +306,12 @@ pub(crate) fn verify(
             Some(_) => {}
         }
     }
-    let client_id = string(&all, "client_id")?;
+    Ok(token_use)
+}
+
+/// `client_id`, required and on the allow-list if there is one.
+fn client_id(all: &Map<String, Value>, policy: &ClaimPolicy) -> Result<Option<String>, TokenError> {
+    let client_id = string(all, "client_id")?;
     if let Some(allowed) = &policy.client_ids {
         match &client_id {
             None => return Err(TokenError::MissingClaim("client_id")),
@@ -271,7 +319,15 @@ pub(crate) fn verify(
             Some(_) => {}
         }
     }
-    let audience = audience(&all)?;
+    Ok(client_id)
+}
+
+/// `aud`, with at least one value on the allow-list if there is one.
+fn allowed_audience(
+    all: &Map<String, Value>,
+    policy: &ClaimPolicy,
+) -> Result<Vec<String>, TokenError> {
+    let audience = audience(all)?;
     if let Some(allowed) = &policy.audiences {
         if audience.is_empty() {
             return Err(TokenError::MissingClaim("aud"));
@@ -280,50 +336,28 @@ pub(crate) fn verify(
             return Err(TokenError::AudienceNotAllowed);
         }
     }
+    Ok(audience)
+}
 
-    let subject = string(&all, "sub")?;
-    let scope = string(&all, "scope")?.unwrap_or_default();
-    let issued_at = numeric_date(&all, "iat")?;
-    let auth_time = numeric_date(&all, "auth_time")?;
-    let jwt_id = string(&all, "jti")?;
-    let username = string(&all, "username")?;
-
-    if policy.require_at_jwt {
-        // RFC 9068 §2.1 and §2.2: the header says `at+jwt` and these claims exist.
-        if !typ_is_at_jwt {
-            return Err(TokenError::TypeMismatch);
-        }
-        if audience.is_empty() {
-            return Err(TokenError::MissingClaim("aud"));
-        }
-        for (name, present) in [
-            ("sub", subject.is_some()),
-            ("client_id", client_id.is_some()),
-            ("iat", issued_at.is_some()),
-            ("jti", jwt_id.is_some()),
-        ] {
-            if !present {
-                return Err(TokenError::MissingClaim(name));
-            }
+/// RFC 9068 §2.1 and §2.2: the header says `at+jwt` and these claims exist.
+fn check_at_jwt_profile(claims: &Inner, typ_is_at_jwt: bool) -> Result<(), TokenError> {
+    if !typ_is_at_jwt {
+        return Err(TokenError::TypeMismatch);
+    }
+    if claims.audience.is_empty() {
+        return Err(TokenError::MissingClaim("aud"));
+    }
+    for (name, present) in [
+        ("sub", claims.subject.is_some()),
+        ("client_id", claims.client_id.is_some()),
+        ("iat", claims.issued_at.is_some()),
+        ("jti", claims.jwt_id.is_some()),
+    ] {
+        if !present {
+            return Err(TokenError::MissingClaim(name));
         }
     }
-
-    Ok(Claims(Arc::new(Inner {
-        issuer,
-        subject,
-        client_id,
-        token_use,
-        scope,
-        audience,
-        expires_at,
-        not_before,
-        issued_at,
-        auth_time,
-        jwt_id,
-        username,
-        all,
-        verifier_id,
-    })))
+    Ok(())
 }
 
 #[cfg(test)]
