@@ -215,6 +215,10 @@ pub(crate) fn parse(value: &[u8]) -> Credentials<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    use crate::bearer;
+    use crate::test_strategies::{b64token, bearer_scheme};
     use http::HeaderValue;
 
     fn of(values: &[&str]) -> HeaderMap {
@@ -335,5 +339,68 @@ mod tests {
             credentials(&of(&["Bearer a+/~-._=="])),
             Credentials::Bearer("a+/~-._==")
         );
+    }
+
+    // ----- Property tests (proptest): the parser never panics, and round-trips.
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn bearer_parser_never_panics(value in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = bearer::parse(&value);
+        }
+
+        #[test]
+        fn bearer_token_round_trips(scheme in bearer_scheme(), spaces in 1..5usize, token in b64token()) {
+            prop_assume!(!token.chars().all(|c| c == '='));
+            let value = format!("{scheme}{}{token}", " ".repeat(spaces));
+            prop_assert_eq!(bearer::parse(value.as_bytes()), Credentials::Bearer(&token));
+        }
+
+        #[test]
+        fn bearer_token_with_a_foreign_visible_byte_is_malformed(
+            token in b64token(),
+            at in any::<prop::sample::Index>(),
+            byte in prop::sample::select(b" \"',;:<>()[]{}@\\?!#$%&*|^`".as_slice()),
+        ) {
+            let mut bytes = token.into_bytes();
+            let at = at.index(bytes.len() + 1);
+            bytes.insert(at, byte);
+            let value = [b"Bearer ".as_slice(), &bytes].concat();
+            // A space at the start is only more separation: skip that case.
+            prop_assume!(!(byte == b' ' && at == 0));
+            let parsed = bearer::parse(&value);
+            let is_malformed = matches!(parsed, Credentials::Malformed(_));
+            prop_assert!(is_malformed, "{:?}", parsed);
+        }
+
+        #[test]
+        fn bearer_token_with_a_control_or_non_ascii_byte_is_an_invalid_header(
+            token in b64token(),
+            at in any::<prop::sample::Index>(),
+            byte in prop_oneof![0u8..0x20, 0x7fu8..=0xff],
+        ) {
+            let mut bytes = token.into_bytes();
+            let at = at.index(bytes.len() + 1);
+            bytes.insert(at, byte);
+            let value = [b"Bearer ".as_slice(), &bytes].concat();
+            prop_assert_eq!(
+                bearer::parse(&value),
+                Credentials::Malformed(MalformedReason::InvalidHeader)
+            );
+        }
+
+        #[test]
+        fn other_schemes_are_never_bearer_credentials(
+            scheme in "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}",
+            rest in "[ -~]{0,60}",
+        ) {
+            prop_assume!(!scheme.eq_ignore_ascii_case("bearer"));
+            let value = format!("{scheme} {rest}");
+            let parsed = bearer::parse(value.as_bytes());
+            let not_bearer = !matches!(parsed, Credentials::Bearer(_));
+            prop_assert!(not_bearer, "{:?}", parsed);
+        }
     }
 }

@@ -571,6 +571,11 @@ fn fingerprint(kid: &str, alg: Algorithm, key: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use crate::jws;
+    use crate::test_strategies::{all_algorithms, ed25519_jwk, json_value, key_set, sign};
 
     const ALL: fn() -> AlgorithmSet = || Algorithm::ALL.into_iter().collect();
 
@@ -754,5 +759,71 @@ mod tests {
             assert!(KeySet::parse(doc.as_bytes(), ALL()).is_err(), "{doc:?}");
         }
         assert!(KeySet::parse(br#"{"keys":[]}"#, ALL()).unwrap().is_empty());
+    }
+
+    // ----- Property tests (proptest) of the key-set parser.
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn key_set_parser_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = KeySet::parse(&bytes, all_algorithms());
+        }
+
+        #[test]
+        fn key_set_parser_never_panics_on_json(keys in proptest::collection::vec(json_value(), 0..6)) {
+            let document = json!({ "keys": keys }).to_string();
+            let _ = KeySet::parse(document.as_bytes(), all_algorithms());
+        }
+
+        #[test]
+        fn bad_keys_never_break_good_ones(
+            good in proptest::collection::btree_set(1u8..16, 0..5),
+            junk in proptest::collection::vec(json_value(), 0..6),
+            broken in proptest::collection::vec(0..6usize, 0..4),
+            order in any::<u64>(),
+        ) {
+            let mut keys: Vec<Value> = good.iter().map(|seed| ed25519_jwk(*seed, &format!("good-{seed}"))).collect();
+            keys.extend(junk.into_iter().map(|mut value| {
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("kid".into(), json!("junk"));
+                }
+                value
+            }));
+            // Good keys spoiled in one way each: all dropped.
+            for (i, how) in broken.iter().enumerate() {
+                let mut key = ed25519_jwk(100 + i as u8, &format!("broken-{i}"));
+                match how {
+                    0 => key["use"] = json!("enc"),
+                    1 => key["d"] = json!("AAAA"),
+                    2 => key["alg"] = json!("ES256"),
+                    3 => key["x"] = json!("AAAA"),
+                    4 => key["crv"] = json!("X25519"),
+                    _ => key["key_ops"] = json!(["encrypt"]),
+                }
+                keys.push(key);
+            }
+            // A reproducible shuffle.
+            let mut state = order | 1;
+            for i in (1..keys.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                keys.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let set = key_set(&keys);
+            prop_assert_eq!(set.len(), good.len());
+            for seed in &good {
+                let found = matches!(set.lookup(&format!("good-{seed}"), Algorithm::EdDSA), Lookup::Found(_));
+                prop_assert!(found);
+                let token = sign(*seed, &format!("good-{seed}"), b"{}");
+                prop_assert!(jws::verify(&token, &set, all_algorithms()).is_ok());
+            }
+            for i in 0..broken.len() {
+                let token = sign(100 + i as u8, &format!("broken-{i}"), b"{}");
+                prop_assert!(jws::verify(&token, &set, all_algorithms()).is_err());
+            }
+        }
     }
 }

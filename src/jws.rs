@@ -183,6 +183,11 @@ pub(crate) fn verify<'t, 'k>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use proptest::prelude::*;
+
+    use crate::jws;
+    use crate::test_strategies::{all_algorithms, ed25519_jwk, key_set, sign};
 
     #[test]
     fn split_wants_three_segments_with_a_header_and_a_signature() {
@@ -232,6 +237,73 @@ mod tests {
             "x/at+jwt",
         ] {
             assert!(!is_at_jwt(typ), "{typ}");
+        }
+    }
+
+    // ----- Property tests (proptest) of the splitter and the whole token check.
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn splitter_never_panics_and_round_trips(
+            token in prop_oneof!["[a-zA-Z0-9._-]{0,40}", ".{0,200}"],
+        ) {
+            if let Ok((h, p, s)) = jws::split(&token) {
+                prop_assert_eq!(format!("{h}.{p}.{s}"), token.clone());
+                prop_assert!(!h.is_empty() && !s.is_empty());
+                prop_assert!(!h.contains('.') && !p.contains('.') && !s.contains('.'));
+            } else {
+                let dots = token.matches('.').count();
+                let parts: Vec<&str> = token.split('.').collect();
+                let well_formed = dots == 2 && !parts[0].is_empty() && !parts[2].is_empty();
+                prop_assert!(!well_formed);
+            }
+        }
+
+        #[test]
+        fn base64url_has_one_encoding_per_value(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
+            let text = URL_SAFE_NO_PAD.encode(&bytes);
+            prop_assert_eq!(jws::b64_decode(&text).expect("URL_SAFE_NO_PAD output decodes"), bytes);
+        }
+
+        #[test]
+        fn base64url_decoding_is_canonical(text in "[A-Za-z0-9_-]{0,60}") {
+            if let Ok(bytes) = jws::b64_decode(&text) {
+                prop_assert_eq!(URL_SAFE_NO_PAD.encode(bytes), text);
+            }
+        }
+
+        #[test]
+        fn token_check_never_panics_and_refuses_noise(token in ".{0,400}") {
+            let keys = key_set(&[ed25519_jwk(1, "k")]);
+            prop_assert!(jws::verify(&token, &keys, all_algorithms()).is_err());
+        }
+
+        #[test]
+        fn signed_payloads_round_trip(payload in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let keys = key_set(&[ed25519_jwk(1, "k")]);
+            let token = sign(1, "k", &payload);
+            let verified = jws::verify(&token, &keys, all_algorithms()).expect("signed by a key in the set");
+            prop_assert_eq!(jws::b64_decode(verified.payload_b64).expect("a verified payload is base64url"), payload);
+        }
+
+        #[test]
+        fn no_one_character_change_of_a_signed_token_verifies(
+            payload in proptest::collection::vec(any::<u8>(), 1..100),
+            at in any::<prop::sample::Index>(),
+            replacement in proptest::sample::select(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ".as_bytes()
+            ),
+        ) {
+            let keys = key_set(&[ed25519_jwk(1, "k")]);
+            let token = sign(1, "k", &payload);
+            let mut bytes = token.clone().into_bytes();
+            let at = at.index(bytes.len());
+            prop_assume!(bytes[at] != replacement);
+            bytes[at] = replacement;
+            let changed = String::from_utf8(bytes).expect("an ASCII byte replaced by an ASCII byte");
+            prop_assert!(jws::verify(&changed, &keys, all_algorithms()).is_err());
         }
     }
 }

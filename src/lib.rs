@@ -111,6 +111,8 @@ mod verifier;
 
 #[cfg(test)]
 mod properties;
+#[cfg(test)]
+mod test_strategies;
 
 #[cfg(feature = "axum")]
 mod axum;
