@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, Inner, Verifier};
+use super::{Inner, Verifier};
 use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::claims::ClaimPolicy;
 use crate::error::{ConfigError, ConfigErrorKind};
@@ -15,7 +15,18 @@ use crate::keys::{Fetcher, KeyCacheOptions, KeyStore, Source, fetch_url, is_loop
 use crate::scope::{ResourceServer, ScopeRegistry};
 use crate::token_cache::{TokenCache, TokenCacheOptions};
 
+/// The default cap on a token's size.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// The default clock-skew leeway for `exp` and `nbf`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 const MAX_LEEWAY: Duration = Duration::from_secs(300);
+
+impl Verifier {
+    /// Starts configuring a verifier for tokens of `issuer`.
+    pub fn builder(issuer: Issuer) -> VerifierBuilder {
+        VerifierBuilder::new(issuer)
+    }
+}
 
 /// Configures a [`Verifier`]. Every option has a safe default; nothing is
 /// checked until [`build`](VerifierBuilder::build).
@@ -38,7 +49,7 @@ pub struct VerifierBuilder {
 }
 
 impl VerifierBuilder {
-    pub(super) fn new(issuer: Issuer) -> Self {
+    fn new(issuer: Issuer) -> Self {
         let cognito = issuer.is_cognito();
         VerifierBuilder {
             issuer,

@@ -1,6 +1,7 @@
 //! The verifier: one issuer, its keys, and the checks every token goes
 //! through (in the order written once, on [`Verifier`]). Its configuration is
-//! in `builder.rs`; the layers it makes are in `crate::layer`.
+//! in `builder.rs`, which builds the [`Verifier`] (this file never uses the
+//! builder); the layers it makes are in `layer/`.
 
 mod builder;
 
@@ -11,19 +12,13 @@ use std::time::Duration;
 use crate::algorithm::AlgorithmSet;
 use crate::claims::{self, ClaimPolicy, Claims};
 use crate::error::ConfigError;
-use crate::issuer::Issuer;
 use crate::jws;
 use crate::keys::{FetchError, KeySetFetches, KeyStore, Snapshot, Unavailable};
 use crate::scope::{Scope, ScopeRegistry};
 use crate::token_cache::{TokenCache, TokenCacheStats, TokenLookup};
 use crate::token_error::TokenError;
 
-pub use builder::VerifierBuilder;
-
-/// The default cap on a token's size.
-pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
-/// The default clock-skew leeway for `exp` and `nbf`.
-pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+pub use builder::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, VerifierBuilder};
 
 /// Why [`Verifier::verify`] did not accept a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,11 +133,6 @@ pub(crate) enum Immediate {
 }
 
 impl Verifier {
-    /// Starts configuring a verifier for tokens of `issuer`.
-    pub fn builder(issuer: Issuer) -> VerifierBuilder {
-        VerifierBuilder::new(issuer)
-    }
-
     /// Verifies a token: signature, lifetime and claims, fetching keys if
     /// needed. Scopes are not checked here; see [`Claims::has_scope`].
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
