@@ -298,28 +298,39 @@ fn issuer(all: &Map<String, Value>, policy: &ClaimPolicy) -> Result<String, Toke
 
 /// `token_use`, required and equal to the configured one if there is one.
 fn token_use(all: &Map<String, Value>, policy: &ClaimPolicy) -> Result<Option<String>, TokenError> {
-    let token_use = string(all, "token_use")?;
-    if let Some(required) = &policy.token_use {
-        match &token_use {
-            None => return Err(TokenError::MissingClaim("token_use")),
-            Some(token_use) if token_use != required => return Err(TokenError::TokenUseMismatch),
-            Some(_) => {}
-        }
-    }
-    Ok(token_use)
+    let rule = policy
+        .token_use
+        .as_deref()
+        .map(|required| move |value: &str| value == required);
+    checked_string(all, "token_use", rule, TokenError::TokenUseMismatch)
 }
 
 /// `client_id`, required and on the allow-list if there is one.
 fn client_id(all: &Map<String, Value>, policy: &ClaimPolicy) -> Result<Option<String>, TokenError> {
-    let client_id = string(all, "client_id")?;
-    if let Some(allowed) = &policy.client_ids {
-        match &client_id {
-            None => return Err(TokenError::MissingClaim("client_id")),
-            Some(id) if !allowed.contains(id) => return Err(TokenError::ClientNotAllowed),
+    let rule = policy
+        .client_ids
+        .as_deref()
+        .map(|allowed| move |value: &str| allowed.iter().any(|id| id == value));
+    checked_string(all, "client_id", rule, TokenError::ClientNotAllowed)
+}
+
+/// A string claim that, if the policy has a `rule` for it, must be present
+/// and pass the rule (or the token fails with `mismatch`).
+fn checked_string(
+    all: &Map<String, Value>,
+    name: &'static str,
+    rule: Option<impl Fn(&str) -> bool>,
+    mismatch: TokenError,
+) -> Result<Option<String>, TokenError> {
+    let value = string(all, name)?;
+    if let Some(rule) = rule {
+        match &value {
+            None => return Err(TokenError::MissingClaim(name)),
+            Some(value) if !rule(value) => return Err(mismatch),
             Some(_) => {}
         }
     }
-    Ok(client_id)
+    Ok(value)
 }
 
 /// `aud`, with at least one value on the allow-list if there is one.

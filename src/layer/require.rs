@@ -22,11 +22,7 @@ impl Verifier {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let scopes = self.resolve_all(scopes)?;
-        Ok(ScopeGateLayer::new(
-            self.clone(),
-            Requirement::AllOf(scopes),
-        ))
+        self.require_scopes(scopes, Requirement::AllOf)
     }
 
     /// A layer that wants at least one of `scopes`.
@@ -35,11 +31,7 @@ impl Verifier {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let scopes = self.resolve_all(scopes)?;
-        Ok(ScopeGateLayer::new(
-            self.clone(),
-            Requirement::AnyOf(scopes),
-        ))
+        self.require_scopes(scopes, Requirement::AnyOf)
     }
 
     /// A layer that wants a valid token and no particular scope.
@@ -47,8 +39,13 @@ impl Verifier {
         ScopeGateLayer::new(self.clone(), Requirement::Authenticated)
     }
 
-    /// Each scope, as registered with the verifier; at least one.
-    fn resolve_all<I, S>(&self, scopes: I) -> Result<Box<[Scope]>, ConfigError>
+    /// A layer for `scopes` (each registered with the verifier, at least
+    /// one), combined by `requirement`.
+    fn require_scopes<I, S>(
+        &self,
+        scopes: I,
+        requirement: fn(Box<[Scope]>) -> Requirement,
+    ) -> Result<ScopeGateLayer, ConfigError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -63,6 +60,9 @@ impl Verifier {
                 "a scope requirement needs at least one scope; use `authenticated()` for routes that need only a valid token",
             ));
         }
-        Ok(scopes.into())
+        Ok(ScopeGateLayer::new(
+            self.clone(),
+            requirement(scopes.into()),
+        ))
     }
 }
