@@ -234,9 +234,9 @@ fn audience(map: &Map<String, Value>) -> Result<Vec<String>, TokenError> {
 }
 
 /// Decodes and checks the claims of a token whose signature has been
-/// verified, in the order [`Verifier`](crate::Verifier#how-a-token-is-verified)
-/// documents: lifetime first, then issuer, `token_use`, client and audience,
-/// the types of the other standard claims, and the RFC 9068 profile.
+/// verified: steps 6 and 7 of
+/// [the verification order](crate::Verifier#how-a-token-is-verified), then
+/// the RFC 9068 profile if the policy wants it.
 pub(crate) fn verify(
     payload: &[u8],
     policy: &ClaimPolicy,

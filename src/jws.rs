@@ -152,8 +152,8 @@ pub(crate) fn check_header(token: &str, allowed: AlgorithmSet) -> Result<(), Tok
     parse(token, allowed, |_| Ok(()))
 }
 
-/// Verifies a compact JWS against a key set, in this order: split, header,
-/// algorithm allow-list, key by `kid`, signature.
+/// Verifies a compact JWS against a key set: steps 2 to 5 of
+/// [the verification order](crate::Verifier#how-a-token-is-verified).
 pub(crate) fn verify<'t, 'k>(
     token: &'t str,
     keys: &'k KeySet,

@@ -1,7 +1,17 @@
 //! The verifier: one issuer, its keys, and the checks every token goes
-//! through (in the order written once, on [`Verifier`]). Its configuration is
-//! in `builder.rs`, which builds the [`Verifier`] (this file never uses the
-//! builder); the layers it makes are in `layer/`.
+//! through. Its configuration is in `builder.rs`, which builds the
+//! [`Verifier`] (this file never uses the builder); the layers it makes are
+//! in `layer/`.
+//!
+//! The verification order is written once, in the docs of [`Verifier`]
+//! ("How a token is verified", `scopegate::Verifier#how-a-token-is-verified`);
+//! everything else links there. Where each step runs: step 1 in
+//! `Verifier::verify_now` and `verify_after_fetch`, steps 2 to 5 in
+//! `jws::verify`, 6 and 7 in `claims::verify`, 8 in the layer's `Gate`
+//! (`layer/gate.rs`). A hit in the verified-token cache skips the decoding
+//! and signature work of steps 2, 3, 5 and 7, whose outcome cannot change for
+//! the same bytes; the size (1), the key's presence (4), the lifetime (6) and
+//! the scopes (8) are checked on every request.
 
 mod builder;
 
@@ -65,33 +75,6 @@ impl From<TokenError> for VerifyError {
 /// Verifies access tokens of one issuer, and makes the layers that guard
 /// routes with it. Cheap to clone: clones share the key cache.
 ///
-/// # How a token is verified
-///
-/// This is the one place the order is written; everything else links here.
-/// In this order, and nothing is read from a claim before step 6:
-///
-/// 1. the token is at most [`max_token_bytes`](VerifierBuilder::max_token_bytes)
-///    long, checked before any decoding;
-/// 2. it is three strict base64url segments (no padding, `+`, `/` or spaces);
-/// 3. its header is a JSON object with no `crit`, `b64`, `jku`, `jwk`, `x5u`,
-///    `x5c`, `enc` or `zip`; its `alg` is on the allow-list (asymmetric only;
-///    `RS256` for Cognito); it has a `kid`;
-/// 4. the key with that `kid` exists and is for that `alg`;
-/// 5. the signature verifies;
-/// 6. `exp` is present and not past, `nbf` (if any) not future, both with the
-///    [leeway](VerifierBuilder::leeway);
-/// 7. `iss` equals the issuer exactly; `token_use`, `client_id` and `aud` match
-///    their allow-lists; the RFC 9068 profile if
-///    [required](VerifierBuilder::require_at_jwt); every standard claim has
-///    its JSON type;
-/// 8. the layer ([`require`](Verifier::require) and its siblings) checks the
-///    route's scopes.
-///
-/// Steps 1 to 5 are `jws::verify`, 6 and 7 `claims::verify`, 8 the layer's
-/// gate. A verified-token cache hit skips steps 2 to 5 and 7 only: the size,
-/// the key's presence, the lifetime and the scopes are checked on every
-/// request.
-///
 /// ```no_run
 /// use scopegate::{Issuer, ResourceServer, Verifier};
 ///
@@ -108,6 +91,28 @@ impl From<TokenError> for VerifyError {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// # How a token is verified
+///
+/// In this order, and nothing is read from a claim before step 6:
+///
+/// 1. the token is at most
+///    [`max_token_bytes`](VerifierBuilder::max_token_bytes) long, checked
+///    before any decoding;
+/// 2. it is three strict base64url segments (no padding, `+`, `/` or spaces);
+/// 3. its header is a JSON object with no `crit`, `b64`, `jku`, `jwk`, `x5u`,
+///    `x5c`, `enc` or `zip`; its `alg` is on the allow-list (asymmetric only;
+///    `RS256` for Cognito); it has a `kid`;
+/// 4. the key with that `kid` exists and is for that `alg`;
+/// 5. the signature verifies;
+/// 6. `exp` is present and not past, `nbf` (if any) not future, both with the
+///    [leeway](VerifierBuilder::leeway);
+/// 7. `iss` equals the issuer exactly; `token_use`, `client_id` and `aud` match
+///    their allow-lists; every standard claim has its JSON type; then, if
+///    [required](VerifierBuilder::require_at_jwt), the RFC 9068 profile
+///    (`typ: at+jwt` and its claims);
+/// 8. the layer ([`require`](Verifier::require) and its siblings) checks the
+///    route's scopes.
 #[derive(Clone)]
 pub struct Verifier {
     inner: Arc<Inner>,
