@@ -12,8 +12,10 @@ use reqwest::header::{CACHE_CONTROL, HeaderMap};
 
 use crate::error::{ConfigError, ConfigErrorKind};
 
-/// Why a key-set (or discovery) fetch failed. Fixed descriptions plus
-/// numbers: nothing the endpoint sent is repeated.
+/// Why a key-set (or discovery) fetch failed: the cause of the last failure
+/// is [`Verifier::last_fetch_error`](crate::Verifier::last_fetch_error).
+/// Fixed descriptions plus numbers: nothing the endpoint sent is repeated, so
+/// it is safe in logs and health checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FetchError {
