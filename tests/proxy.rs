@@ -337,6 +337,51 @@ async fn every_outcome_has_its_status_and_only_passing_requests_reach_the_upstre
     );
 }
 
+/// `/metrics` of a proxy that has served a request, checked by
+/// `promtool check metrics` (the Prometheus project's own linter). Skipped
+/// when promtool is not installed, unless `CI` or
+/// `SCOPEGATE_REQUIRE_PROMTOOL` is set: then a missing promtool fails.
+#[tokio::test]
+async fn metrics_pass_promtool_check_metrics() {
+    use std::io::Write as _;
+    let required = ["CI", "SCOPEGATE_REQUIRE_PROMTOOL"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+    let child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            eprintln!("promtool not on PATH: skipped (set SCOPEGATE_REQUIRE_PROMTOOL to fail)");
+            return;
+        }
+        Err(e) => panic!("promtool check metrics cannot run: {e}"),
+    };
+    let (issuer, _api, _recorder, proxy) = setup().await;
+    let token = token(&issuer, &[READ]);
+    let url = format!("{}/photos", proxy.url);
+    assert_eq!(send("GET", &url, Some(&token)).await.status(), 200);
+    assert_eq!(send("GET", &url, None).await.status(), 401);
+    let text = metrics(&proxy).await;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success() && output.stdout.is_empty() && output.stderr.is_empty(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+}
+
 #[tokio::test]
 async fn public_routes_and_authenticated_routes() {
     let (issuer, _api, recorder, proxy) = setup().await;
