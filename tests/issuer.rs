@@ -1472,35 +1472,3 @@ async fn key_retirement_survives_a_restart() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(issuer.user_pool(&pool).kids(), vec![new]);
 }
-
-#[test]
-fn the_command_refuses_bad_flags_in_one_line() {
-    for args in [
-        &["issuer", "--listen", "nowhere"][..],
-        &["issuer", "--bogus"][..],
-        &["issuer", "--state"][..],
-        &["frobnicate"][..],
-        &[][..],
-    ] {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        if !args.is_empty() {
-            assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        }
-    }
-    let help = std::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
-        .args(["issuer", "--help"])
-        .output()
-        .unwrap();
-    assert!(help.status.success());
-    assert!(
-        String::from_utf8(help.stdout)
-            .unwrap()
-            .contains("--state FILE")
-    );
-}

@@ -337,6 +337,117 @@ async fn every_outcome_has_its_status_and_only_passing_requests_reach_the_upstre
     );
 }
 
+/// A scraper that asks for OpenMetrics (as Prometheus does) gets it, with
+/// the same samples; anything else gets the Prometheus text format.
+#[tokio::test]
+async fn metrics_speak_openmetrics_when_asked() {
+    let (_issuer, _api, _recorder, proxy) = setup().await;
+    // Ready first, so that both scrapes see the same counts.
+    let started = Instant::now();
+    while http()
+        .get(format!("{}/readyz", proxy.admin))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        != 200
+    {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let scrape = |accept: &'static str| {
+        let url = format!("{}/metrics", proxy.admin);
+        async move {
+            let response = http()
+                .get(url)
+                .header("accept", accept)
+                .send()
+                .await
+                .unwrap();
+            let content_type = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            (content_type, response.text().await.unwrap())
+        }
+    };
+    let (content_type, open) = scrape("application/openmetrics-text;version=1.0.0,*/*;q=0.1").await;
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
+    assert!(open.ends_with("# EOF\n"), "{open}");
+    assert!(
+        open.contains("# TYPE scopegate_requests counter\n"),
+        "{open}"
+    );
+    let (content_type, text) = scrape("*/*").await;
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    assert!(!text.contains("# EOF"), "{text}");
+    assert!(
+        text.contains("# TYPE scopegate_requests_total counter\n"),
+        "{text}"
+    );
+    let samples = |t: &str| -> Vec<String> {
+        let mut lines: Vec<String> = t
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(samples(&open), samples(&text));
+}
+
+/// `/metrics` of a proxy that has served a request, checked by
+/// `promtool check metrics` (the Prometheus project's own linter). Skipped
+/// when promtool is not installed, unless `CI` or
+/// `SCOPEGATE_REQUIRE_PROMTOOL` is set: then a missing promtool fails.
+#[tokio::test]
+async fn metrics_pass_promtool_check_metrics() {
+    use std::io::Write as _;
+    let required = ["CI", "SCOPEGATE_REQUIRE_PROMTOOL"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+    let child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            eprintln!("promtool not on PATH: skipped (set SCOPEGATE_REQUIRE_PROMTOOL to fail)");
+            return;
+        }
+        Err(e) => panic!("promtool check metrics cannot run: {e}"),
+    };
+    let (issuer, _api, _recorder, proxy) = setup().await;
+    let token = token(&issuer, &[READ]);
+    let url = format!("{}/photos", proxy.url);
+    assert_eq!(send("GET", &url, Some(&token)).await.status(), 200);
+    assert_eq!(send("GET", &url, None).await.status(), 401);
+    let text = metrics(&proxy).await;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success() && output.stdout.is_empty() && output.stderr.is_empty(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+}
+
 #[tokio::test]
 async fn public_routes_and_authenticated_routes() {
     let (issuer, _api, recorder, proxy) = setup().await;

@@ -1,137 +1,141 @@
 //! The `scopegate` command: `scopegate issuer` runs the local,
 //! Cognito-compatible issuer; `scopegate proxy` runs the layer as a reverse
 //! proxy in front of an HTTP upstream.
+//!
+//! Arguments are parsed by clap: usage mistakes exit with status 2,
+//! configuration mistakes (a bad config file, a corrupt state file) with 1,
+//! each as one line. Every flag can also be set by a `SCOPEGATE_*`
+//! environment variable.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Args, Parser, Subcommand};
 use scopegate::local::LocalIssuer;
 use scopegate::proxy::{LogFormat, Proxy, ProxyConfig};
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "\
-usage: scopegate issuer [--listen ADDR] [--state FILE] [--region REGION]
-       scopegate proxy --config FILE
-
-  proxy    verify access tokens and route scopes in front of an HTTP upstream
-           --config FILE    the proxy's TOML configuration (see the README)
-
-  issuer   a local, Cognito-compatible authorization server (development only)
-           --listen ADDR    where to listen (default 127.0.0.1:9229)
-           --state FILE     keep pools, clients and keys in FILE (default: in memory)
-           --region REGION  region of new user pool ids when a request names none
-                            (default us-east-1)
-
-  -h, --help       this help
-  -V, --version    the version";
-
-/// A usage mistake: one line, exit status 2.
-struct Usage(String);
-
-enum Command {
-    Issuer(IssuerArgs),
-    Proxy(PathBuf),
+/// OAuth 2.0 access tokens and scopes, checked in front of your API.
+#[derive(Debug, Parser)]
+#[command(name = "scopegate", version, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Verify access tokens and route scopes in front of an HTTP upstream
+    Proxy(ProxyArgs),
+    /// A local, Cognito-compatible authorization server (development only)
+    Issuer(IssuerArgs),
+}
+
+#[derive(Debug, Args)]
+struct ProxyArgs {
+    /// The proxy's TOML configuration (see the README)
+    #[arg(long, value_name = "FILE", env = "SCOPEGATE_CONFIG", value_parser = file_name)]
+    config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct IssuerArgs {
+    /// Where to listen
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "SCOPEGATE_LISTEN",
+        default_value = "127.0.0.1:9229"
+    )]
+    listen: SocketAddr,
+    /// Keep pools, clients and keys in FILE (default: in memory)
+    #[arg(long, value_name = "FILE", env = "SCOPEGATE_STATE", value_parser = file_name)]
+    state: Option<PathBuf>,
+    /// Region of new user pool ids when a request names none
+    #[arg(
+        long,
+        value_name = "REGION",
+        env = "SCOPEGATE_REGION",
+        default_value = "us-east-1",
+        value_parser = region
+    )]
+    region: String,
+}
+
+/// A non-empty file name.
+fn file_name(value: &str) -> Result<PathBuf, String> {
+    if value.is_empty() {
+        return Err("needs a file name".into());
+    }
+    Ok(PathBuf::from(value))
+}
+
+/// A region like `us-east-1`: lower-case letters, digits and `-`.
+fn region(value: &str) -> Result<String, String> {
+    let valid = !value.is_empty()
+        && value.len() <= 32
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if valid {
+        Ok(value.to_string())
+    } else {
+        Err("not a region like us-east-1".into())
+    }
+}
+
+/// A command whose configuration has been read and checked.
 enum Run {
     Issuer(IssuerArgs),
     Proxy(ProxyConfig),
 }
 
-fn parse_proxy(mut args: impl Iterator<Item = String>) -> Result<PathBuf, Usage> {
-    let mut config = None;
-    while let Some(arg) = args.next() {
-        let value = match arg.split_once('=') {
-            Some(("--config", v)) => v.to_string(),
-            _ if arg == "--config" => value(&mut args, "--config")?,
-            _ if arg == "-h" || arg == "--help" => return Err(Usage(String::new())),
-            _ => {
-                return Err(Usage(format!(
-                    "unknown option {arg:?} for `scopegate proxy`"
-                )));
-            }
-        };
-        if value.is_empty() {
-            return Err(Usage("--config needs a file name".into()));
+impl Run {
+    /// Reads the proxy's configuration before anything starts: a mistake is
+    /// one line naming `file:line: key`.
+    fn prepare(command: Command) -> Result<Run, String> {
+        match command {
+            Command::Issuer(args) => Ok(Run::Issuer(args)),
+            Command::Proxy(args) => ProxyConfig::from_file(&args.config)
+                .map(Run::Proxy)
+                .map_err(|e| format!("scopegate proxy: {e}")),
         }
-        config = Some(PathBuf::from(value));
     }
-    config.ok_or_else(|| Usage("`scopegate proxy` needs --config FILE".into()))
+
+    /// Logs to stderr; the proxy's `log_format` may ask for JSON.
+    fn init_logging(&self) {
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+        let logs = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
+        match self {
+            Run::Proxy(config) if config.log_format == LogFormat::Json => logs.json().init(),
+            _ => logs.init(),
+        }
+    }
+
+    /// Runs until SIGINT or SIGTERM.
+    fn run(self) -> Result<(), String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("scopegate: cannot start the runtime: {e}"))?;
+        match self {
+            Run::Issuer(args) => runtime
+                .block_on(run_issuer(args))
+                .map_err(|e| format!("scopegate issuer: {e}")),
+            Run::Proxy(config) => runtime
+                .block_on(run_proxy(config))
+                .map_err(|e| format!("scopegate proxy: {e}")),
+        }
+    }
 }
 
 async fn run_proxy(config: ProxyConfig) -> Result<(), String> {
     let proxy = Proxy::bind(config).await.map_err(|e| e.to_string())?;
     proxy.run(shutdown_signal()).await;
     Ok(())
-}
-
-struct IssuerArgs {
-    listen: SocketAddr,
-    state: Option<PathBuf>,
-    region: String,
-}
-
-fn value(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<String, Usage> {
-    args.next()
-        .filter(|v| !v.starts_with("--"))
-        .ok_or_else(|| Usage(format!("{flag} needs a value")))
-}
-
-fn parse_issuer(mut args: impl Iterator<Item = String>) -> Result<IssuerArgs, Usage> {
-    let mut parsed = IssuerArgs {
-        listen: SocketAddr::from(([127, 0, 0, 1], 9229)),
-        state: None,
-        region: "us-east-1".into(),
-    };
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, v)) if flag.starts_with("--") => (flag.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let mut take = |flag: &str| match &inline {
-            Some(v) => Ok(v.clone()),
-            None => value(&mut args, flag),
-        };
-        match flag.as_str() {
-            "--listen" => {
-                let v = take("--listen")?;
-                parsed.listen = v.parse().map_err(|_| {
-                    Usage(format!(
-                        "--listen {v:?} is not an address like 127.0.0.1:9229"
-                    ))
-                })?;
-            }
-            "--state" => {
-                let v = take("--state")?;
-                if v.is_empty() {
-                    return Err(Usage("--state needs a file name".into()));
-                }
-                parsed.state = Some(PathBuf::from(v));
-            }
-            "-h" | "--help" => return Err(Usage(String::new())),
-            "--region" => {
-                let v = take("--region")?;
-                if v.is_empty()
-                    || v.len() > 32
-                    || !v
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                {
-                    return Err(Usage(format!(
-                        "--region {v:?} is not a region like us-east-1"
-                    )));
-                }
-                parsed.region = v;
-            }
-            other => {
-                return Err(Usage(format!(
-                    "unknown option {other:?} for `scopegate issuer`"
-                )));
-            }
-        }
-    }
-    Ok(parsed)
 }
 
 async fn run_issuer(args: IssuerArgs) -> Result<(), String> {
@@ -189,86 +193,16 @@ async fn shutdown_signal() {
 }
 
 fn main() -> ExitCode {
-    // Arguments that are not UTF-8 are refused with a message, not a panic.
-    let args: Result<Vec<String>, _> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.into_string())
-        .collect();
-    let Ok(args) = args else {
-        eprintln!("scopegate: an argument is not valid UTF-8");
-        return ExitCode::from(2);
-    };
-    let mut args = args.into_iter();
-    let command = args.next();
-    let parsed = match command.as_deref() {
-        None => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Some("-V" | "--version") => {
-            println!("scopegate {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        Some("issuer") => parse_issuer(args).map(Command::Issuer),
-        Some("proxy") => parse_proxy(args).map(Command::Proxy),
-        Some(other) => Err(Usage(format!(
-            "unknown command {other:?} (try `scopegate --help`)"
-        ))),
-    };
-    let parsed = match parsed {
-        Ok(parsed) => parsed,
-        // `--help` after the command.
-        Err(Usage(message)) if message.is_empty() => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(Usage(message)) => {
-            eprintln!("scopegate: {message}");
-            return ExitCode::from(2);
-        }
-    };
-    // The proxy's configuration is read before anything starts, and its log
-    // format decides how logging is set up.
-    let command = match parsed {
-        Command::Issuer(args) => Run::Issuer(args),
-        Command::Proxy(path) => match ProxyConfig::from_file(&path) {
-            Ok(config) => Run::Proxy(config),
-            Err(e) => {
-                eprintln!("scopegate proxy: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-    };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match &command {
-        Run::Proxy(config) if config.log_format == LogFormat::Json => logs.json().init(),
-        _ => logs.init(),
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("scopegate: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let (name, outcome) = match command {
-        Run::Issuer(args) => ("issuer", runtime.block_on(run_issuer(args))),
-        Run::Proxy(config) => ("proxy", runtime.block_on(run_proxy(config))),
-    };
+    // Usage mistakes, `--help` and `--version` end here (status 2 or 0).
+    let cli = Cli::parse();
+    let outcome = Run::prepare(cli.command).and_then(|run| {
+        run.init_logging();
+        run.run()
+    });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("scopegate {name}: {message}");
+            eprintln!("{message}");
             ExitCode::FAILURE
         }
     }
@@ -277,9 +211,19 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
-    fn parse(args: &[&str]) -> Result<IssuerArgs, String> {
-        parse_issuer(args.iter().map(|s| s.to_string())).map_err(|Usage(m)| m)
+    fn parse(args: &[&str]) -> Result<IssuerArgs, clap::Error> {
+        let args = ["scopegate", "issuer"].iter().chain(args);
+        match Cli::try_parse_from(args)?.command {
+            Command::Issuer(args) => Ok(args),
+            Command::Proxy(_) => unreachable!("parsed as `issuer`"),
+        }
+    }
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Cli::command().debug_assert();
     }
 
     #[test]
@@ -298,22 +242,24 @@ mod tests {
         let defaults = parse(&[]).unwrap();
         assert_eq!(defaults.listen, SocketAddr::from(([127, 0, 0, 1], 9229)));
         assert!(defaults.state.is_none());
+        assert_eq!(defaults.region, "us-east-1");
     }
 
     #[test]
-    fn bad_flags_are_one_line_errors() {
+    fn bad_flags_are_usage_errors() {
         for (args, needle) in [
             (&["--listen", "nowhere"][..], "--listen"),
-            (&["--listen"][..], "needs a value"),
-            (&["--state", "--listen"][..], "needs a value"),
+            (&["--listen"][..], "--listen"),
+            (&["--state", "--listen"][..], "--state"),
+            (&["--state", ""][..], "needs a file name"),
             (&["--region", "US EAST"][..], "--region"),
-            (&["--verbose"][..], "unknown option"),
+            (&["--verbose"][..], "--verbose"),
         ] {
-            let message = parse(args).err().unwrap();
-            assert!(
-                message.contains(needle) && !message.contains('\n'),
-                "{args:?}: {message}"
-            );
+            let error = parse(args).err().unwrap();
+            assert_eq!(error.exit_code(), 2, "{args:?}");
+            let message = error.to_string();
+            let first = message.lines().next().unwrap_or("");
+            assert!(first.contains(needle), "{args:?}: {message}");
         }
     }
 }

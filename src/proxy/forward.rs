@@ -235,6 +235,8 @@ impl Service<Request<Incoming>> for Forward {
 }
 
 impl Inner {
+    /// Rewrites the request for the upstream, sends it, and answers with the
+    /// upstream's response, or 502/504.
     async fn forward(&self, request: Request<Incoming>) -> Response<ProxyBody> {
         let (mut parts, body) = request.into_parts();
         let mut facts = parts.extensions.remove::<RequestFacts>();
@@ -242,22 +244,48 @@ impl Inner {
         if let (Some(_), Some(facts)) = (&claims, &facts) {
             self.metrics.observe_verification(facts.start.elapsed());
         }
+        self.rewrite_headers(&mut parts.headers, claims.as_ref(), facts.as_mut());
+        match self.upstream_uri(&parts.uri) {
+            Some(uri) => parts.uri = uri,
+            None => return plain(StatusCode::BAD_REQUEST, "bad request target\n"),
+        }
+        parts.extensions = http::Extensions::new();
+        let (mut response, upstream) = self.send(parts, body).await;
+        response.extensions_mut().insert(upstream);
+        response
+    }
 
-        let headers = &mut parts.headers;
+    /// Hop-by-hop headers out; claims, `X-Forwarded-*` and `X-Request-Id`
+    /// in. The client's claim headers are already gone: `ProxyService`
+    /// scrubs them from every request before the gate.
+    fn rewrite_headers(
+        &self,
+        headers: &mut HeaderMap,
+        claims: Option<&Claims>,
+        facts: Option<&mut RequestFacts>,
+    ) {
         remove_hop_by_hop(headers);
-        // The client's claim headers are already gone: `ProxyService`
-        // scrubs them from every request before the gate.
         if self.strip_authorization {
             headers.remove(header::AUTHORIZATION);
         }
-        if let Some(claims) = &claims {
+        if let Some(claims) = claims {
             for (claim, name) in &self.claim_headers {
                 if let Some(value) = claim_value(claims, claim) {
                     headers.insert(name.clone(), value);
                 }
             }
         }
-        let peer = facts.as_mut().and_then(|f| f.peer_ip.take());
+        let request_id = facts.as_ref().map(|f| f.request_id.clone());
+        let peer = facts.and_then(|f| f.peer_ip.take());
+        self.forwarded_headers(headers, peer);
+        if let Some(request_id) = request_id {
+            headers.insert("x-request-id", request_id);
+        }
+    }
+
+    /// `X-Forwarded-For` (appended to only when trusted), the other
+    /// forwarding headers (dropped unless trusted) and `X-Forwarded-Proto`.
+    fn forwarded_headers(&self, headers: &mut HeaderMap, peer: Option<HeaderValue>) {
         let forwarded_for = match (
             self.trust_x_forwarded_for,
             headers.get("x-forwarded-for"),
@@ -282,22 +310,25 @@ impl Inner {
         if !(self.trust_x_forwarded_for && headers.contains_key("x-forwarded-proto")) {
             headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
         }
-        if let Some(facts) = &facts {
-            headers.insert("x-request-id", facts.request_id.clone());
-        }
+    }
 
-        let mut uri = http::uri::Parts::default();
-        uri.scheme = Some(self.scheme.clone());
-        uri.authority = Some(self.authority.clone());
-        uri.path_and_query = parts.uri.path_and_query().cloned();
-        match Uri::from_parts(uri) {
-            Ok(uri) => parts.uri = uri,
-            Err(_) => return plain(StatusCode::BAD_REQUEST, "bad request target\n"),
-        }
-        parts.extensions = http::Extensions::new();
+    /// The request target on the upstream: its scheme and authority, the
+    /// client's path and query.
+    fn upstream_uri(&self, uri: &Uri) -> Option<Uri> {
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = uri.path_and_query().cloned();
+        Uri::from_parts(parts).ok()
+    }
 
-        // The timeout runs from when the client has sent the whole body: a
-        // slow upload is not a slow upstream.
+    /// Sends the request. The timeout runs from when the client has sent
+    /// the whole body: a slow upload is not a slow upstream.
+    async fn send(
+        &self,
+        parts: http::request::Parts,
+        body: Incoming,
+    ) -> (Response<ProxyBody>, Upstream) {
         let (body_sent, body_done) = tokio::sync::oneshot::channel();
         let empty = hyper::body::Body::is_end_stream(&body);
         let body = WatchedBody {
@@ -314,7 +345,7 @@ impl Inner {
             response = self.client.request(Request::from_parts(parts, body)) => Ok(response),
             () = deadline => Err(()),
         };
-        let (mut response, upstream) = match sent {
+        match sent {
             Ok(Ok(response)) => {
                 let (mut parts, body) = response.into_parts();
                 remove_hop_by_hop(&mut parts.headers);
@@ -328,7 +359,7 @@ impl Inner {
                     Upstream::Unreachable,
                 )
             }
-            Err(_) => {
+            Err(()) => {
                 tracing::warn!(
                     timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
                     upstream = %self.authority,
@@ -339,8 +370,6 @@ impl Inner {
                     Upstream::TimedOut,
                 )
             }
-        };
-        response.extensions_mut().insert(upstream);
-        response
+        }
     }
 }

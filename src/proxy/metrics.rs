@@ -1,10 +1,51 @@
-//! Counters and a histogram, rendered in the Prometheus text format.
+//! The proxy's metrics, encoded by `prometheus-client`: the proxy's own
+//! counters and histogram live in a [`Registry`]; the verifier's counters are
+//! read at scrape time by a [`Collector`]. A scraper that asks for OpenMetrics
+//! (as Prometheus does) gets it; any other gets the Prometheus text format
+//! 0.0.4, which `promtool check metrics` reads.
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
 use crate::Verifier;
+
+/// The exposition formats `/metrics` speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// OpenMetrics 1.0, for a scraper whose `Accept` names it.
+    OpenMetrics,
+    /// The Prometheus text format 0.0.4, for everything else.
+    Text,
+}
+
+impl Format {
+    /// The format a request's `Accept` header asks for.
+    pub(crate) fn from_accept(accept: Option<&http::HeaderValue>) -> Format {
+        let asks = accept
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/openmetrics-text"));
+        if asks {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        }
+    }
+
+    pub(crate) fn content_type(self) -> &'static str {
+        match self {
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+        }
+    }
+}
 
 /// What became of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +92,10 @@ impl Outcome {
             Outcome::ClientClosed => "client_closed",
         }
     }
+
+    fn index(self) -> usize {
+        Outcome::ALL.iter().position(|o| *o == self).unwrap_or(0)
+    }
 }
 
 /// Upper bounds of the verification-latency buckets, in seconds.
@@ -58,112 +103,183 @@ const BUCKETS: [f64; 12] = [
     0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5,
 ];
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
+}
+
+/// The proxy's metrics. `prometheus-client` appends `_total` to counters
+/// and `.` to help texts, so names and help are written without them.
+#[derive(Debug)]
 pub(crate) struct Metrics {
-    outcomes: [AtomicU64; 10],
-    buckets: [AtomicU64; 12],
-    verify_count: AtomicU64,
-    verify_nanos: AtomicU64,
+    registry: Registry,
+    /// One counter per outcome, all in the registry from the start (so that
+    /// every outcome is exposed, at 0 until it happens).
+    outcomes: [Counter; 10],
+    verification: Histogram,
 }
 
 impl Metrics {
+    pub(crate) fn new(verifier: &Verifier) -> Metrics {
+        let mut registry = Registry::default();
+        let requests = Family::<OutcomeLabel, Counter>::default();
+        let outcomes = Outcome::ALL.map(|o| {
+            requests
+                .get_or_create(&OutcomeLabel { outcome: o.label() })
+                .clone()
+        });
+        registry.register("scopegate_requests", "Requests by outcome", requests);
+        let verification = Histogram::new(BUCKETS);
+        registry.register(
+            "scopegate_verification_seconds",
+            "Time to verify a request's token and scopes",
+            verification.clone(),
+        );
+        registry.register_collector(Box::new(VerifierCollector(verifier.clone())));
+        Metrics {
+            registry,
+            outcomes,
+            verification,
+        }
+    }
+
     pub(crate) fn count(&self, outcome: Outcome) {
-        let i = Outcome::ALL.iter().position(|o| *o == outcome).unwrap_or(0);
-        self.outcomes[i].fetch_add(1, Ordering::Relaxed);
+        self.outcomes[outcome.index()].inc();
     }
 
     pub(crate) fn observe_verification(&self, took: Duration) {
-        let secs = took.as_secs_f64();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                self.buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.verify_count.fetch_add(1, Ordering::Relaxed);
-        self.verify_nanos.fetch_add(
-            u64::try_from(took.as_nanos()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        self.verification.observe(took.as_secs_f64());
     }
 
     pub(crate) fn outcome(&self, outcome: Outcome) -> u64 {
-        let i = Outcome::ALL.iter().position(|o| *o == outcome).unwrap_or(0);
-        self.outcomes[i].load(Ordering::Relaxed)
+        self.outcomes[outcome.index()].get()
     }
 
-    /// The Prometheus text exposition.
-    pub(crate) fn render(&self, verifier: &Verifier, ready: bool) -> String {
+    /// The exposition in `format` (served as its [`Format::content_type`]).
+    pub(crate) fn render(&self, format: Format) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP scopegate_requests_total Requests by outcome.");
-        let _ = writeln!(out, "# TYPE scopegate_requests_total counter");
-        for (i, outcome) in Outcome::ALL.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "scopegate_requests_total{{outcome=\"{}\"}} {}",
-                outcome.label(),
-                self.outcomes[i].load(Ordering::Relaxed)
-            );
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        match format {
+            Format::OpenMetrics => out,
+            Format::Text => text_format(&out),
         }
-        let _ = writeln!(
-            out,
-            "# HELP scopegate_verification_seconds Time to verify a request's token and scopes."
-        );
-        let _ = writeln!(out, "# TYPE scopegate_verification_seconds histogram");
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "scopegate_verification_seconds_bucket{{le=\"{bound}\"}} {}",
-                self.buckets[i].load(Ordering::Relaxed)
-            );
+    }
+}
+
+/// OpenMetrics as the Prometheus text format 0.0.4. For what this module
+/// exposes (counters, gauges and a histogram; no units, exemplars or
+/// escapable help texts) the two differ only in that 0.0.4 names a counter
+/// family with its `_total` suffix in `# HELP` and `# TYPE`, and has no
+/// `# EOF`.
+fn text_format(open_metrics: &str) -> String {
+    let counters: Vec<&str> = open_metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open_metrics.len());
+    for line in open_metrics.lines().filter(|l| *l != "# EOF") {
+        let descriptor = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|p| Some((p, line.strip_prefix(p)?.split_once(' ')?)));
+        match descriptor {
+            Some((prefix, (name, rest))) if counters.contains(&name) => {
+                out.push_str(&format!("{prefix}{name}_total {rest}\n"));
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
         }
-        let count = self.verify_count.load(Ordering::Relaxed);
-        let _ = writeln!(
-            out,
-            "scopegate_verification_seconds_bucket{{le=\"+Inf\"}} {count}"
-        );
-        let _ = writeln!(
-            out,
-            "scopegate_verification_seconds_sum {}",
-            self.verify_nanos.load(Ordering::Relaxed) as f64 / 1e9
-        );
-        let _ = writeln!(out, "scopegate_verification_seconds_count {count}");
+    }
+    out
+}
+
+/// The verifier's own counters and gauges, read at each scrape.
+#[derive(Debug)]
+struct VerifierCollector(Verifier);
+
+impl VerifierCollector {
+    /// A family of counters, one per `result` label.
+    fn counters(
+        encoder: &mut DescriptorEncoder<'_>,
+        name: &str,
+        help: &str,
+        values: &[(&str, u64)],
+    ) -> Result<(), std::fmt::Error> {
+        let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+        for (result, value) in values {
+            let labels = [("result", *result)];
+            ConstCounter::new(*value).encode(metric.encode_family(&labels)?)?;
+        }
+        Ok(())
+    }
+
+    fn gauge(
+        encoder: &mut DescriptorEncoder<'_>,
+        name: &str,
+        help: &str,
+        value: i64,
+    ) -> Result<(), std::fmt::Error> {
+        let gauge = ConstGauge::new(value);
+        gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)
+    }
+}
+
+impl Collector for VerifierCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let verifier = &self.0;
         let fetches = verifier.key_set_fetches();
         let (ok, failed) = (fetches.succeeded, fetches.failed);
-        let _ = writeln!(
-            out,
-            "# HELP scopegate_key_set_fetches_total Key-set fetches by result."
-        );
-        let _ = writeln!(out, "# TYPE scopegate_key_set_fetches_total counter");
-        let _ = writeln!(out, "scopegate_key_set_fetches_total{{result=\"ok\"}} {ok}");
-        let _ = writeln!(
-            out,
-            "scopegate_key_set_fetches_total{{result=\"error\"}} {failed}"
-        );
+        Self::counters(
+            &mut encoder,
+            "scopegate_key_set_fetches",
+            "Key-set fetches by result.",
+            &[("ok", ok), ("error", failed)],
+        )?;
         let cache = verifier.token_cache_stats();
-        let _ = writeln!(
-            out,
-            "# HELP scopegate_token_cache_total Verified-token cache lookups by result."
+        Self::counters(
+            &mut encoder,
+            "scopegate_token_cache",
+            "Verified-token cache lookups by result.",
+            &[("hit", cache.hits), ("miss", cache.misses)],
+        )?;
+        Self::gauge(
+            &mut encoder,
+            "scopegate_token_cache_entries",
+            "Verified tokens cached now.",
+            i64::try_from(cache.entries).unwrap_or(i64::MAX),
+        )?;
+        Self::gauge(
+            &mut encoder,
+            "scopegate_ready",
+            "Whether the key set is loaded.",
+            i64::from(verifier.has_keys()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_keep_their_total_name_in_the_text_format() {
+        let open = "# HELP a Requests.\n# TYPE a counter\na_total{x=\"1\"} 2\n\
+                    # HELP g Now.\n# TYPE g gauge\ng 1\n# EOF\n";
+        assert_eq!(
+            text_format(open),
+            "# HELP a_total Requests.\n# TYPE a_total counter\na_total{x=\"1\"} 2\n\
+             # HELP g Now.\n# TYPE g gauge\ng 1\n"
         );
-        let _ = writeln!(out, "# TYPE scopegate_token_cache_total counter");
-        let _ = writeln!(
-            out,
-            "scopegate_token_cache_total{{result=\"hit\"}} {}",
-            cache.hits
+    }
+
+    #[test]
+    fn openmetrics_only_when_asked() {
+        let om = http::HeaderValue::from_static(
+            "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4",
         );
-        let _ = writeln!(
-            out,
-            "scopegate_token_cache_total{{result=\"miss\"}} {}",
-            cache.misses
-        );
-        let _ = writeln!(
-            out,
-            "# HELP scopegate_token_cache_entries Verified tokens cached now."
-        );
-        let _ = writeln!(out, "# TYPE scopegate_token_cache_entries gauge");
-        let _ = writeln!(out, "scopegate_token_cache_entries {}", cache.entries);
-        let _ = writeln!(out, "# HELP scopegate_ready Whether the key set is loaded.");
-        let _ = writeln!(out, "# TYPE scopegate_ready gauge");
-        let _ = writeln!(out, "scopegate_ready {}", u8::from(ready));
-        out
+        assert_eq!(Format::from_accept(Some(&om)), Format::OpenMetrics);
+        assert_eq!(Format::from_accept(None), Format::Text);
     }
 }

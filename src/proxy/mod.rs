@@ -18,13 +18,14 @@
 //! # }
 //! ```
 
+mod admin;
 mod config;
 mod forward;
 mod metrics;
 mod routes;
 mod service;
+mod startup;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -32,14 +33,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::{JoinHandle, JoinSet};
 
 pub use config::{ConfigFileError, LogFormat, ProxyConfig};
 
@@ -90,7 +89,7 @@ impl Proxy {
             ),
             None => None,
         };
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(Metrics::new(&config.verifier));
         let forward = Forward::new(
             ForwardOptions {
                 upstream: config.upstream.clone(),
@@ -141,88 +140,23 @@ impl Proxy {
             service,
             metrics,
         } = self;
-        let verifier = config.verifier.clone();
-        if config.any_audience {
-            tracing::warn!(
-                "issuer: no client_ids or audiences configured: tokens of any client of the issuer are accepted (scopes still apply)"
-            );
-        }
-        let prefetch = tokio::spawn(load_keys(verifier.clone()));
-        let upstream_probe = tokio::spawn(probe_upstream(
-            config.upstream.clone(),
-            config.connect_timeout,
-        ));
         let draining = Arc::new(AtomicBool::new(false));
-        let admin_task = admin.map(|admin| {
-            tokio::spawn(serve_admin(
-                admin,
-                verifier.clone(),
-                Arc::clone(&metrics),
-                Arc::clone(&draining),
-            ))
-        });
+        let background = Background::start(&config, admin, metrics, Arc::clone(&draining));
         tracing::info!(
             listen = %listener.local_addr().map_or_else(|_| "?".into(), |a| a.to_string()),
             upstream = %config.upstream,
             routes = config.routes.len(),
             "scopegate proxy started"
         );
-
-        let graceful = GracefulShutdown::new();
-        let mut connections = tokio::task::JoinSet::new();
-        // At most this many connections at once; the others wait in the
-        // listen backlog.
-        let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
-        tokio::pin!(shutdown);
-        loop {
-            while connections.try_join_next().is_some() {}
-            let slot = tokio::select! {
-                slot = Arc::clone(&slots).acquire_owned() => slot,
-                () = &mut shutdown => break,
-            };
-            let Ok(slot) = slot else { break };
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                () = &mut shutdown => break,
-            };
-            let (stream, peer) = match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let service = TowerToHyperService::new(service.for_peer(peer));
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            let connection = graceful.watch(connection);
-            connections.spawn(async move {
-                let _ = connection.await;
-                drop(slot);
-            });
-        }
+        let mut connections = Connections::new(config.max_connections);
+        connections
+            .accept_until(&listener, &service, shutdown)
+            .await;
         // Not ready any more, then no new connections.
         draining.store(true, Ordering::Relaxed);
         drop(listener);
-        tracing::info!("shutting down: no new connections; finishing requests in flight");
-        tokio::select! {
-            () = graceful.shutdown() => tracing::info!("all requests finished"),
-            () = tokio::time::sleep(config.shutdown_timeout) => {
-                tracing::warn!(
-                    connections = connections.len(),
-                    "shutdown deadline passed; closing the remaining connections"
-                );
-            }
-        }
-        connections.abort_all();
-        prefetch.abort();
-        upstream_probe.abort();
-        if let Some(task) = admin_task {
-            task.abort();
-        }
+        connections.drain(config.shutdown_timeout).await;
+        background.abort();
     }
 }
 
@@ -230,120 +164,121 @@ impl Proxy {
 /// the next request on a kept-alive connection).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Loads the key set in the background until it succeeds, so that the proxy
-/// becomes ready without waiting for a first request.
-async fn load_keys(verifier: crate::Verifier) {
-    let mut warned = false;
-    loop {
-        match verifier.load_keys().await {
-            Ok(()) => {
-                tracing::info!("key set loaded: ready");
-                return;
-            }
-            Err(crate::VerifyError::KeySetUnavailable { retry_after }) => {
-                if !warned {
-                    tracing::warn!(
-                        issuer = verifier.issuer(),
-                        "issuer key set not loaded yet: not ready, answering 503 to protected routes until it loads"
-                    );
-                    warned = true;
+/// The tasks that run beside the accept loop, aborted when it ends.
+struct Background {
+    prefetch: JoinHandle<()>,
+    upstream_probe: JoinHandle<()>,
+    admin: Option<JoinHandle<()>>,
+}
+
+impl Background {
+    fn start(
+        config: &ProxyConfig,
+        admin: Option<TcpListener>,
+        metrics: Arc<Metrics>,
+        draining: Arc<AtomicBool>,
+    ) -> Background {
+        let verifier = config.verifier.clone();
+        if config.any_audience {
+            tracing::warn!(
+                "issuer: no client_ids or audiences configured: tokens of any client of the issuer are accepted (scopes still apply)"
+            );
+        }
+        let prefetch = tokio::spawn(startup::load_keys(verifier.clone()));
+        let upstream_probe = tokio::spawn(startup::probe_upstream(
+            config.upstream.clone(),
+            config.connect_timeout,
+        ));
+        let admin =
+            admin.map(|admin| tokio::spawn(admin::serve_admin(admin, verifier, metrics, draining)));
+        Background {
+            prefetch,
+            upstream_probe,
+            admin,
+        }
+    }
+
+    fn abort(self) {
+        self.prefetch.abort();
+        self.upstream_probe.abort();
+        if let Some(task) = self.admin {
+            task.abort();
+        }
+    }
+}
+
+/// The client connections: at most `max_connections` at once (the others
+/// wait in the listen backlog), each watched for a graceful shutdown.
+struct Connections {
+    graceful: GracefulShutdown,
+    tasks: JoinSet<()>,
+    slots: Arc<Semaphore>,
+}
+
+impl Connections {
+    fn new(max_connections: usize) -> Connections {
+        Connections {
+            graceful: GracefulShutdown::new(),
+            tasks: JoinSet::new(),
+            slots: Arc::new(Semaphore::new(max_connections)),
+        }
+    }
+
+    /// Accepts and serves connections until `shutdown` completes.
+    async fn accept_until(
+        &mut self,
+        listener: &TcpListener,
+        service: &ProxyService,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            while self.tasks.try_join_next().is_some() {}
+            let slot = tokio::select! {
+                slot = Arc::clone(&self.slots).acquire_owned() => slot,
+                () = &mut shutdown => break,
+            };
+            let Ok(slot) = slot else { break };
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = &mut shutdown => break,
+            };
+            match accepted {
+                Ok((stream, peer)) => self.serve(stream, service.for_peer(peer), slot),
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                tokio::time::sleep(retry_after.max(Duration::from_millis(200))).await;
             }
-            Err(_) => return,
         }
     }
-}
 
-/// Says once, at start, whether the upstream accepts connections.
-async fn probe_upstream(upstream: http::Uri, timeout: Duration) {
-    let Some(authority) = upstream.authority() else {
-        return;
-    };
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let port = authority.port_u16().unwrap_or(80);
-    let connect = tokio::net::TcpStream::connect((host, port));
-    match tokio::time::timeout(timeout, connect).await {
-        Ok(Ok(_)) => tracing::info!(upstream = %authority, "upstream reachable"),
-        Ok(Err(e)) => {
-            tracing::warn!(upstream = %authority, error = %e, "upstream unreachable: answering 502 until it is up")
-        }
-        Err(_) => {
-            tracing::warn!(upstream = %authority, "upstream did not accept a connection in time: answering 502 until it is up")
-        }
-    }
-}
-
-/// `/healthz`, `/readyz`, `/metrics`.
-async fn serve_admin(
-    listener: TcpListener,
-    verifier: crate::Verifier,
-    metrics: Arc<Metrics>,
-    draining: Arc<AtomicBool>,
-) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        };
-        let (verifier, metrics) = (verifier.clone(), Arc::clone(&metrics));
-        let draining = Arc::clone(&draining);
-        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let draining = draining.load(Ordering::Relaxed);
-            let response = admin_response(request.uri().path(), &verifier, &metrics, draining);
-            async move { Ok::<_, Infallible>(response) }
-        });
-        tokio::spawn(async move {
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .keep_alive(false)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+    /// Serves one connection; its slot is freed when it closes.
+    fn serve(&mut self, stream: TcpStream, service: ProxyService, slot: OwnedSemaphorePermit) {
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = self.graceful.watch(connection);
+        self.tasks.spawn(async move {
+            let _ = connection.await;
+            drop(slot);
         });
     }
-}
 
-fn admin_response(
-    path: &str,
-    verifier: &crate::Verifier,
-    metrics: &Metrics,
-    draining: bool,
-) -> Response<Full<Bytes>> {
-    let ready = verifier.has_keys();
-    let (status, content_type, body) = match path {
-        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
-        "/readyz" if draining => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "text/plain",
-            "shutting down\n".to_string(),
-        ),
-        "/readyz" if ready => (StatusCode::OK, "text/plain", "ready\n".to_string()),
-        "/readyz" => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "text/plain",
-            "key set not loaded\n".to_string(),
-        ),
-        "/metrics" => (
-            StatusCode::OK,
-            "text/plain; version=0.0.4; charset=utf-8",
-            metrics.render(verifier, ready),
-        ),
-        _ => (
-            StatusCode::NOT_FOUND,
-            "text/plain",
-            "not found\n".to_string(),
-        ),
-    };
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    if let Ok(value) = http::HeaderValue::from_str(content_type) {
-        response
-            .headers_mut()
-            .insert(http::header::CONTENT_TYPE, value);
+    /// Lets requests in flight finish, for at most `deadline`, then closes
+    /// what is left.
+    async fn drain(mut self, deadline: Duration) {
+        tracing::info!("shutting down: no new connections; finishing requests in flight");
+        tokio::select! {
+            () = self.graceful.shutdown() => tracing::info!("all requests finished"),
+            () = tokio::time::sleep(deadline) => {
+                tracing::warn!(
+                    connections = self.tasks.len(),
+                    "shutdown deadline passed; closing the remaining connections"
+                );
+            }
+        }
+        self.tasks.abort_all();
     }
-    response
 }

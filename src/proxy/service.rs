@@ -164,14 +164,47 @@ impl Service<Request<Incoming>> for ProxyService {
             metrics: Arc::clone(&self.metrics),
             done: false,
         };
-        if let Some((status, why)) = refuse(&request) {
+        let route = match self.route(&request) {
+            Ok(route) => route,
+            Err((status, why, outcome)) => {
+                let response = plain(status, why);
+                return Box::pin(async move { log.finish(response, outcome, None) });
+            }
+        };
+        scrub(request.headers_mut(), &self.forward);
+        if matches!(route.service, RouteService::Public(_)) {
+            // Nothing checked it: the upstream must not think something did.
+            request.headers_mut().remove(http::header::AUTHORIZATION);
+        }
+        request.extensions_mut().insert(RequestFacts {
+            start: log.start,
+            peer_ip: self.peer_ip.clone(),
+            request_id: log.id.clone(),
+        });
+        let index = route.index;
+        let service = route.service.clone();
+        Box::pin(async move {
+            let response = service.serve(request).await;
+            let outcome = outcome_of(&response);
+            log.finish(response, outcome, Some(index))
+        })
+    }
+}
+
+/// A request refused before it reaches a route: status, body and outcome.
+type Refusal = (StatusCode, &'static str, Outcome);
+
+impl ProxyService {
+    /// The route a request goes to; or 400/405 for what is refused before
+    /// routing, 400 for an ambiguous path, 404 when no route matches.
+    fn route(&self, request: &Request<Incoming>) -> Result<&CompiledRoute, Refusal> {
+        if let Some((status, why)) = refuse(request) {
             let outcome = if status == StatusCode::METHOD_NOT_ALLOWED {
                 Outcome::MethodNotAllowed
             } else {
                 Outcome::BadRequest
             };
-            let response = plain(status, why);
-            return Box::pin(async move { log.finish(response, outcome, None) });
+            return Err((status, why, outcome));
         }
         let path = request.uri().path();
         let find = |path: &str| {
@@ -186,44 +219,33 @@ impl Service<Request<Incoming>> for ProxyService {
             path.bytes().any(|b| b.is_ascii_uppercase()) || (path.len() > 1 && path.ends_with('/'));
         if needs_canonical && find(&canonical_path(path)).map(|r| r.index) != route.map(|r| r.index)
         {
-            let response = plain(StatusCode::BAD_REQUEST, "ambiguous request path\n");
-            return Box::pin(async move { log.finish(response, Outcome::BadRequest, None) });
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "ambiguous request path\n",
+                Outcome::BadRequest,
+            ));
         }
-        let Some(route) = route else {
-            let response = plain(StatusCode::NOT_FOUND, "no route\n");
-            return Box::pin(async move { log.finish(response, Outcome::NoRoute, None) });
-        };
+        route.ok_or((StatusCode::NOT_FOUND, "no route\n", Outcome::NoRoute))
+    }
+}
 
-        scrub(request.headers_mut(), &self.forward);
-        if matches!(route.service, RouteService::Public(_)) {
-            // Nothing checked it: the upstream must not think something did.
-            request.headers_mut().remove(http::header::AUTHORIZATION);
-        }
-        request.extensions_mut().insert(RequestFacts {
-            start: log.start,
-            peer_ip: self.peer_ip.clone(),
-            request_id: log.id.clone(),
-        });
-        let index = route.index;
-        let mut service = route.service.clone();
-        Box::pin(async move {
-            let response = match &mut service {
-                RouteService::Gated(gate) => {
-                    let ready = std::future::poll_fn(|cx| gate.poll_ready(cx)).await;
-                    match ready {
-                        Ok(()) => gate.call(request).await,
-                        Err(never) => match never {},
-                    }
+impl RouteService {
+    /// Through the gate (if any) to the upstream.
+    async fn serve(mut self, request: Request<Incoming>) -> Response<ProxyBody> {
+        let response = match &mut self {
+            RouteService::Gated(gate) => {
+                let ready = std::future::poll_fn(|cx| gate.poll_ready(cx)).await;
+                match ready {
+                    Ok(()) => gate.call(request).await,
+                    Err(never) => match never {},
                 }
-                RouteService::Public(forward) => forward.call(request).await,
-            };
-            let response = match response {
-                Ok(response) => response,
-                Err(never) => match never {},
-            };
-            let outcome = outcome_of(&response);
-            log.finish(response, outcome, Some(index))
-        })
+            }
+            RouteService::Public(forward) => forward.call(request).await,
+        };
+        match response {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
     }
 }
 

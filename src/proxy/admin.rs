@@ -1,0 +1,95 @@
+//! The admin listener: `/healthz`, `/readyz`, `/metrics`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+
+use super::HEADER_READ_TIMEOUT;
+use super::metrics::{self, Metrics};
+use crate::Verifier;
+
+/// Serves the admin endpoints, one request per connection, until aborted.
+pub(super) async fn serve_admin(
+    listener: TcpListener,
+    verifier: Verifier,
+    metrics: Arc<Metrics>,
+    draining: Arc<AtomicBool>,
+) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let (verifier, metrics) = (verifier.clone(), Arc::clone(&metrics));
+        let draining = Arc::clone(&draining);
+        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+            let draining = draining.load(Ordering::Relaxed);
+            let response = admin_response(&request, &verifier, &metrics, draining);
+            async move { Ok::<_, Infallible>(response) }
+        });
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// The `/readyz` body when the key set is not loaded.
+fn not_ready_body(verifier: &Verifier) -> String {
+    match verifier.last_fetch_error() {
+        Some(cause) => format!("key set not loaded: {cause}\n"),
+        None => "key set not loaded\n".to_string(),
+    }
+}
+
+fn admin_response(
+    request: &Request<Incoming>,
+    verifier: &Verifier,
+    metrics: &Metrics,
+    draining: bool,
+) -> Response<Full<Bytes>> {
+    let format = metrics::Format::from_accept(request.headers().get(http::header::ACCEPT));
+    let (status, content_type, body) = match request.uri().path() {
+        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
+        "/readyz" if draining => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "shutting down\n".to_string(),
+        ),
+        "/readyz" if verifier.has_keys() => (StatusCode::OK, "text/plain", "ready\n".to_string()),
+        "/readyz" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            not_ready_body(verifier),
+        ),
+        "/metrics" => (
+            StatusCode::OK,
+            format.content_type(),
+            metrics.render(format),
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found\n".to_string(),
+        ),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    response
+}

@@ -1,0 +1,166 @@
+//! `[issuer]` to a [`VerifierBuilder`]: where the keys come from, which
+//! algorithms and audiences are accepted, and how the key set is cached.
+
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::locate::{ConfigFileError, Source};
+use super::schema::RawIssuer;
+use super::values::{bounded_duration, duration};
+use crate::{Algorithm, Issuer, UnknownAlgorithm, Verifier, VerifierBuilder};
+
+const MINUTE: Duration = Duration::from_secs(60);
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// The builder for `[issuer]`, and whether any audience is accepted.
+pub(super) fn issuer(
+    src: &Source<'_>,
+    raw: &Spanned<RawIssuer>,
+) -> Result<(VerifierBuilder, bool), ConfigFileError> {
+    let span = raw.span();
+    let raw = raw.get_ref();
+    let mut builder = Verifier::builder(source(src, &span, raw)?);
+    if let Some(token_use) = &raw.token_use {
+        builder = builder.token_use(token_use.get_ref().clone());
+    }
+    if let Some(algorithms) = &raw.algorithms {
+        builder = builder.algorithms(self::algorithms(src, algorithms)?);
+    }
+    let (mut builder, any_audience) = audiences(src, &span, raw, builder)?;
+    if let Some(leeway) = &raw.leeway {
+        let d = duration(leeway.get_ref()).ok_or_else(|| {
+            src.error(
+                Some(&leeway.span()),
+                "issuer.leeway",
+                format!("{:?} is not a duration like \"60s\"", leeway.get_ref()),
+            )
+        })?;
+        builder = builder.leeway(d);
+    }
+    if raw.require_at_jwt == Some(true) {
+        builder = builder.require_at_jwt();
+    }
+    Ok((key_set(src, raw, builder)?, any_audience))
+}
+
+/// Cognito, or an issuer URL with or without an explicit JWKS URL.
+fn source(
+    src: &Source<'_>,
+    span: &std::ops::Range<usize>,
+    raw: &RawIssuer,
+) -> Result<Issuer, ConfigFileError> {
+    match (&raw.cognito, &raw.url, &raw.jwks_url) {
+        (Some(cognito), None, None) => {
+            let c = cognito.get_ref();
+            Ok(Issuer::cognito(c.region.clone(), c.user_pool_id.clone()))
+        }
+        (Some(cognito), _, _) => Err(src.error(
+            Some(&cognito.span()),
+            "issuer.cognito",
+            "give either `cognito = { region, user_pool_id }` or `url` (and `jwks_url`), not both",
+        )),
+        (None, Some(url), Some(jwks)) => Ok(Issuer::with_jwks_url(
+            url.get_ref().clone(),
+            jwks.get_ref().clone(),
+        )),
+        (None, Some(url), None) => Ok(Issuer::discover(url.get_ref().clone())),
+        (None, None, Some(jwks)) => Err(src.error(
+            Some(&jwks.span()),
+            "issuer.jwks_url",
+            "`jwks_url` needs `url`, the exact `iss` of the tokens",
+        )),
+        (None, None, None) => Err(src.error(
+            Some(span),
+            "issuer",
+            "give `cognito = { region, user_pool_id }` or `url`",
+        )),
+    }
+}
+
+fn algorithms(
+    src: &Source<'_>,
+    names: &Spanned<Vec<Spanned<String>>>,
+) -> Result<Vec<Algorithm>, ConfigFileError> {
+    names
+        .get_ref()
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            name.get_ref().parse().map_err(|e: UnknownAlgorithm| {
+                src.error(
+                    Some(&name.span()),
+                    format!("issuer.algorithms[{i}]"),
+                    format!("{:?} is {e}", name.get_ref()),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `client_ids` and `audiences`; without either, only with an explicit
+/// `allow_any_audience = true`.
+fn audiences(
+    src: &Source<'_>,
+    span: &std::ops::Range<usize>,
+    raw: &RawIssuer,
+    mut builder: VerifierBuilder,
+) -> Result<(VerifierBuilder, bool), ConfigFileError> {
+    let mut any_audience = true;
+    if let Some(ids) = &raw.client_ids {
+        builder = builder.client_ids(ids.get_ref().clone());
+        any_audience = false;
+    }
+    if let Some(audiences) = &raw.audiences {
+        builder = builder.audiences(audiences.get_ref().clone());
+        any_audience = false;
+    }
+    match (any_audience, raw.allow_any_audience) {
+        (true, Some(true)) => builder = builder.with_insecure_any_audience(),
+        (true, _) => {
+            return Err(src.error(
+                Some(span),
+                "issuer",
+                "no client_ids or audiences: tokens minted for any client of the issuer would be accepted; list them, or set allow_any_audience = true",
+            ));
+        }
+        (false, _) => {}
+    }
+    Ok((builder, any_audience))
+}
+
+/// `key_set_ttl`, `key_set_max_stale` and `unknown_kid_cooldown`.
+fn key_set(
+    src: &Source<'_>,
+    raw: &RawIssuer,
+    mut builder: VerifierBuilder,
+) -> Result<VerifierBuilder, ConfigFileError> {
+    if let Some(ttl) = &raw.key_set_ttl {
+        let ttl = bounded_duration(src, "issuer.key_set_ttl", ttl, Duration::from_secs(1), DAY)?;
+        // A short TTL also lets a short `Cache-Control: max-age` through.
+        builder = builder
+            .key_set_ttl(ttl)
+            .key_set_ttl_bounds(ttl.min(MINUTE), DAY);
+    }
+    if let Some(stale) = &raw.key_set_max_stale {
+        let stale = bounded_duration(
+            src,
+            "issuer.key_set_max_stale",
+            stale,
+            Duration::ZERO,
+            7 * DAY,
+        )?;
+        builder = builder.key_set_max_stale(stale);
+    }
+    if let Some(cooldown) = &raw.unknown_kid_cooldown {
+        let cooldown = bounded_duration(
+            src,
+            "issuer.unknown_kid_cooldown",
+            cooldown,
+            Duration::from_secs(1),
+            Duration::from_secs(3600),
+        )?;
+        builder = builder.unknown_kid_cooldown(cooldown);
+    }
+    Ok(builder)
+}

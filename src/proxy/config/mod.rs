@@ -1,0 +1,232 @@
+//! The proxy's TOML configuration, checked whole before anything starts.
+//! Every mistake is reported as one line: `file:line: key: what is wrong`.
+//!
+//! The file is read into the serde types of [`schema`], then checked in
+//! steps, one file each: single [`values`] (addresses, durations, limits),
+//! the [`issuer`] table and the [`servers`] it knows, the [`routes`] and the
+//! forwarded [`claims`]. [`locate`] turns a span into `file:line: key`.
+
+mod claims;
+mod issuer;
+mod locate;
+mod routes;
+mod schema;
+mod servers;
+mod values;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use http::Uri;
+use http::header::HeaderName;
+use toml::Spanned;
+
+pub use locate::ConfigFileError;
+
+use crate::proxy::routes::{Methods, PathPattern};
+use crate::{ScopeGateLayer, Verifier};
+use locate::Source;
+use schema::RawConfig;
+use values::timeout;
+
+/// How to log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// What a route lets through.
+#[derive(Clone, Debug)]
+pub(crate) enum Access {
+    /// No token needed.
+    Public,
+    /// The layer, with the route's requirement.
+    Gated(ScopeGateLayer),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Route {
+    pub(crate) index: usize,
+    pub(crate) methods: Methods,
+    pub(crate) path: PathPattern,
+    pub(crate) access: Access,
+}
+
+/// A checked proxy configuration.
+#[derive(Clone, Debug)]
+pub struct ProxyConfig {
+    /// Where clients connect.
+    pub listen: SocketAddr,
+    /// Where `/healthz`, `/readyz` and `/metrics` are served, if anywhere.
+    pub admin_listen: Option<SocketAddr>,
+    /// How long to wait for the upstream's response headers before 504.
+    pub upstream_timeout: Duration,
+    /// How long to wait for a connection to the upstream before 502.
+    pub connect_timeout: Duration,
+    /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
+    pub shutdown_timeout: Duration,
+    /// How to log.
+    pub log_format: LogFormat,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    pub(crate) upstream: Uri,
+    pub(crate) verifier: Verifier,
+    pub(crate) routes: Vec<Route>,
+    pub(crate) claim_headers: Vec<(String, HeaderName)>,
+    pub(crate) strip_authorization: bool,
+    pub(crate) trust_x_forwarded_for: bool,
+    pub(crate) any_audience: bool,
+}
+
+impl ProxyConfig {
+    /// Reads and checks a configuration file.
+    pub fn from_file(path: &Path) -> Result<ProxyConfig, ConfigFileError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigFileError::unlocated(&file, None, format!("cannot be read: {e}")))?;
+        ProxyConfig::from_toml(&text, &file)
+    }
+
+    /// Checks a configuration given as TOML text; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &str) -> Result<ProxyConfig, ConfigFileError> {
+        let src = Source { file, text };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| src.parse_error(&e))?;
+        build(&src, raw)
+    }
+
+    /// Whether no `client_ids` or `audiences` allow-list was configured.
+    pub fn accepts_any_audience(&self) -> bool {
+        self.any_audience
+    }
+
+    /// The verifier built from `[issuer]`.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+}
+
+/// The network side: where to listen, where to forward, and how long to wait.
+struct Network {
+    listen: SocketAddr,
+    admin_listen: Option<SocketAddr>,
+    upstream: Uri,
+    upstream_timeout: Duration,
+    connect_timeout: Duration,
+    shutdown_timeout: Duration,
+}
+
+/// The steps, in the order their mistakes are reported.
+fn build(src: &Source<'_>, raw: RawConfig) -> Result<ProxyConfig, ConfigFileError> {
+    let network = network(src, &raw)?;
+    let max_connections = values::max_connections(src, &raw.max_connections)?;
+    let log_format = values::log_format(src, &raw.log_format)?;
+    let (verifier, any_audience) = verifier(src, &raw)?;
+    let routes = routes::routes(src, &raw.routes, &verifier)?;
+    let claim_headers = claims::claim_headers(src, &raw.forward)?;
+    Ok(ProxyConfig {
+        listen: network.listen,
+        admin_listen: network.admin_listen,
+        upstream_timeout: network.upstream_timeout,
+        connect_timeout: network.connect_timeout,
+        shutdown_timeout: network.shutdown_timeout,
+        log_format,
+        max_connections,
+        upstream: network.upstream,
+        verifier,
+        routes,
+        claim_headers,
+        strip_authorization: raw.forward.strip_authorization,
+        trust_x_forwarded_for: raw.forward.trust_x_forwarded_for,
+        any_audience,
+    })
+}
+
+fn network(src: &Source<'_>, raw: &RawConfig) -> Result<Network, ConfigFileError> {
+    let listen = values::socket_addr(src, "listen", &raw.listen)?;
+    let admin_listen = raw
+        .admin_listen
+        .as_ref()
+        .map(|a| values::socket_addr(src, "admin_listen", a))
+        .transpose()?;
+    let upstream = values::upstream(src, &raw.upstream)?;
+    let upstream_timeout = timeout(
+        src,
+        "upstream_timeout",
+        &raw.upstream_timeout,
+        Duration::from_secs(30),
+    )?;
+    let connect_timeout = timeout(
+        src,
+        "connect_timeout",
+        &raw.connect_timeout,
+        Duration::from_secs(5),
+    )?;
+    let shutdown_timeout = timeout(
+        src,
+        "shutdown_timeout",
+        &raw.shutdown_timeout,
+        Duration::from_secs(30),
+    )?;
+    if connect_timeout >= upstream_timeout {
+        let span = raw.connect_timeout.as_ref().map(Spanned::span);
+        return Err(src.error(
+            span.as_ref(),
+            "connect_timeout",
+            "must be shorter than upstream_timeout (a dead upstream is a 502, not a 504)",
+        ));
+    }
+    if listen.port() != 0
+        && upstream.authority().map(|a| a.as_str()) == Some(listen.to_string().as_str())
+    {
+        return Err(src.error(
+            Some(&raw.upstream.span()),
+            "upstream",
+            "is the proxy's own address: requests would loop",
+        ));
+    }
+    Ok(Network {
+        listen,
+        admin_listen,
+        upstream,
+        upstream_timeout,
+        connect_timeout,
+        shutdown_timeout,
+    })
+}
+
+/// `[issuer]`, the token cache, the realm and the resource servers, built
+/// into the verifier every route shares.
+fn verifier(src: &Source<'_>, raw: &RawConfig) -> Result<(Verifier, bool), ConfigFileError> {
+    let (mut builder, any_audience) = issuer::issuer(src, &raw.issuer)?;
+    if let Some(capacity) = &raw.token_cache_capacity {
+        let entries = u64::try_from(*capacity.get_ref()).map_err(|_| {
+            src.error(
+                Some(&capacity.span()),
+                "token_cache_capacity",
+                "must be 0 (off) or more",
+            )
+        })?;
+        builder = builder.token_cache_capacity(entries);
+    }
+    let ttl = timeout(
+        src,
+        "token_cache_ttl",
+        &raw.token_cache_ttl,
+        Duration::from_secs(600),
+    )?;
+    builder = builder.token_cache_ttl(ttl);
+    if let Some(realm) = &raw.realm {
+        builder = builder.realm(realm.get_ref().clone());
+    }
+    for server in servers::resource_servers(src, &raw.resource_servers, &raw.routes)? {
+        builder = builder.resource_server(server);
+    }
+    let verifier = builder
+        .build()
+        .map_err(|e| src.config_error(&raw.issuer.span(), "issuer", e))?;
+    Ok((verifier, any_audience))
+}

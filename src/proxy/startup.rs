@@ -1,0 +1,58 @@
+//! Background tasks started with the proxy: loading the key set, and one
+//! look at whether the upstream accepts connections.
+
+use std::time::Duration;
+
+use crate::{Verifier, VerifyError};
+
+/// Loads the key set in the background until it succeeds, so that the proxy
+/// becomes ready without waiting for a first request.
+pub(super) async fn load_keys(verifier: Verifier) {
+    let mut warned = false;
+    loop {
+        match verifier.load_keys().await {
+            Ok(()) => {
+                tracing::info!("key set loaded: ready");
+                return;
+            }
+            Err(VerifyError::KeySetUnavailable { retry_after }) => {
+                if !warned {
+                    warn_not_ready(&verifier);
+                    warned = true;
+                }
+                tokio::time::sleep(retry_after.max(Duration::from_millis(200))).await;
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+fn warn_not_ready(verifier: &Verifier) {
+    const NOT_READY: &str = "issuer key set not loaded yet: not ready, answering 503 to protected routes until it loads";
+    match verifier.last_fetch_error() {
+        Some(cause) => tracing::warn!(issuer = verifier.issuer(), cause = %cause, "{NOT_READY}"),
+        None => tracing::warn!(issuer = verifier.issuer(), "{NOT_READY}"),
+    }
+}
+
+/// Says once, at start, whether the upstream accepts connections.
+pub(super) async fn probe_upstream(upstream: http::Uri, timeout: Duration) {
+    let Some(authority) = upstream.authority() else {
+        return;
+    };
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let port = authority.port_u16().unwrap_or(80);
+    let connect = tokio::net::TcpStream::connect((host, port));
+    match tokio::time::timeout(timeout, connect).await {
+        Ok(Ok(_)) => tracing::info!(upstream = %authority, "upstream reachable"),
+        Ok(Err(e)) => {
+            tracing::warn!(upstream = %authority, error = %e, "upstream unreachable: answering 502 until it is up")
+        }
+        Err(_) => {
+            tracing::warn!(upstream = %authority, "upstream did not accept a connection in time: answering 502 until it is up")
+        }
+    }
+}
