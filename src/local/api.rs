@@ -4,79 +4,21 @@
 //! Inputs and outputs use Cognito's member names; errors use its exception
 //! types and messages, in the AWS JSON error shape.
 
-use std::fmt;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
+use super::error::ApiError;
+use super::ids::{new_client_id, new_client_secret, new_pool_id};
 use super::keys::SigningKey;
-use super::state::{
-    BUILT_IN_SCOPES, ClientState, PoolState, ResourceServerState, State, Unit, check_identifier,
-    check_name, check_pool_id, check_scopes, check_string, constraint, new_client_id,
-    new_client_secret, new_pool_id, now_epoch,
+use super::state::now_epoch;
+use super::state::{ClientState, PoolState, ResourceServerState, State, Unit};
+use super::validate::{
+    OAuthSettings, check_access_token_validity, check_allowed_scopes, check_between,
+    check_client_id, check_client_secret, check_flows, check_identifier, check_name,
+    check_oauth_rules, check_pool_id, check_scopes, check_unit, check_value, constraint,
+    must_not_be_null,
 };
-use crate::scope::is_identifier_char;
-
-/// An error of the management API, as Cognito reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiError {
-    kind: &'static str,
-    message: String,
-}
-
-impl ApiError {
-    pub(crate) fn new(kind: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            kind,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn invalid_parameter(message: impl Into<String>) -> Self {
-        ApiError::new("InvalidParameterException", message)
-    }
-
-    pub(crate) fn not_found(message: impl Into<String>) -> Self {
-        ApiError::new("ResourceNotFoundException", message)
-    }
-
-    pub(crate) fn internal(message: impl Into<String>) -> Self {
-        ApiError::new("InternalErrorException", message)
-    }
-
-    /// The exception type, e.g. `ResourceNotFoundException`.
-    pub fn kind(&self) -> &str {
-        self.kind
-    }
-
-    /// The message.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// The HTTP status: 500 for internal errors, 400 for all others.
-    pub fn status(&self) -> u16 {
-        if self.kind == "InternalErrorException" {
-            500
-        } else {
-            400
-        }
-    }
-
-    /// The AWS JSON error body.
-    pub fn body(&self) -> Value {
-        json!({ "__type": self.kind, "message": self.message })
-    }
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind, self.message)
-    }
-}
-
-impl std::error::Error for ApiError {}
 
 /// Whether an action changes the state (and must be saved).
 pub(crate) fn mutates(action: &str) -> bool {
@@ -178,11 +120,7 @@ impl<'a> Input<'a> {
     }
 
     fn required(&self, member: &str, field: &str) -> Result<&'a str, ApiError> {
-        self.string(member)?.ok_or_else(|| {
-            ApiError::invalid_parameter(format!(
-                "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
-            ))
-        })
+        self.string(member)?.ok_or_else(|| must_not_be_null(field))
     }
 
     fn bool(&self, member: &str) -> Result<Option<bool>, ApiError> {
@@ -230,27 +168,10 @@ impl<'a> Input<'a> {
     fn max_results(&self, field: &str, max: i64, required: bool) -> Result<usize, ApiError> {
         let value = match self.integer("MaxResults")? {
             Some(v) => v,
-            None if required => {
-                return Err(ApiError::invalid_parameter(format!(
-                    "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
-                )));
-            }
+            None if required => return Err(must_not_be_null(field)),
             None => max,
         };
-        if value < 1 {
-            return Err(constraint(
-                field,
-                &value.to_string(),
-                "Member must have value greater than or equal to 1",
-            ));
-        }
-        if value > max {
-            return Err(constraint(
-                field,
-                &value.to_string(),
-                &format!("Member must have value less than or equal to {max}"),
-            ));
-        }
+        check_value(field, value, 1, max)?;
         Ok(usize::try_from(value).unwrap_or(1))
     }
 
@@ -481,15 +402,7 @@ fn list_resource_servers(state: &State, input: &Input<'_>) -> Result<Value, ApiE
 
 fn client<'p>(pool: &'p PoolState, input: &Input<'_>) -> Result<&'p ClientState, ApiError> {
     let id = input.required("ClientId", "clientId")?;
-    check_string(
-        "clientId",
-        id,
-        1,
-        128,
-        Some((r"[\w+]+", |c| {
-            c.is_ascii_alphanumeric() || c == '_' || c == '+'
-        })),
-    )?;
+    check_client_id(id)?;
     pool.find_client(id)
         .ok_or_else(|| ApiError::not_found(format!("User pool client {id} does not exist.")))
 }
@@ -569,129 +482,24 @@ fn client_config(
     name: &str,
     has_secret: bool,
 ) -> Result<ClientState, ApiError> {
-    let mut flows = input.strings("AllowedOAuthFlows")?.unwrap_or_default();
-    let mut seen = Vec::new();
-    flows.retain(|f| {
-        let fresh = !seen.contains(f);
-        seen.push(f.clone());
-        fresh
-    });
-    if flows.len() > 3 {
-        return Err(constraint(
-            "allowedOAuthFlows",
-            &format!("{flows:?}"),
-            "Member must have length less than or equal to 3",
-        ));
-    }
-    for (i, flow) in flows.iter().enumerate() {
-        if !["code", "implicit", "client_credentials"].contains(&flow.as_str()) {
-            return Err(constraint(
-                &format!("allowedOAuthFlows.{}.member", i + 1),
-                flow,
-                "Member must satisfy enum value set: [implicit, client_credentials, code]",
-            ));
-        }
-    }
+    let flows = oauth_flows(input)?;
     let scopes = input.strings("AllowedOAuthScopes")?.unwrap_or_default();
-    if scopes.len() > 50 {
-        return Err(constraint(
-            "allowedOAuthScopes",
-            &format!("[{} scopes]", scopes.len()),
-            "Member must have length less than or equal to 50",
-        ));
-    }
-    for (i, scope) in scopes.iter().enumerate() {
-        check_string(
-            &format!("allowedOAuthScopes.{}.member", i + 1),
-            scope,
-            1,
-            256,
-            Some((r"[\x21\x23-\x5B\x5D-\x7E]+", is_identifier_char)),
-        )?;
-    }
-
-    let units = input.object("TokenValidityUnits")?;
-    let unit = |member: &str, default: Unit| -> Result<Unit, ApiError> {
-        match units.and_then(|u| u.get(member)) {
-            None | Some(Value::Null) => Ok(default),
-            Some(Value::String(s)) => Unit::parse(s).ok_or_else(|| {
-                constraint(
-                    &format!("tokenValidityUnits.{}", lower_first(member)),
-                    s,
-                    "Member must satisfy enum value set: [seconds, minutes, hours, days]",
-                )
-            }),
-            Some(_) => Err(Input::wrong_type(member, "a string")),
-        }
-    };
-    let access_token_unit = unit("AccessToken", Unit::Hours)?;
-    let id_token_unit = unit("IdToken", Unit::Hours)?;
-    let refresh_token_unit = unit("RefreshToken", Unit::Days)?;
-    let access_token_validity = match input.integer("AccessTokenValidity")? {
-        None => None,
-        Some(v) if (1..=86_400).contains(&v) => Some(v.unsigned_abs()),
-        Some(v) => {
-            return Err(constraint(
-                "accessTokenValidity",
-                &v.to_string(),
-                if v < 1 {
-                    "Member must have value greater than or equal to 1"
-                } else {
-                    "Member must have value less than or equal to 86400"
-                },
-            ));
-        }
-    };
-    if let Some(v) = access_token_validity {
-        let seconds = access_token_unit.seconds(v);
-        if !(300..=86_400).contains(&seconds) {
-            return Err(ApiError::invalid_parameter(
-                "Invalid range for token validity. AccessTokenValidity must be between 5 minutes and 1 day.",
-            ));
-        }
-    }
+    check_allowed_scopes(&scopes)?;
+    let units = token_validity_units(input)?;
+    let access_token_validity =
+        check_access_token_validity(input.integer("AccessTokenValidity")?, units.access)?;
     let oauth_enabled = input
         .bool("AllowedOAuthFlowsUserPoolClient")?
         .unwrap_or(false);
-
-    // Cognito's OAuth rules.
-    for scope in &scopes {
-        if !BUILT_IN_SCOPES.contains(&scope.as_str()) && !pool.scope_is_active(scope) {
-            return Err(ApiError::new(
-                "ScopeDoesNotExistException",
-                format!("Invalid scope requested: {scope}"),
-            ));
-        }
-    }
-    if oauth_enabled && (flows.is_empty() || scopes.is_empty()) {
-        return Err(ApiError::invalid_parameter(
-            "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is allowed to use OAuth flows.",
-        ));
-    }
-    let client_credentials = flows.iter().any(|f| f == "client_credentials");
-    if client_credentials && flows.len() > 1 {
-        return Err(ApiError::new(
-            "InvalidOAuthFlowException",
-            "client_credentials flow can not be selected along with code flow or implicit flow.",
-        ));
-    }
-    if client_credentials
-        && let Some(builtin) = scopes
-            .iter()
-            .find(|s| BUILT_IN_SCOPES.contains(&s.as_str()))
-    {
-        return Err(ApiError::new(
-            "InvalidOAuthFlowException",
-            format!("{builtin} is not supported with client_credentials flow."),
-        ));
-    }
-    if client_credentials && !has_secret {
-        return Err(ApiError::new(
-            "InvalidOAuthFlowException",
-            "client_credentials flow can not be selected if client does not have a client secret.",
-        ));
-    }
-
+    check_oauth_rules(
+        pool,
+        &OAuthSettings {
+            flows: &flows,
+            scopes: &scopes,
+            oauth_enabled,
+            has_secret,
+        },
+    )?;
     let config = passthrough(input)?;
     let now = now_epoch();
     Ok(ClientState {
@@ -702,12 +510,48 @@ fn client_config(
         scopes,
         oauth_enabled,
         access_token_validity,
-        access_token_unit,
-        id_token_unit,
-        refresh_token_unit,
+        access_token_unit: units.access,
+        id_token_unit: units.id,
+        refresh_token_unit: units.refresh,
         created: now,
         modified: now,
         config,
+    })
+}
+
+/// `AllowedOAuthFlows`, each once, in the order first given.
+fn oauth_flows(input: &Input<'_>) -> Result<Vec<String>, ApiError> {
+    let mut flows = input.strings("AllowedOAuthFlows")?.unwrap_or_default();
+    let mut seen = Vec::new();
+    flows.retain(|f| {
+        let fresh = !seen.contains(f);
+        seen.push(f.clone());
+        fresh
+    });
+    check_flows(&flows)?;
+    Ok(flows)
+}
+
+/// `TokenValidityUnits`, with Cognito's defaults.
+struct Units {
+    access: Unit,
+    id: Unit,
+    refresh: Unit,
+}
+
+fn token_validity_units(input: &Input<'_>) -> Result<Units, ApiError> {
+    let units = input.object("TokenValidityUnits")?;
+    let unit = |member: &str, default: Unit| -> Result<Unit, ApiError> {
+        match units.and_then(|u| u.get(member)) {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::String(s)) => check_unit(member, s),
+            Some(_) => Err(Input::wrong_type(member, "a string")),
+        }
+    };
+    Ok(Units {
+        access: unit("AccessToken", Unit::Hours)?,
+        id: unit("IdToken", Unit::Hours)?,
+        refresh: unit("RefreshToken", Unit::Days)?,
     })
 }
 
@@ -757,41 +601,18 @@ fn passthrough(input: &Input<'_>) -> Result<Map<String, Value>, ApiError> {
         ("AuthSessionValidity", "authSessionValidity", 3, 15),
     ] {
         if let Some(value) = input.integer(member)? {
-            if value < min || value > max {
-                return Err(constraint(
-                    field,
-                    &value.to_string(),
-                    &format!("Member must have value between {min} and {max}"),
-                ));
-            }
+            check_between(field, value, min, max)?;
             config.insert(member.into(), json!(value));
         }
     }
     Ok(config)
 }
 
-fn lower_first(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
-        .unwrap_or_default()
-}
-
 fn create_client(state: &mut State, input: &Input<'_>) -> Result<Value, ApiError> {
     let generate_secret = input.bool("GenerateSecret")?.unwrap_or(false);
     let given_secret = input.string("ClientSecret")?;
     if let Some(secret) = given_secret {
-        // A sensitive member: the value is never repeated in the error.
-        let len = secret.chars().count();
-        let chars_ok = secret
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+');
-        if !(24..=64).contains(&len) || !chars_ok {
-            return Err(ApiError::invalid_parameter(
-                "1 validation error detected: Value at 'clientSecret' failed to satisfy constraint: Member must have length between 24 and 64 and satisfy regular expression pattern: [\\w+]+",
-            ));
-        }
+        check_client_secret(secret)?;
     }
     let name = client_name(input, None)?;
     let pool = pool_mut(state, input)?;
