@@ -1,6 +1,6 @@
 //! A running local issuer: its addresses, the management API in process,
 //! the token endpoint as a client sees it, shortcuts for the default pool,
-//! and fault injection. Starting one is [`builder`](super::builder).
+//! and fault injection. Configuring and starting one is in `builder.rs`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

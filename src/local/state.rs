@@ -1,6 +1,6 @@
 //! The issuer's state: user pools, their keys, resource servers and app
-//! clients. Data only: the rules Cognito applies to it are in
-//! [`validate`](super::validate).
+//! clients. Data only: the rules Cognito applies to it are checked in
+//! `validate.rs`, before anything is stored here.
 
 use std::collections::BTreeMap;
 
