@@ -103,6 +103,7 @@ mod jws;
 mod keys;
 mod layer;
 mod log_safe;
+mod naming;
 mod scope;
 mod sync;
 mod token_cache;

@@ -9,59 +9,35 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::{ConfigError, ConfigErrorKind};
-
-/// The longest identifier, name, scope name or description Cognito accepts.
-pub(crate) const MAX_FIELD_CHARS: usize = 256;
-/// The most scopes one resource server may define (Cognito's limit).
-pub(crate) const MAX_SCOPES_PER_SERVER: usize = 100;
-
-/// Cognito's resource-server identifier characters: `[\x21\x23-\x5B\x5D-\x7E]`,
-/// which are also exactly RFC 6749's scope-token characters.
-pub(crate) fn is_identifier_char(c: char) -> bool {
-    matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
-}
-
-/// Cognito's scope-name characters: `[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]`,
-/// the identifier characters without `/`.
-pub(crate) fn is_scope_name_char(c: char) -> bool {
-    is_identifier_char(c) && c != '/'
-}
-
-/// Cognito's resource-server name characters: `[\w\s+=,.@-]`, with `\w` and
-/// `\s` in their ASCII meaning (Java's default, which Cognito's patterns use).
-pub(crate) fn is_server_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(c, '_' | ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r')
-        || "+=,.@-".contains(c)
-}
+use crate::naming::{self, MAX_SCOPES_PER_SERVER, Rule, Violation};
 
 fn check_field(
     what: &str,
     value: &str,
-    allowed: fn(char) -> bool,
+    rule: &Rule,
     kind: ConfigErrorKind,
 ) -> Result<(), ConfigError> {
-    let chars = value.chars().count();
-    if chars == 0 || chars > MAX_FIELD_CHARS {
-        return Err(ConfigError::new(
+    match rule.check(value) {
+        Ok(()) => Ok(()),
+        Err(Violation::TooShort(chars) | Violation::TooLong(chars)) => Err(ConfigError::new(
             kind,
-            format!("{what} must be 1 to {MAX_FIELD_CHARS} characters long, got {chars}"),
-        ));
-    }
-    if let Some(bad) = value.chars().find(|c| !allowed(*c)) {
-        return Err(ConfigError::new(
+            format!(
+                "{what} must be {} to {} characters long, got {chars}",
+                rule.min, rule.max
+            ),
+        )),
+        Err(Violation::Char(bad)) => Err(ConfigError::new(
             kind,
             format!("{what} {value:?} contains the character {bad:?}, which is not allowed"),
-        ));
+        )),
     }
-    Ok(())
 }
 
 pub(crate) fn check_identifier(identifier: &str) -> Result<(), ConfigError> {
     check_field(
         "resource server identifier",
         identifier,
-        is_identifier_char,
+        &naming::IDENTIFIER,
         ConfigErrorKind::InvalidResourceServer,
     )
 }
@@ -70,7 +46,7 @@ pub(crate) fn check_scope_name(name: &str) -> Result<(), ConfigError> {
     check_field(
         "scope name",
         name,
-        is_scope_name_char,
+        &naming::SCOPE_NAME,
         ConfigErrorKind::InvalidResourceServer,
     )
 }
@@ -79,7 +55,7 @@ pub(crate) fn check_server_name(name: &str) -> Result<(), ConfigError> {
     check_field(
         "resource server name",
         name,
-        is_server_name_char,
+        &naming::NAME,
         ConfigErrorKind::InvalidResourceServer,
     )
 }
@@ -88,7 +64,7 @@ pub(crate) fn check_description(description: &str) -> Result<(), ConfigError> {
     check_field(
         "scope description",
         description,
-        |_| true,
+        &naming::DESCRIPTION,
         ConfigErrorKind::InvalidResourceServer,
     )
 }

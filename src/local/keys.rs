@@ -12,6 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::EncodingKey;
 use serde_json::{Value, json};
 
+use super::ids::new_kid;
 use crate::Algorithm;
 
 /// A private signing key of the local issuer.
@@ -166,46 +167,6 @@ fn ec_signing(alg: Algorithm) -> &'static signature::EcdsaSigningAlgorithm {
     } else {
         &signature::ECDSA_P256_SHA256_FIXED_SIGNING
     }
-}
-
-/// A random key id: 16 bytes, base64url.
-pub(crate) fn new_kid() -> String {
-    random_b64(16)
-}
-
-pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    // The system RNG does not fail on supported platforms; a zeroed id would
-    // only make ids collide, never weaken a key (keys use their own RNG call).
-    let _ = aws_lc_rs::rand::fill(&mut bytes);
-    bytes
-}
-
-/// `len` random letters and digits; lower case only unless `mixed_case`.
-pub(crate) fn random_alnum(len: usize, mixed_case: bool) -> String {
-    const MIXED: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let alphabet = if mixed_case { MIXED } else { LOWER };
-    // Rejection sampling: bytes at or above the largest multiple of the
-    // alphabet's size are skipped, so every character is equally likely.
-    let limit = 256 - 256 % alphabet.len();
-    let mut out = String::with_capacity(len);
-    while out.len() < len {
-        let mut bytes = [0u8; 64];
-        let _ = aws_lc_rs::rand::fill(&mut bytes);
-        for b in bytes {
-            if usize::from(b) < limit && out.len() < len {
-                out.push(char::from(alphabet[usize::from(b) % alphabet.len()]));
-            }
-        }
-    }
-    out
-}
-
-pub(crate) fn random_b64(len: usize) -> String {
-    let mut bytes = vec![0u8; len];
-    let _ = aws_lc_rs::rand::fill(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Reads one DER element: `(tag, contents, rest)`.

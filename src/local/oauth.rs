@@ -7,8 +7,9 @@ use http::HeaderMap;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 
-use super::state::{PoolState, State, now_epoch};
+use super::state::{ClientState, PoolState, State};
 use super::token::{cognito_claims, sign_jwt};
+use crate::clock::now_secs;
 
 /// An RFC 6749 §5.2 error.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,6 +127,18 @@ fn form(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
     Ok(params)
 }
 
+/// The form parameters of a token request.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// Handles a token request.
 pub(crate) fn token(
     state: &State,
@@ -133,6 +146,21 @@ pub(crate) fn token(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Issued, OAuthError> {
+    require_form_encoded(headers)?;
+    let params = Params(form(body)?);
+    require_client_credentials_grant(&params)?;
+    let (pool, client) = authenticate(state, headers, &params)?;
+    if !client.oauth_enabled || !client.flows.iter().any(|f| f == "client_credentials") {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "the client is not allowed the client_credentials flow",
+        ));
+    }
+    let scopes = granted_scopes(pool, &client.scopes, params.get("scope"))?;
+    issue(base_url, pool, client, &scopes)
+}
+
+fn require_form_encoded(headers: &HeaderMap) -> Result<(), OAuthError> {
     let form_encoded = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -141,43 +169,48 @@ pub(crate) fn token(
             v.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         });
-    if !form_encoded {
-        return Err(OAuthError::new(
-            "invalid_request",
-            "the body must be application/x-www-form-urlencoded",
-        ));
+    if form_encoded {
+        return Ok(());
     }
-    let params = form(body)?;
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
+    Err(OAuthError::new(
+        "invalid_request",
+        "the body must be application/x-www-form-urlencoded",
+    ))
+}
 
-    match param("grant_type") {
-        None => return Err(OAuthError::new("invalid_request", "grant_type is missing")),
-        Some("client_credentials") => {}
-        Some(_) => {
-            return Err(OAuthError::new(
-                "unsupported_grant_type",
-                "only the client_credentials grant is supported",
-            ));
+fn require_client_credentials_grant(params: &Params) -> Result<(), OAuthError> {
+    match params.get("grant_type") {
+        None => Err(OAuthError::new("invalid_request", "grant_type is missing")),
+        Some("client_credentials") => Ok(()),
+        Some(_) => Err(OAuthError::new(
+            "unsupported_grant_type",
+            "only the client_credentials grant is supported",
+        )),
+    }
+}
+
+/// The client a request names, and the secrets it may have meant.
+struct Presented {
+    client_id: String,
+    /// One for the body, two readings of a Basic secret.
+    secrets: Vec<String>,
+    basic: bool,
+}
+
+impl Presented {
+    fn fail(&self, description: &'static str) -> OAuthError {
+        OAuthError {
+            basic: self.basic,
+            ..OAuthError::new("invalid_client", description)
         }
     }
+}
 
-    // Client authentication: Basic or the body, never both (RFC 6749 §2.3).
+/// Client authentication: Basic or the body, never both (RFC 6749 §2.3).
+fn presented_credentials(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {
     let basic = basic_credentials(headers)?;
-    let body_id = param("client_id");
-    let body_secret = param("client_secret");
     let used_basic = basic.is_some();
-    let fail = |description| OAuthError {
-        basic: used_basic,
-        ..OAuthError::new("invalid_client", description)
-    };
-    // The secrets the client may have meant: one for the body, two readings
-    // of a Basic secret.
-    let (client_id, secrets): (String, Vec<String>) = match (basic, body_id, body_secret) {
+    let (client_id, secrets) = match (basic, params.get("client_id"), params.get("client_secret")) {
         (Some(_), _, Some(_)) => {
             return Err(OAuthError::new(
                 "invalid_request",
@@ -197,45 +230,67 @@ pub(crate) fn token(
             id.to_string(),
             secret.map(str::to_string).into_iter().collect(),
         ),
-        (None, None, _) => return Err(fail("no client authentication")),
+        (None, None, _) => {
+            return Err(OAuthError::new(
+                "invalid_client",
+                "no client authentication",
+            ));
+        }
     };
+    Ok(Presented {
+        client_id,
+        secrets,
+        basic: used_basic,
+    })
+}
+
+/// Finds the client and checks its secret.
+fn authenticate<'s>(
+    state: &'s State,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<(&'s PoolState, &'s ClientState), OAuthError> {
+    let presented = presented_credentials(headers, params)?;
+    let unknown = || presented.fail("unknown client or wrong secret");
     let pool = state
-        .pool_of_client(&client_id)
-        .ok_or_else(|| fail("unknown client or wrong secret"))?;
-    let client = pool
-        .find_client(&client_id)
-        .ok_or_else(|| fail("unknown client or wrong secret"))?;
+        .pool_of_client(&presented.client_id)
+        .ok_or_else(unknown)?;
+    let client = pool.find_client(&presented.client_id).ok_or_else(unknown)?;
     match &client.secret {
-        Some(_) if secrets.is_empty() => return Err(fail("the client secret is missing")),
+        Some(_) if presented.secrets.is_empty() => {
+            Err(presented.fail("the client secret is missing"))
+        }
         Some(expected) => {
             // Every candidate is compared, so the time taken does not depend
             // on which one matched.
-            let matched = secrets
+            let matched = presented
+                .secrets
                 .iter()
                 .fold(false, |any, given| same_secret(expected, given) | any);
-            if !matched {
-                return Err(fail("unknown client or wrong secret"));
+            if matched {
+                Ok((pool, client))
+            } else {
+                Err(unknown())
             }
         }
-        None => {
-            return Err(OAuthError::new(
-                "unauthorized_client",
-                "a client without a secret cannot use client_credentials",
-            ));
-        }
-    }
-    if !client.oauth_enabled || !client.flows.iter().any(|f| f == "client_credentials") {
-        return Err(OAuthError::new(
+        None => Err(OAuthError::new(
             "unauthorized_client",
-            "the client is not allowed the client_credentials flow",
-        ));
+            "a client without a secret cannot use client_credentials",
+        )),
     }
+}
 
-    let scopes = granted_scopes(pool, &client.scopes, param("scope"))?;
+/// Signs the access token.
+fn issue(
+    base_url: &str,
+    pool: &PoolState,
+    client: &ClientState,
+    scopes: &[String],
+) -> Result<Issued, OAuthError> {
     let lifetime = client.access_token_seconds();
-    let iat = now_epoch() as u64;
+    let iat = now_secs();
     let issuer = format!("{base_url}/{}", pool.id);
-    let claims = cognito_claims(&issuer, &client.id, &scopes, iat, lifetime);
+    let claims = cognito_claims(&issuer, &client.id, scopes, iat, lifetime);
     let key = pool
         .signing_key()
         .ok_or_else(|| OAuthError::new("invalid_request", "the user pool has no signing key"))?;

@@ -2,6 +2,7 @@
 //! renamed over the old one, so a crash leaves either the old state or the
 //! new one, never half of each. The file holds private keys: mode 0600.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::io::{self, Write};
@@ -12,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::ids::random_alnum;
 use super::keys::SigningKey;
 use super::state::{ClientState, PoolKey, PoolState, ResourceServerState, State, Unit};
 use crate::Algorithm;
@@ -108,63 +110,63 @@ impl std::error::Error for StateFileError {}
 fn store(state: &State) -> StoredState {
     StoredState {
         format: FORMAT,
-        pools: state
-            .pools
+        pools: state.pools.values().map(store_pool).collect(),
+    }
+}
+
+fn store_pool(p: &PoolState) -> StoredPool {
+    StoredPool {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        arn: p.arn.clone(),
+        created: p.created,
+        modified: p.modified,
+        signing_kid: p.signing_kid.clone(),
+        keys: p
+            .keys
+            .iter()
+            .map(|k| StoredKey {
+                kid: k.key.kid().to_string(),
+                alg: k.key.algorithm().as_str().to_string(),
+                pkcs8: STANDARD.encode(k.key.pkcs8()),
+                retire_at: k.retire_at,
+            })
+            .collect(),
+        resource_servers: p
+            .resource_servers
             .values()
-            .map(|p| StoredPool {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                arn: p.arn.clone(),
-                created: p.created,
-                modified: p.modified,
-                signing_kid: p.signing_kid.clone(),
-                keys: p
-                    .keys
+            .map(|rs| StoredResourceServer {
+                identifier: rs.identifier.clone(),
+                name: rs.name.clone(),
+                scopes: rs
+                    .scopes
                     .iter()
-                    .map(|k| StoredKey {
-                        kid: k.key.kid().to_string(),
-                        alg: k.key.algorithm().as_str().to_string(),
-                        pkcs8: STANDARD.encode(k.key.pkcs8()),
-                        retire_at: k.retire_at,
-                    })
-                    .collect(),
-                resource_servers: p
-                    .resource_servers
-                    .values()
-                    .map(|rs| StoredResourceServer {
-                        identifier: rs.identifier.clone(),
-                        name: rs.name.clone(),
-                        scopes: rs
-                            .scopes
-                            .iter()
-                            .map(|(name, description)| StoredScope {
-                                name: name.clone(),
-                                description: description.clone(),
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-                clients: p
-                    .clients
-                    .values()
-                    .map(|c| StoredClient {
-                        id: c.id.clone(),
-                        name: c.name.clone(),
-                        secret: c.secret.clone(),
-                        flows: c.flows.clone(),
-                        scopes: c.scopes.clone(),
-                        oauth_enabled: c.oauth_enabled,
-                        access_token_validity: c.access_token_validity,
-                        access_token_unit: c.access_token_unit.as_str().into(),
-                        id_token_unit: c.id_token_unit.as_str().into(),
-                        refresh_token_unit: c.refresh_token_unit.as_str().into(),
-                        created: c.created,
-                        modified: c.modified,
-                        config: c.config.clone(),
+                    .map(|(name, description)| StoredScope {
+                        name: name.clone(),
+                        description: description.clone(),
                     })
                     .collect(),
             })
             .collect(),
+        clients: p.clients.values().map(store_client).collect(),
+    }
+}
+
+fn store_client(c: &ClientState) -> StoredClient {
+    StoredClient {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        secret: c.secret.clone(),
+        flows: c.flows.clone(),
+        scopes: c.scopes.clone(),
+        oauth_enabled: c.oauth_enabled,
+        access_token_validity: c.access_token_validity,
+        access_token_unit: c.access_token_unit.as_str().into(),
+        id_token_unit: c.id_token_unit.as_str().into(),
+        refresh_token_unit: c.refresh_token_unit.as_str().into(),
+        created: c.created,
+        modified: c.modified,
+        config: c.config.clone(),
     }
 }
 
@@ -180,81 +182,91 @@ fn restore(path: &Path, stored: StoredState) -> Result<State, StateFileError> {
     }
     let mut state = State::default();
     for p in stored.pools {
-        let bad = |what: String| StateFileError::new(path, format!("user pool {}: {what}", p.id));
-        let mut keys = Vec::new();
-        for k in p.keys {
-            let alg = Algorithm::from_name(&k.alg)
-                .ok_or_else(|| bad(format!("key {} has an unknown algorithm", k.kid)))?;
-            let der = STANDARD
-                .decode(&k.pkcs8)
-                .map_err(|_| bad(format!("key {} is not base64", k.kid)))?;
-            let key = SigningKey::from_pkcs8(k.kid.clone(), alg, der)
-                .map_err(|e| bad(format!("key {}: {e}", k.kid)))?;
-            keys.push(PoolKey {
-                key,
-                retire_at: k.retire_at,
-            });
-        }
-        if !keys.iter().any(|k| k.key.kid() == p.signing_kid) {
-            return Err(bad("the signing key is missing".into()));
-        }
-        let unit = |s: &str| {
-            Unit::parse(s).ok_or_else(|| bad(format!("unknown token validity unit {s:?}")))
-        };
-        let mut clients = std::collections::BTreeMap::new();
-        for c in p.clients {
-            let client = ClientState {
-                access_token_unit: unit(&c.access_token_unit)?,
-                id_token_unit: unit(&c.id_token_unit)?,
-                refresh_token_unit: unit(&c.refresh_token_unit)?,
-                id: c.id.clone(),
-                name: c.name,
-                secret: c.secret,
-                flows: c.flows,
-                scopes: c.scopes,
-                oauth_enabled: c.oauth_enabled,
-                access_token_validity: c.access_token_validity,
-                created: c.created,
-                modified: c.modified,
-                config: c.config,
-            };
-            clients.insert(c.id, client);
-        }
-        let resource_servers = p
-            .resource_servers
-            .into_iter()
-            .map(|rs| {
-                (
-                    rs.identifier.clone(),
-                    ResourceServerState {
-                        identifier: rs.identifier,
-                        name: rs.name,
-                        scopes: rs
-                            .scopes
-                            .into_iter()
-                            .map(|s| (s.name, s.description))
-                            .collect(),
-                    },
-                )
-            })
-            .collect();
-        state.pools.insert(
-            p.id.clone(),
-            PoolState {
-                id: p.id,
-                name: p.name,
-                arn: p.arn,
-                created: p.created,
-                modified: p.modified,
-                keys,
-                signing_kid: p.signing_kid,
-                resource_servers,
-                clients,
-                extra_jwks: Vec::new(),
-            },
-        );
+        let id = p.id.clone();
+        let pool = restore_pool(p)
+            .map_err(|what| StateFileError::new(path, format!("user pool {id}: {what}")))?;
+        state.pools.insert(id, pool);
     }
     Ok(state)
+}
+
+/// One pool; an error says what is wrong with it.
+fn restore_pool(p: StoredPool) -> Result<PoolState, String> {
+    let keys = p
+        .keys
+        .into_iter()
+        .map(restore_key)
+        .collect::<Result<Vec<_>, _>>()?;
+    if !keys.iter().any(|k| k.key.kid() == p.signing_kid) {
+        return Err("the signing key is missing".into());
+    }
+    let clients = p
+        .clients
+        .into_iter()
+        .map(|c| Ok((c.id.clone(), restore_client(c)?)))
+        .collect::<Result<BTreeMap<_, _>, String>>()?;
+    let resource_servers = p
+        .resource_servers
+        .into_iter()
+        .map(|rs| (rs.identifier.clone(), restore_resource_server(rs)))
+        .collect();
+    Ok(PoolState {
+        id: p.id,
+        name: p.name,
+        arn: p.arn,
+        created: p.created,
+        modified: p.modified,
+        keys,
+        signing_kid: p.signing_kid,
+        resource_servers,
+        clients,
+        extra_jwks: Vec::new(),
+    })
+}
+
+fn restore_key(k: StoredKey) -> Result<PoolKey, String> {
+    let alg = Algorithm::from_name(&k.alg)
+        .ok_or_else(|| format!("key {} has an unknown algorithm", k.kid))?;
+    let der = STANDARD
+        .decode(&k.pkcs8)
+        .map_err(|_| format!("key {} is not base64", k.kid))?;
+    let key = SigningKey::from_pkcs8(k.kid.clone(), alg, der)
+        .map_err(|e| format!("key {}: {e}", k.kid))?;
+    Ok(PoolKey {
+        key,
+        retire_at: k.retire_at,
+    })
+}
+
+fn restore_client(c: StoredClient) -> Result<ClientState, String> {
+    let unit = |s: &str| Unit::parse(s).ok_or_else(|| format!("unknown token validity unit {s:?}"));
+    Ok(ClientState {
+        access_token_unit: unit(&c.access_token_unit)?,
+        id_token_unit: unit(&c.id_token_unit)?,
+        refresh_token_unit: unit(&c.refresh_token_unit)?,
+        id: c.id,
+        name: c.name,
+        secret: c.secret,
+        flows: c.flows,
+        scopes: c.scopes,
+        oauth_enabled: c.oauth_enabled,
+        access_token_validity: c.access_token_validity,
+        created: c.created,
+        modified: c.modified,
+        config: c.config,
+    })
+}
+
+fn restore_resource_server(rs: StoredResourceServer) -> ResourceServerState {
+    ResourceServerState {
+        identifier: rs.identifier,
+        name: rs.name,
+        scopes: rs
+            .scopes
+            .into_iter()
+            .map(|s| (s.name, s.description))
+            .collect(),
+    }
 }
 
 /// Reads a state file. A missing file is an empty state; anything else that
@@ -285,10 +297,7 @@ pub(crate) fn save(path: &Path, state: &State) -> io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "state".into());
-    let tmp = dir.join(format!(
-        ".{name}.{}.tmp",
-        super::keys::random_alnum(12, false)
-    ));
+    let tmp = dir.join(format!(".{name}.{}.tmp", random_alnum(12, false)));
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

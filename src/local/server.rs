@@ -1,12 +1,10 @@
 //! The local issuer's HTTP server.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,9 +16,13 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::api::ApiError;
+use super::error::ApiError;
+use super::fault::Fault;
+use super::ids::new_request_id;
+use super::oauth;
+use super::shared::Shared;
 use super::state::now_epoch;
-use super::{Fault, Shared, lock, oauth};
+use crate::sync::lock;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -56,17 +58,13 @@ fn aws_json(status: StatusCode, body: &Value, error_type: Option<&str>) -> Respo
     )
         .into_response();
     let headers = response.headers_mut();
-    if let Ok(id) = HeaderValue::from_str(&uuid_like()) {
+    if let Ok(id) = HeaderValue::from_str(&new_request_id()) {
         headers.insert("x-amzn-requestid", id);
     }
     if let Some(kind) = error_type.and_then(|k| HeaderValue::from_str(k).ok()) {
         headers.insert("x-amzn-errortype", kind);
     }
     response
-}
-
-fn uuid_like() -> String {
-    super::keys::random_alnum(32, false)
 }
 
 /// `POST /`: the Cognito management API (AWS JSON 1.1). Any signature is
@@ -232,73 +230,17 @@ pub(crate) async fn serve(
     }
 }
 
-/// The response a fault calls for, if it replaces the normal one. A stall
-/// waits here and then lets the normal response through.
+/// The response the current fault calls for, if it replaces the normal one.
 async fn faulty(shared: &Shared) -> Option<Response> {
     let fault = lock(&shared.fault).clone();
-    match fault {
-        Fault::None | Fault::Down | Fault::Trickle(_) => None,
-        Fault::Status(code) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            Some(status.into_response())
-        }
-        Fault::Stall(delay) => {
-            tokio::time::sleep(delay).await;
-            None
-        }
-        Fault::Garbage => Some(
-            (
-                [(header::CONTENT_TYPE, "application/json")],
-                "<html>this is not a key set</html>",
-            )
-                .into_response(),
-        ),
-        Fault::HugeBody(bytes) => {
-            const CHUNK: usize = 64 * 1024;
-            let chunks = futures_util::stream::unfold(bytes, |left| async move {
-                (left > 0).then(|| {
-                    let n = left.min(CHUNK);
-                    (Ok::<_, Infallible>(Bytes::from(vec![b' '; n])), left - n)
-                })
-            });
-            Some(
-                (
-                    [(header::CONTENT_TYPE, "application/json")],
-                    Body::from_stream(chunks),
-                )
-                    .into_response(),
-            )
-        }
-        Fault::EmptyKeys => Some(axum::Json(json!({ "keys": [] })).into_response()),
-        Fault::Redirect(location) => {
-            let mut response = StatusCode::FOUND.into_response();
-            if let Ok(value) = HeaderValue::from_str(&location) {
-                response.headers_mut().insert(header::LOCATION, value);
-            }
-            Some(response)
-        }
-    }
+    fault.response().await
 }
 
-/// A JSON response, trickled one byte at a time under [`Fault::Trickle`].
+/// A JSON response, as the fault of the moment (read again after a stall)
+/// sends it.
 fn json_response(shared: &Shared, body: Vec<u8>) -> Response {
     let fault = lock(&shared.fault).clone();
-    let body = match fault {
-        Fault::Trickle(interval) => {
-            let bytes =
-                futures_util::stream::unfold((body, 0usize), move |(body, at)| async move {
-                    if at >= body.len() {
-                        return None;
-                    }
-                    tokio::time::sleep(interval).await;
-                    let byte = Bytes::copy_from_slice(&body[at..at + 1]);
-                    Some((Ok::<_, Infallible>(byte), (body, at + 1)))
-                });
-            Body::from_stream(bytes)
-        }
-        _ => Body::from(body),
-    };
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    fault.json_response(body)
 }
 
 async fn jwks(State(shared): State<Arc<Shared>>, Path(pool): Path<String>) -> Response {

@@ -1,16 +1,13 @@
 //! The issuer's state: user pools, their keys, resource servers and app
-//! clients; and the rules Cognito applies to them.
+//! clients. Data only: the rules Cognito applies to it are checked in
+//! `validate.rs`, before anything is stored here.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::api::ApiError;
-use super::keys::{SigningKey, random_alnum};
+use super::keys::SigningKey;
 use crate::Algorithm;
-use crate::scope::{
-    MAX_SCOPES_PER_SERVER, is_identifier_char, is_scope_name_char, is_server_name_char,
-};
 
 /// The OpenID Connect and Cognito scopes that need no resource server.
 pub(crate) const BUILT_IN_SCOPES: [&str; 5] = [
@@ -232,142 +229,4 @@ impl State {
             .values()
             .find(|p| p.clients.contains_key(client_id))
     }
-}
-
-// ---- Validation in Cognito's words ------------------------------------------
-
-/// `1 validation error detected: Value 'x' at 'field' failed to satisfy
-/// constraint: ...`, as AWS's front end phrases it.
-pub(crate) fn constraint(field: &str, value: &str, what: &str) -> ApiError {
-    let shown: String = value.chars().take(100).collect();
-    ApiError::invalid_parameter(format!(
-        "1 validation error detected: Value '{shown}' at '{field}' failed to satisfy constraint: {what}"
-    ))
-}
-
-/// A pattern as Cognito states it, and the test of one character.
-pub(crate) type Pattern<'a> = (&'a str, fn(char) -> bool);
-
-/// Checks a string's length (in characters) and characters.
-pub(crate) fn check_string(
-    field: &str,
-    value: &str,
-    min: usize,
-    max: usize,
-    pattern: Option<Pattern<'_>>,
-) -> Result<(), ApiError> {
-    let len = value.chars().count();
-    if len < min {
-        return Err(constraint(
-            field,
-            value,
-            &format!("Member must have length greater than or equal to {min}"),
-        ));
-    }
-    if len > max {
-        return Err(constraint(
-            field,
-            value,
-            &format!("Member must have length less than or equal to {max}"),
-        ));
-    }
-    if let Some((pattern, allowed)) = pattern
-        && !value.chars().all(allowed)
-    {
-        return Err(constraint(
-            field,
-            value,
-            &format!("Member must satisfy regular expression pattern: {pattern}"),
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_pool_id(value: &str) -> Result<(), ApiError> {
-    let pattern = r"[\w-]+_[0-9a-zA-Z]+";
-    check_string("userPoolId", value, 1, 55, None)?;
-    let ok = value.rsplit_once('_').is_some_and(|(prefix, suffix)| {
-        !prefix.is_empty()
-            && prefix
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            && !suffix.is_empty()
-            && suffix.chars().all(|c| c.is_ascii_alphanumeric())
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(constraint(
-            "userPoolId",
-            value,
-            &format!("Member must satisfy regular expression pattern: {pattern}"),
-        ))
-    }
-}
-
-pub(crate) fn check_name(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    check_string(
-        field,
-        value,
-        1,
-        max,
-        Some((r"[\w\s+=,.@-]+", is_server_name_char)),
-    )
-}
-
-pub(crate) fn check_identifier(value: &str) -> Result<(), ApiError> {
-    check_string(
-        "identifier",
-        value,
-        1,
-        256,
-        Some((r"[\x21\x23-\x5B\x5D-\x7E]+", is_identifier_char)),
-    )
-}
-
-pub(crate) fn check_scopes(scopes: &[(String, String)]) -> Result<(), ApiError> {
-    if scopes.len() > MAX_SCOPES_PER_SERVER {
-        return Err(constraint(
-            "scopes",
-            &format!("[{} scopes]", scopes.len()),
-            &format!("Member must have length less than or equal to {MAX_SCOPES_PER_SERVER}"),
-        ));
-    }
-    for (i, (name, description)) in scopes.iter().enumerate() {
-        check_string(
-            &format!("scopes.{}.member.scopeName", i + 1),
-            name,
-            1,
-            256,
-            Some((r"[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+", is_scope_name_char)),
-        )?;
-        check_string(
-            &format!("scopes.{}.member.scopeDescription", i + 1),
-            description,
-            1,
-            256,
-            None,
-        )?;
-        if scopes[..i].iter().any(|(n, _)| n == name) {
-            return Err(ApiError::invalid_parameter(format!(
-                "Scope name {name} is duplicated."
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// A new user pool id: `{region}_{9 letters and digits}`.
-pub(crate) fn new_pool_id(region: &str) -> String {
-    format!("{region}_{}", random_alnum(9, true))
-}
-
-/// A new app client id: 26 lower-case letters and digits.
-pub(crate) fn new_client_id() -> String {
-    random_alnum(26, false)
-}
-
-/// A new client secret: 52 lower-case letters and digits.
-pub(crate) fn new_client_secret() -> String {
-    random_alnum(52, false)
 }

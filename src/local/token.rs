@@ -1,13 +1,15 @@
 //! Minting Cognito-shaped access tokens.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
-use super::UserPool;
-use super::keys::{SigningKey, random_bytes};
+use super::ids::uuid_v4;
+use super::keys::SigningKey;
+use super::shared::Shared;
 
 /// The claims of a Cognito client-credentials access token.
 pub(crate) fn cognito_claims(
@@ -75,7 +77,8 @@ pub(crate) fn sign_jwt(
 #[derive(Debug)]
 #[must_use]
 pub struct TokenBuilder {
-    pool: UserPool,
+    shared: Arc<Shared>,
+    pool_id: String,
     client_id: String,
     scopes: Vec<String>,
     lifetime: Duration,
@@ -88,9 +91,10 @@ pub struct TokenBuilder {
 }
 
 impl TokenBuilder {
-    pub(crate) fn new(pool: UserPool) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, pool_id: String) -> Self {
         TokenBuilder {
-            pool,
+            shared,
+            pool_id,
             client_id: "local-client".to_string(),
             scopes: Vec::new(),
             lifetime: Duration::from_secs(3600),
@@ -173,12 +177,12 @@ impl TokenBuilder {
 
     /// The claims as they would be minted.
     pub fn claims(&self) -> Map<String, Value> {
-        let issued_at = self.issued_at.unwrap_or_else(SystemTime::now);
-        let iat = issued_at
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let iat = match self.issued_at {
+            Some(at) => at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            None => crate::clock::now_secs(),
+        };
         let mut claims = cognito_claims(
-            &self.pool.url(),
+            &self.shared.pool_url(&self.pool_id),
             &self.client_id,
             &self.scopes,
             iat,
@@ -203,8 +207,8 @@ impl TokenBuilder {
     /// Signs the token with an arbitrary payload (not even JSON, if need be).
     pub fn mint_payload(self, payload: &[u8]) -> String {
         let key = self
-            .pool
-            .with_state(|pool| match self.signed_with.as_deref() {
+            .shared
+            .with_pool(&self.pool_id, |pool| match self.signed_with.as_deref() {
                 Some(kid) => pool.key(kid).cloned(),
                 None => pool.signing_key().cloned(),
             });
@@ -212,20 +216,4 @@ impl TokenBuilder {
             .and_then(|key| sign_jwt(&key, &self.header, &self.header_removed, payload))
             .unwrap_or_default()
     }
-}
-
-/// A random UUID (version 4), as Cognito's `jti`.
-fn uuid_v4() -> String {
-    let mut b: [u8; 16] = random_bytes();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
 }

@@ -1,0 +1,137 @@
+//! Configuring and starting a [`LocalIssuer`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use super::error::{ApiError, StartError};
+use super::issuer::LocalIssuer;
+use super::keys::SigningKey;
+use super::persist;
+use super::server;
+use super::shared::Shared;
+use super::state::{PoolState, State};
+use crate::Algorithm;
+use crate::sync::lock;
+
+impl LocalIssuer {
+    /// Configures an issuer.
+    pub fn builder() -> LocalIssuerBuilder {
+        LocalIssuerBuilder {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            default_pool: Some("us-east-1_Local".to_string()),
+            algorithm: Algorithm::RS256,
+            region: "us-east-1".to_string(),
+            state_file: None,
+        }
+    }
+
+    /// Starts an issuer on a free loopback port with one user pool,
+    /// `us-east-1_Local`, signing with RS256.
+    pub async fn start() -> Result<LocalIssuer, StartError> {
+        LocalIssuer::builder().start().await
+    }
+}
+
+/// Configures a [`LocalIssuer`].
+#[derive(Debug)]
+#[must_use]
+pub struct LocalIssuerBuilder {
+    listen: SocketAddr,
+    default_pool: Option<String>,
+    algorithm: Algorithm,
+    region: String,
+    state_file: Option<PathBuf>,
+}
+
+impl LocalIssuerBuilder {
+    /// Where to listen. Default `127.0.0.1:0` (any free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Creates (or, with a state file, reuses) a user pool with this id at
+    /// start: the pool that [`LocalIssuer::pool`] and the shortcuts on
+    /// `LocalIssuer` use. Default `us-east-1_Local`.
+    pub fn default_pool(mut self, pool_id: impl Into<String>) -> Self {
+        self.default_pool = Some(pool_id.into());
+        self
+    }
+
+    /// Starts with no user pool: pools are created through the management
+    /// API, as with Cognito.
+    pub fn without_default_pool(mut self) -> Self {
+        self.default_pool = None;
+        self
+    }
+
+    /// The algorithm of the default pool's signing key. Default `RS256`, as
+    /// Cognito.
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// The region of new user pool ids when a request's signature names
+    /// none. Default `us-east-1`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// Keeps the state in this file: loaded at start, saved atomically
+    /// after every change (keys included, mode 0600).
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// Loads the state, binds, and starts serving in the background.
+    pub async fn start(self) -> Result<LocalIssuer, StartError> {
+        let state = match &self.state_file {
+            Some(path) => persist::load(path).map_err(StartError::StateFile)?,
+            None => State::default(),
+        };
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .map_err(StartError::Bind)?;
+        let addr = listener.local_addr().map_err(StartError::Bind)?;
+        let base_url = format!("http://{addr}");
+        let shared = Arc::new(Shared::new(base_url, self.region, state, self.state_file));
+        let default_pool = self.default_pool.unwrap_or_default();
+        prepare_default_pool(&shared, &default_pool, self.algorithm)?;
+        let (stop, stopped) = watch::channel(());
+        tokio::spawn(server::serve(listener, Arc::clone(&shared), stopped));
+        Ok(LocalIssuer::new(shared, addr, default_pool, stop))
+    }
+}
+
+/// Creates the default pool unless the state has it already; otherwise
+/// writes the state file once, so that a state path that cannot be written
+/// is a startup error, not a 500 on the first change.
+fn prepare_default_pool(
+    shared: &Shared,
+    pool_id: &str,
+    algorithm: Algorithm,
+) -> Result<(), StartError> {
+    let needs_pool = !pool_id.is_empty() && !lock(&shared.state).pools.contains_key(pool_id);
+    if needs_pool {
+        let key = SigningKey::generate(algorithm)
+            .map_err(|e| StartError::Setup(ApiError::internal(e.to_string())))?;
+        let (id, region) = (pool_id.to_string(), shared.region.clone());
+        shared
+            .change(|state| {
+                state
+                    .pools
+                    .insert(id.clone(), PoolState::new(id, "Local".into(), &region, key));
+                Ok(())
+            })
+            .map_err(StartError::Setup)?;
+    } else if shared.state_file.is_some() {
+        shared.change(|_| Ok(())).map_err(StartError::Setup)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! What the server and the handles share: the state, behind one lock, and
+//! the fault and counters of the key-set endpoints.
+//!
+//! Every change to the state is made on a copy that replaces it only once
+//! complete (see [`Shared::change`]), so a panic cannot leave it half-written
+//! and a poisoned lock is used as it is.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+
+use serde_json::Value;
+
+use super::api;
+use super::error::ApiError;
+use super::fault::Fault;
+use super::keys::SigningKey;
+use super::persist;
+use super::state::{PoolState, State};
+use crate::Algorithm;
+use crate::sync::lock;
+
+/// What the server shares with the handles.
+pub(crate) struct Shared {
+    pub(crate) base_url: String,
+    pub(crate) region: String,
+    pub(crate) state: Mutex<State>,
+    pub(crate) state_file: Option<PathBuf>,
+    pub(crate) fault: Mutex<Fault>,
+    pub(crate) cache_control: Mutex<Option<String>>,
+    pub(crate) jwks_requests: AtomicU64,
+    pub(crate) discovery_requests: AtomicU64,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("base_url", &self.base_url)
+            .field("state_file", &self.state_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// The shared part of an issuer serving at `base_url`.
+    pub(crate) fn new(
+        base_url: String,
+        region: String,
+        state: State,
+        state_file: Option<PathBuf>,
+    ) -> Self {
+        Shared {
+            base_url,
+            region,
+            state: Mutex::new(state),
+            state_file,
+            fault: Mutex::new(Fault::None),
+            cache_control: Mutex::new(None),
+            jwks_requests: AtomicU64::new(0),
+            discovery_requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs a management action: reads directly, writes on a copy that is
+    /// saved (when there is a state file) before it replaces the state.
+    pub(crate) fn call(
+        &self,
+        region: &str,
+        action: &str,
+        input: &Value,
+    ) -> Result<Value, ApiError> {
+        let mut ctx = api::Context {
+            region: region.to_string(),
+            // Generated before the lock is taken: RSA key generation is slow.
+            new_key: (action == "CreateUserPool")
+                .then(|| SigningKey::generate(Algorithm::RS256))
+                .transpose()
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+        };
+        let mut state = lock(&self.state);
+        if !api::mutates(action) {
+            return api::call(&mut state, &mut ctx, action, input);
+        }
+        let mut next = state.clone();
+        let output = api::call(&mut next, &mut ctx, action, input)?;
+        self.commit(&mut state, next)?;
+        Ok(output)
+    }
+
+    /// Rotates a pool's signing key, generated outside the lock; returns the
+    /// new and the previous `kid`.
+    pub(crate) fn rotate(
+        &self,
+        pool_id: &str,
+        grace_seconds: Option<f64>,
+    ) -> Result<(String, String), ApiError> {
+        let missing = || ApiError::not_found(format!("User pool {pool_id} does not exist."));
+        let alg = lock(&self.state)
+            .pools
+            .get(pool_id)
+            .map(PoolState::algorithm)
+            .ok_or_else(missing)?;
+        let key = SigningKey::generate(alg).map_err(|e| ApiError::internal(e.to_string()))?;
+        self.change(|state| {
+            let pool = state.pools.get_mut(pool_id).ok_or_else(missing)?;
+            let previous = pool.signing_kid.clone();
+            Ok((pool.rotate(key, grace_seconds), previous))
+        })
+    }
+
+    /// Applies a change made outside the management API.
+    pub(crate) fn change<R>(
+        &self,
+        f: impl FnOnce(&mut State) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let mut state = lock(&self.state);
+        let mut next = state.clone();
+        let out = f(&mut next)?;
+        self.commit(&mut state, next)?;
+        Ok(out)
+    }
+
+    fn commit(&self, state: &mut State, next: State) -> Result<(), ApiError> {
+        if let Some(path) = &self.state_file {
+            persist::save(path, &next).map_err(|e| {
+                tracing::error!(path = %path.display(), error = %e, "cannot save the issuer state");
+                ApiError::internal(format!("the state could not be saved: {e}"))
+            })?;
+        }
+        *state = next;
+        Ok(())
+    }
+
+    /// A pool's issuer URL, `http://{addr}/{poolId}`.
+    pub(crate) fn pool_url(&self, pool_id: &str) -> String {
+        format!("{}/{pool_id}", self.base_url)
+    }
+
+    /// Reads a pool, if it exists.
+    pub(crate) fn with_pool<R>(&self, pool_id: &str, f: impl FnOnce(&PoolState) -> R) -> Option<R> {
+        lock(&self.state).pools.get(pool_id).map(f)
+    }
+}
