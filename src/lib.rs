@@ -111,8 +111,6 @@ mod token_error;
 mod verifier;
 
 #[cfg(test)]
-mod properties;
-#[cfg(test)]
 mod test_strategies;
 
 #[cfg(feature = "axum")]
