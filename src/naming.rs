@@ -1,8 +1,8 @@
 //! Amazon Cognito's naming rules, written once: how long an identifier, a
 //! name or a secret may be and which characters it may hold.
 //!
-//! These are pure predicates. [`crate::scope`] turns a broken rule into a
-//! [`ConfigError`](crate::ConfigError); the local issuer's validation turns
+//! These are pure predicates. `scope.rs` turns a broken rule into a
+//! `ConfigError`; the local issuer's validation turns
 //! it into Cognito's own `InvalidParameterException` message, which quotes
 //! [`CharClass::pattern`].
 
