@@ -15,6 +15,17 @@ cargo clippy --locked --all-targets --all-features -- -D warnings
 # benchmarks and stays out of the test run.
 features=axum,issuer,proxy,cli,internals
 
+# Each feature alone, and none: the build a user gets. `cargo check --lib`
+# and `--bin` leave out dev-dependencies (and so the self dev-dependency that
+# turns features on for tests and examples), so a feature that only builds
+# together with another fails here.
+for feature in "" axum issuer proxy cli internals; do
+    echo "== cargo check --lib --no-default-features --features '$feature'"
+    cargo check --locked --lib --no-default-features --features "$feature"
+done
+echo "== cargo check --bin scopegate --no-default-features --features cli"
+cargo check --locked --bin scopegate --no-default-features --features cli
+
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --features "$features"
 
