@@ -32,5 +32,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --features "$features"
 echo "== cargo test"
 cargo test --locked --features "$features"
 
+echo "== the README's dependency block and quick start in a fresh crate"
+scripts/readme-check.sh
+
 echo "== AWS CLI and boto3 against scopegate issuer"
 scripts/aws-interop.sh
