@@ -34,7 +34,7 @@ pub(crate) struct Gate {
     /// The layer's verifier (none for the proxy, which runs its own).
     pub(crate) verifier: Option<Verifier>,
     pub(crate) _backend: Api,
-    pub(crate) _proxy: Option<oneshot::Sender<()>>,
+    pub(crate) _proxy: Option<RunningProxy>,
 }
 
 pub(crate) async fn gate(target: Target, issuer: &LocalIssuer, policy: Policy) -> Gate {
@@ -73,25 +73,15 @@ pub(crate) async fn gate(target: Target, issuer: &LocalIssuer, policy: Policy) -
         }
         Target::Proxy => {
             let upstream = serve(Router::new().fallback(handler)).await;
-            let config = ProxyConfig::from_toml(
-                &proxy_config(issuer, &policy, &upstream.url),
-                "adversarial.toml",
-            )
-            .unwrap();
-            let proxy = Proxy::bind(config).await.unwrap();
-            let addr = proxy.local_addr().unwrap();
-            let (stop, stopped) = oneshot::channel::<()>();
-            tokio::spawn(proxy.run(async move {
-                let _ = stopped.await;
-            }));
+            let proxy = start_proxy(&proxy_config(issuer, &policy, &upstream.url)).await;
             Gate {
                 target,
-                addr,
-                url: format!("http://{addr}"),
+                addr: proxy.addr,
+                url: proxy.url.clone(),
                 reached,
                 verifier: None,
                 _backend: upstream,
-                _proxy: Some(stop),
+                _proxy: Some(proxy),
             }
         }
     }
@@ -133,16 +123,13 @@ pub(crate) fn proxy_config(issuer: &LocalIssuer, policy: &Policy, upstream: &str
         let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
         format!("[{}]", quoted.join(", "))
     };
-    let mut issuer_keys = vec![
-        format!("url = {:?}", issuer.url()),
-        format!(
-            "jwks_url = {:?}",
-            policy.jwks_url.clone().unwrap_or_else(|| issuer.jwks_url())
-        ),
-        r#"token_use = "access""#.to_string(),
-        format!("leeway = \"{}ms\"", policy.leeway.as_millis()),
-    ];
-    issuer_keys.push(match &policy.audiences {
+    let jwks_url = policy.jwks_url.clone().unwrap_or_else(|| issuer.jwks_url());
+    let mut config = ProxyToml::new(upstream)
+        .issuer_key(&format!("url = {:?}", issuer.url()))
+        .issuer_key(&format!("jwks_url = {jwks_url:?}"))
+        .issuer_key(r#"token_use = "access""#)
+        .issuer_key(&format!("leeway = \"{}ms\"", policy.leeway.as_millis()));
+    config = config.issuer_key(&match &policy.audiences {
         Some(audiences) => format!(
             "audiences = {}",
             list(audiences.iter().map(|a| a.to_string()).collect())
@@ -151,28 +138,23 @@ pub(crate) fn proxy_config(issuer: &LocalIssuer, policy: &Policy, upstream: &str
     });
     if let Some(algorithms) = &policy.algorithms {
         let names = algorithms.iter().map(|a| a.as_str().to_string()).collect();
-        issuer_keys.push(format!("algorithms = {}", list(names)));
+        config = config.issuer_key(&format!("algorithms = {}", list(names)));
     }
     if policy.require_at_jwt {
-        issuer_keys.push("require_at_jwt = true".into());
+        config = config.issuer_key("require_at_jwt = true");
     }
     if let Some(ttl) = policy.key_set_ttl {
-        issuer_keys.push(format!("key_set_ttl = \"{}ms\"", ttl.as_millis()));
+        config = config.issuer_key(&format!("key_set_ttl = \"{}ms\"", ttl.as_millis()));
     }
     if let Some(cooldown) = policy.unknown_kid_cooldown {
-        issuer_keys.push(format!(
+        config = config.issuer_key(&format!(
             "unknown_kid_cooldown = \"{}ms\"",
             cooldown.as_millis()
         ));
     }
-    format!(
-        r#"
-listen = "127.0.0.1:0"
-upstream = "{upstream}"
-
-[issuer]
-{issuer_keys}
-
+    config
+        .tail(&format!(
+            r#"
 [[routes]]
 methods = ["GET"]
 path = "/read"
@@ -186,9 +168,9 @@ require = ["{WRITE}"]
 [[routes]]
 methods = ["GET"]
 path = "/me"
-"#,
-        issuer_keys = issuer_keys.join("\n"),
-    )
+"#
+        ))
+        .render()
 }
 
 /// An answer, read off the socket.

@@ -30,12 +30,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use craft::*;
 use gate::*;
 use scopegate::local::{Fault, LocalIssuer};
-use scopegate::proxy::{Proxy, ProxyConfig};
 use scopegate::{Algorithm, Issuer, Verifier};
 use serde_json::{Value, json};
+use support::proxy::{ProxyToml, RunningProxy, start_proxy};
 use support::{Api, CLIENT, Counter, READ, WRITE, counting_server, other_api, photo_api, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::oneshot;
 
 mod bearer;
 mod claims;
