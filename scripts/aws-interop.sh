@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=target/interop-venv
+bin=${CARGO_TARGET_DIR:-target}/debug/scopegate
 if [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/python" -c 'import boto3' 2>/dev/null; then
   echo "installing boto3 and awscli into $venv"
   python3 -m venv "$venv"
@@ -15,7 +16,7 @@ export PATH="$PWD/$venv/bin:$PATH"
 
 cargo build --locked --quiet --features cli --bin scopegate
 log=$(mktemp)
-target/debug/scopegate issuer --listen 127.0.0.1:0 >"$log" 2>&1 &
+"$bin" issuer --listen 127.0.0.1:0 >"$log" 2>&1 &
 issuer=$!
 trap 'kill $issuer 2>/dev/null || true; rm -f "$log" "${config:-}"' EXIT
 for _ in $(seq 50); do
@@ -76,7 +77,7 @@ host=${endpoint#http://}
 sed -e "s/POOL_ID/$POOL2/g" -e "s/CLIENT_ID/$VID/" -e "s/127.0.0.1:9229/$host/g" \
     -e "s/127.0.0.1:8080/127.0.0.1:$PROXY_PORT/" -e "s/127.0.0.1:9000/127.0.0.1:$UPSTREAM_PORT/" \
     -e "s/127.0.0.1:9901/127.0.0.1:$ADMIN_PORT/" examples/sidecar.toml >"$site/sidecar.toml"
-target/debug/scopegate proxy --config "$site/sidecar.toml" 2>"$site/proxy.log" &
+"$bin" proxy --config "$site/sidecar.toml" 2>"$site/proxy.log" &
 proxy_pid=$!
 trap 'kill $issuer $upstream_pid $proxy_pid 2>/dev/null || true; rm -rf "$log" "${config:-}" "$site"' EXIT
 for _ in $(seq 50); do

@@ -242,3 +242,9 @@ pub use verifier::{
 
 #[cfg(feature = "axum")]
 pub use crate::axum::ClaimsRejection;
+
+/// The README's Rust snippets, compiled as doc tests so that the README
+/// cannot drift from the API (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -10,7 +10,9 @@
 /// test of one character.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CharClass {
-    /// The regular expression Cognito documents (and quotes in its errors).
+    /// The regular expression Cognito documents (and quotes in its errors);
+    /// only the local issuer's messages quote it.
+    #[cfg_attr(not(feature = "issuer"), allow(dead_code))]
     pub(crate) pattern: &'static str,
     /// Whether one character belongs to the class.
     pub(crate) allows: fn(char) -> bool,
@@ -40,6 +42,7 @@ pub(crate) enum Violation {
 
 impl Rule {
     /// The same rule with another maximum length.
+    #[cfg(feature = "issuer")]
     pub(crate) const fn at_most(self, max: usize) -> Rule {
         Rule { max, ..self }
     }
@@ -95,6 +98,7 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// App client id and secret characters.
+#[cfg(feature = "issuer")]
 fn is_client_char(c: char) -> bool {
     is_word_char(c) || c == '+'
 }
@@ -140,12 +144,14 @@ pub(crate) const DESCRIPTION: Rule = Rule {
 };
 
 /// The characters of app client ids and secrets.
+#[cfg(feature = "issuer")]
 pub(crate) const CLIENT_CHARS: CharClass = CharClass {
     pattern: r"[\w+]+",
     allows: is_client_char,
 };
 
 /// An app client id.
+#[cfg(feature = "issuer")]
 pub(crate) const CLIENT_ID: Rule = Rule {
     min: 1,
     max: 128,
@@ -153,6 +159,7 @@ pub(crate) const CLIENT_ID: Rule = Rule {
 };
 
 /// A client secret chosen by the caller.
+#[cfg(feature = "issuer")]
 pub(crate) const CLIENT_SECRET: Rule = Rule {
     min: 24,
     max: 64,
@@ -160,6 +167,7 @@ pub(crate) const CLIENT_SECRET: Rule = Rule {
 };
 
 /// A user pool id's length; its shape is [`is_pool_id`].
+#[cfg(feature = "issuer")]
 pub(crate) const POOL_ID: Rule = Rule {
     min: 1,
     max: 55,
@@ -167,9 +175,11 @@ pub(crate) const POOL_ID: Rule = Rule {
 };
 
 /// The shape of a user pool id, as Cognito states it.
+#[cfg(feature = "issuer")]
 pub(crate) const POOL_ID_PATTERN: &str = r"[\w-]+_[0-9a-zA-Z]+";
 
 /// Whether `value` has the shape [`POOL_ID_PATTERN`]: `{region}_{id}`.
+#[cfg(feature = "issuer")]
 pub(crate) fn is_pool_id(value: &str) -> bool {
     value.rsplit_once('_').is_some_and(|(prefix, suffix)| {
         !prefix.is_empty()
@@ -194,15 +204,21 @@ mod tests {
         assert_eq!(SCOPE_NAME.check("a/b"), Err(Violation::Char('/')));
         assert!(IDENTIFIER.check("https://photos.example.com").is_ok());
         assert!(NAME.check("Name with spaces_+=,.@-").is_ok());
+        assert!(DESCRIPTION.check("anything \"goes\" / \\").is_ok());
+    }
+
+    #[cfg(feature = "issuer")]
+    #[test]
+    fn app_client_rules() {
         assert_eq!(
             NAME.at_most(128).check(&"n".repeat(129)),
             Err(Violation::TooLong(129))
         );
-        assert!(DESCRIPTION.check("anything \"goes\" / \\").is_ok());
         assert_eq!(CLIENT_SECRET.check("short"), Err(Violation::TooShort(5)));
         assert_eq!(CLIENT_ID.check("a-b"), Err(Violation::Char('-')));
     }
 
+    #[cfg(feature = "issuer")]
     #[test]
     fn pool_ids_are_region_underscore_id() {
         for good in ["us-east-1_Local", "eu-west-1_abc123", "a_b", "x_y_z9"] {

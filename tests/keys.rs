@@ -469,24 +469,6 @@ async fn routine_refresh_happens_in_the_background() {
 }
 
 #[tokio::test]
-async fn keys_older_than_max_stale_are_not_used() {
-    let issuer = issuer().await;
-    let verifier = short_lived(&issuer, Duration::from_secs(1))
-        .key_set_max_stale(Duration::from_secs(1))
-        .build()
-        .unwrap();
-    let token = token(&issuer, &[READ]);
-    verifier.verify(&token).await.unwrap();
-    issuer.set_fault(Fault::Status(500));
-    tokio::time::sleep(Duration::from_millis(2300)).await;
-    let err = verifier.verify(&token).await.unwrap_err();
-    assert!(
-        matches!(err, VerifyError::KeySetUnavailable { .. }),
-        "{err:?}"
-    );
-}
-
-#[tokio::test]
 async fn discovery_finds_the_key_set_and_checks_the_issuer() {
     let issuer = issuer().await;
     let verifier = Verifier::builder(Issuer::discover(issuer.url()))

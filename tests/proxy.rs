@@ -15,10 +15,10 @@ use axum::extract::{Request, State};
 use axum::response::IntoResponse;
 use bytes::Bytes;
 use scopegate::local::{Fault, LocalIssuer};
-use scopegate::proxy::{Proxy, ProxyConfig};
+use scopegate::proxy::ProxyConfig;
 use serde_json::{Value, json};
+use support::proxy::{ProxyToml, RunningProxy, start_proxy};
 use support::*;
-use tokio::sync::oneshot;
 
 /// What the upstream received.
 #[derive(Clone, Debug)]
@@ -91,22 +91,16 @@ async fn upstream() -> (Api, Recorder) {
     (serve(router).await, recorder)
 }
 
-fn config_text(issuer: &LocalIssuer, upstream: &str, extra: &str) -> String {
-    format!(
-        r#"
-listen = "127.0.0.1:0"
-upstream = "{upstream}"
-admin_listen = "127.0.0.1:0"
-upstream_timeout = "1s"
-connect_timeout = "500ms"
-shutdown_timeout = "5s"
-
-[issuer]
-url = "{url}"
-jwks_url = "{jwks}"
-token_use = "access"
-client_ids = ["{CLIENT}"]
-
+/// The test config: the photo routes, claim forwarding, `extra` appended.
+fn config(issuer: &LocalIssuer, upstream: &str, extra: &str) -> ProxyToml {
+    ProxyToml::for_issuer(issuer, upstream)
+        .admin(true)
+        .setting("upstream_timeout", r#""1s""#)
+        .setting("connect_timeout", r#""500ms""#)
+        .setting("shutdown_timeout", r#""5s""#)
+        .issuer_key(&format!("client_ids = [{CLIENT:?}]"))
+        .tail(&format!(
+            r#"
 [[routes]]
 methods = ["GET"]
 path = "/photos"
@@ -146,46 +140,18 @@ require = ["{WRITE}"]
 [forward]
 claims = {{ sub = "x-auth-sub", client_id = "x-auth-client-id", scope = "x-auth-scope" }}
 {extra}
-"#,
-        url = issuer.url(),
-        jwks = issuer.jwks_url(),
-    )
+"#
+        ))
 }
 
-/// A proxy running in process; stops when dropped.
-struct Running {
-    url: String,
-    admin: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-    handle: scopegate::proxy::ProxyHandle,
+fn config_text(issuer: &LocalIssuer, upstream: &str, extra: &str) -> String {
+    config(issuer, upstream, extra).render()
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
+type Running = RunningProxy;
 
 async fn start(text: &str) -> Running {
-    let config = ProxyConfig::from_toml(text, "test.toml").unwrap();
-    let proxy = Proxy::bind(config).await.unwrap();
-    let url = format!("http://{}", proxy.local_addr().unwrap());
-    let admin = format!("http://{}", proxy.admin_addr().unwrap());
-    let handle = proxy.handle();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(proxy.run(async move {
-        let _ = stopped.await;
-    }));
-    Running {
-        url,
-        admin,
-        stop: Some(stop),
-        task,
-        handle,
-    }
+    start_proxy(text).await
 }
 
 async fn setup() -> (LocalIssuer, Api, Recorder, Running) {
@@ -618,6 +584,35 @@ async fn upstream_down_is_502_and_slow_is_504() {
 }
 
 #[tokio::test]
+async fn readyz_names_the_cause_of_the_last_failed_key_set_fetch() {
+    let issuer = issuer().await;
+    issuer.set_fault(Fault::Status(500));
+    let (api, _recorder) = upstream().await;
+    let proxy = start(&config_text(&issuer, &api.url, "")).await;
+    let readyz = || async {
+        let response = http()
+            .get(format!("{}/readyz", proxy.admin))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    // The start-up load fails; until it has, the body has no cause yet.
+    let started = Instant::now();
+    let (status, body) = loop {
+        let (status, body) = readyz().await;
+        if body != "key set not loaded\n" {
+            break (status, body);
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no cause");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status, 503);
+    assert_eq!(body, "key set not loaded: unexpected status 500\n");
+    assert!(issuer.jwks_requests() >= 1);
+}
+
+#[tokio::test]
 async fn readiness_follows_the_key_set_and_cold_start_is_503() {
     let issuer = issuer().await;
     issuer.set_fault(Fault::Down);
@@ -686,8 +681,9 @@ async fn graceful_shutdown_finishes_the_request_in_flight() {
     let issuer = issuer().await;
     let (api, recorder) = upstream().await;
     // The slow route waits 1.5 s upstream: give it time.
-    let text = config_text(&issuer, &api.url, "")
-        .replace(r#"upstream_timeout = "1s""#, r#"upstream_timeout = "5s""#);
+    let text = config(&issuer, &api.url, "")
+        .setting("upstream_timeout", r#""5s""#)
+        .render();
     let mut proxy = start(&text).await;
     let url = format!("{}/slow", proxy.url);
     let in_flight = tokio::spawn(async move { send("GET", &url, None).await.status() });
@@ -742,14 +738,11 @@ async fn spawn_binary(
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let text = config_text(issuer, upstream, extra)
-        .replacen(
-            r#"listen = "127.0.0.1:0""#,
-            &format!(r#"listen = "127.0.0.1:{port}""#),
-            1,
-        )
-        .replace(r#"admin_listen = "127.0.0.1:0""#, "")
-        .replace(r#"upstream_timeout = "1s""#, r#"upstream_timeout = "10s""#);
+    let text = config(issuer, upstream, extra)
+        .listen(&format!("127.0.0.1:{port}"))
+        .admin(false)
+        .setting("upstream_timeout", r#""10s""#)
+        .render();
     let path = dir.join("proxy.toml");
     std::fs::write(&path, text).unwrap();
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
@@ -1085,17 +1078,12 @@ async fn unreachable_issuer_and_upstream_at_start_are_not_config_errors() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let text = format!(
-        r#"listen = "127.0.0.1:0"
-upstream = "http://127.0.0.1:{port}"
-admin_listen = "127.0.0.1:0"
-[issuer]
-url = "http://127.0.0.1:{port}/pool"
-client_ids = ["c"]
-[[routes]]
-path = "/x"
-"#
-    );
+    let text = ProxyToml::new(&format!("http://127.0.0.1:{port}"))
+        .admin(true)
+        .issuer_key(&format!(r#"url = "http://127.0.0.1:{port}/pool""#))
+        .issuer_key(r#"client_ids = ["c"]"#)
+        .tail("[[routes]]\npath = \"/x\"\n")
+        .render();
     let proxy = start(&text).await;
     let ready = http()
         .get(format!("{}/readyz", proxy.admin))

@@ -27,6 +27,7 @@ use axum::Router;
 use scopegate::Algorithm;
 use scopegate::local::{Fault, LocalIssuer};
 use serde_json::json;
+use support::proxy::ProxyToml;
 use support::{CLIENT, READ, WRITE, serve};
 
 /// Tokens the load generator picks from; replaced at each rotation.
@@ -129,31 +130,24 @@ async fn proxy_soak() {
     // reaches its steady size (two pools' worth) well before the end and
     // the memory samples after that must stay flat.
     let cache_ttl = (period * 2).max(Duration::from_secs(1));
-    let config = format!(
-        r#"
-listen = "127.0.0.1:{port}"
-upstream = "{upstream}"
-log_format = "json"
-token_cache_ttl = "{cache_ttl}ms"
-
-[issuer]
-url = "{url}"
-jwks_url = "{jwks}"
-token_use = "access"
-client_ids = ["{CLIENT}"]
-key_set_ttl = "{ttl}ms"
-
+    let config = ProxyToml::for_issuer(&issuer, &upstream.url)
+        .listen(&format!("127.0.0.1:{port}"))
+        .setting("log_format", r#""json""#)
+        .setting(
+            "token_cache_ttl",
+            &format!("\"{}ms\"", cache_ttl.as_millis()),
+        )
+        .issuer_key(&format!("client_ids = [{CLIENT:?}]"))
+        .issuer_key(&format!("key_set_ttl = \"{}ms\"", ttl.as_millis()))
+        .tail(&format!(
+            r#"
 [[routes]]
 methods = ["GET"]
 path = "/photos"
 require = ["{READ}"]
-"#,
-        upstream = upstream.url,
-        url = issuer.url(),
-        jwks = issuer.jwks_url(),
-        ttl = ttl.as_millis(),
-        cache_ttl = cache_ttl.as_millis(),
-    );
+"#
+        ))
+        .render();
     let path = dir.join("proxy.toml");
     std::fs::write(&path, config).unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))

@@ -11,6 +11,8 @@ use axum::Router;
 use axum::routing;
 use scopegate::local::LocalIssuer;
 use scopegate::{Claims, ResourceServer, Verifier, VerifierBuilder};
+pub mod proxy;
+
 use serde_json::{Value, json};
 
 pub const READ: &str = "https://photos.example.com/photos.read";
