@@ -2,17 +2,22 @@
 
 use super::*;
 
+/// A local issuer with no default pool, keeping its state in `path`.
+async fn issuer_with_state(path: &std::path::Path) -> LocalIssuer {
+    LocalIssuer::builder()
+        .without_default_pool()
+        .state_file(path)
+        .start()
+        .await
+        .expect("the issuer starts with a readable (or absent) state file")
+}
+
 #[tokio::test]
 async fn state_survives_a_restart_keys_included() {
     let dir = temp_dir("persist");
     let path = dir.join("state.json");
     let (pool, id, secret, jwks) = {
-        let issuer = LocalIssuer::builder()
-            .without_default_pool()
-            .state_file(&path)
-            .start()
-            .await
-            .unwrap();
+        let issuer = issuer_with_state(&path).await;
         let pool = new_pool(&issuer).await;
         photo_server(&issuer, &pool, &["photos.read"]).await;
         let (id, secret) = client(&issuer, &pool, &[READ_FULL]).await;
@@ -25,12 +30,7 @@ async fn state_survives_a_restart_keys_included() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "the state file holds private keys");
     }
-    let issuer = LocalIssuer::builder()
-        .without_default_pool()
-        .state_file(&path)
-        .start()
-        .await
-        .unwrap();
+    let issuer = issuer_with_state(&path).await;
     assert_eq!(
         issuer.user_pool(&pool).jwks(),
         jwks,
@@ -98,12 +98,7 @@ async fn a_failed_save_changes_nothing() {
     let dir = temp_dir("rollback");
     let path = dir.join("sub").join("state.json");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let issuer = LocalIssuer::builder()
-        .without_default_pool()
-        .state_file(&path)
-        .start()
-        .await
-        .unwrap();
+    let issuer = issuer_with_state(&path).await;
     let pool = new_pool(&issuer).await;
     // The state directory disappears: the next save fails.
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
@@ -136,23 +131,13 @@ async fn key_retirement_survives_a_restart() {
     let dir = temp_dir("retire");
     let path = dir.join("state.json");
     let (pool, old, new) = {
-        let issuer = LocalIssuer::builder()
-            .without_default_pool()
-            .state_file(&path)
-            .start()
-            .await
-            .unwrap();
+        let issuer = issuer_with_state(&path).await;
         let pool = issuer.create_user_pool("P").unwrap();
         let old = pool.signing_kid();
         let new = pool.rotate(Some(Duration::from_millis(800))).unwrap();
         (pool.id().to_string(), old, new)
     };
-    let issuer = LocalIssuer::builder()
-        .without_default_pool()
-        .state_file(&path)
-        .start()
-        .await
-        .unwrap();
+    let issuer = issuer_with_state(&path).await;
     assert_eq!(issuer.user_pool(&pool).kids(), vec![old, new.clone()]);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(issuer.user_pool(&pool).kids(), vec![new]);
