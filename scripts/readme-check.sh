@@ -39,5 +39,6 @@ printf '%s\n' "$main" >"$crate/src/main.rs"
 cp Cargo.lock "$crate/Cargo.lock"
 # Download what the scratch crate needs beyond the suite's build (nothing,
 # usually), then build it offline: against this checkout and the cache.
-cargo fetch --manifest-path "$crate/Cargo.toml" >/dev/null
+cargo fetch --offline --manifest-path "$crate/Cargo.toml" >/dev/null 2>&1 ||
+    cargo fetch --manifest-path "$crate/Cargo.toml" >/dev/null
 CARGO_TARGET_DIR=$target_dir cargo check --offline --manifest-path "$crate/Cargo.toml"

@@ -33,8 +33,11 @@ RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --features "$features"
 # test fails (never skips) when it is missing and this is set.
 if ! command -v promtool >/dev/null; then
     echo "== installing promtool (Debian package prometheus)"
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo -n"; fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq prometheus >/dev/null
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+        || { echo "promtool is missing and could not be installed (apt-get install prometheus)" >&2; exit 1; }
 fi
 export SCOPEGATE_REQUIRE_PROMTOOL=1
 

@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used)] // tests state their expectations with unwrap
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The binary with `args`, and no `SCOPEGATE_*` variable from outside.
 fn scopegate(args: &[&str]) -> Command {
@@ -19,12 +20,33 @@ fn scopegate(args: &[&str]) -> Command {
     command
 }
 
+/// Runs the command to its end: at most 10 s, so a check that regresses
+/// (an issuer that starts instead of refusing its flags) fails, never hangs.
 fn run(command: &mut Command) -> (Option<i32>, String, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(10) {
+            child.kill().unwrap();
+            let _ = child.wait();
+            return (
+                None,
+                String::new(),
+                format!("{command:?} did not exit within 10 s"),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let Output {
         status,
         stdout,
         stderr,
-    } = command.output().unwrap();
+    } = child.wait_with_output().unwrap();
     (
         status.code(),
         String::from_utf8(stdout).unwrap(),
@@ -98,7 +120,7 @@ fn version_is_the_crate_version() {
     assert_eq!(stdout, format!("scopegate {}\n", env!("CARGO_PKG_VERSION")));
 }
 
-/// Moved from `tests/issuer.rs`: each usage mistake exits 2 with one
+/// Each usage mistake exits 2 with one
 /// `error:` line naming what is wrong (clap's format: a missing argument is
 /// listed below it), usage, and a pointer to `--help`; no
 /// arguments at all prints the help to stderr, also with status 2.
@@ -108,8 +130,14 @@ fn the_command_refuses_bad_flags_in_one_line() {
         (&["issuer", "--listen", "nowhere"][..], "--listen"),
         (&["issuer", "--bogus"][..], "--bogus"),
         (&["issuer", "--state"][..], "--state"),
-        (&["issuer", "--state", ""][..], "--state"),
-        (&["issuer", "--region", "US EAST"][..], "--region"),
+        (
+            &["issuer", "--listen", "127.0.0.1:0", "--state", ""][..],
+            "--state",
+        ),
+        (
+            &["issuer", "--listen", "127.0.0.1:0", "--region", "US EAST"][..],
+            "--region",
+        ),
         (&["proxy"][..], "--config"),
         (&["proxy", "--config", "a.toml", "extra"][..], "extra"),
         (&["frobnicate"][..], "frobnicate"),
@@ -186,11 +214,16 @@ fn environment_variables_set_flags() {
     assert_eq!(code, Some(1));
     assert!(stderr.contains("flag.toml: cannot be read"), "{stderr}");
     // The issuer's variables are checked like their flags.
-    for (name, value, flag) in [
-        ("SCOPEGATE_LISTEN", "nowhere", "--listen"),
-        ("SCOPEGATE_REGION", "US EAST", "--region"),
+    for (args, name, value, flag) in [
+        (&["issuer"][..], "SCOPEGATE_LISTEN", "nowhere", "--listen"),
+        (
+            &["issuer", "--listen", "127.0.0.1:0"][..],
+            "SCOPEGATE_REGION",
+            "US EAST",
+            "--region",
+        ),
     ] {
-        let (code, _, stderr) = run(scopegate(&["issuer"]).env(name, value));
+        let (code, _, stderr) = run(scopegate(args).env(name, value));
         assert_eq!(code, Some(2), "{name}: {stderr}");
         assert!(stderr.lines().next().unwrap().contains(flag), "{stderr}");
     }

@@ -1,6 +1,6 @@
 //! The layer over real HTTP: forwarding with claims, all-of and any-of
 //! requirements, rejection details, custom rejections, axum extractors. The
-//! attacks are in `adversarial.rs`, against the layer and the proxy.
+//! attacks are in `tests/adversarial/`, against the layer and the proxy.
 
 #![allow(clippy::unwrap_used)] // tests state their expectations with unwrap
 

@@ -61,10 +61,10 @@
 //! | `fault.rs` | [`Fault`]: fault injection in the key-set endpoints |
 //! | `shared.rs` | what the server and the handles share; copy-then-commit changes |
 //! | `server.rs` | the HTTP server and its routes |
-//! | `api.rs` | the management API's actions |
+//! | `api/` | the management API's actions, one file per resource |
 //! | `validate.rs` | the management API's checks, in Cognito's words |
 //! | `oauth.rs` | the token endpoint (client-credentials grant) |
-//! | `state.rs` | the state: pools, keys, resource servers, clients (data only) |
+//! | `state.rs` | the state: pools, keys, resource servers, clients, and the reads and key rotation on it; no validation |
 //! | `persist.rs` | the state file |
 //! | `keys.rs` | [`SigningKey`]: key generation, JWKs, signing |
 //! | `ids.rs` | random identifiers |

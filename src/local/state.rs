@@ -1,6 +1,7 @@
 //! The issuer's state: user pools, their keys, resource servers and app
-//! clients. Data only: the rules Cognito applies to it are checked in
-//! `validate.rs`, before anything is stored here.
+//! clients, with the reads and the key rotation made on it. No validation:
+//! the rules Cognito applies are checked in `validate.rs`, before anything is
+//! stored here.
 
 use std::collections::BTreeMap;
 

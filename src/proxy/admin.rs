@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use super::HEADER_READ_TIMEOUT;
+use super::limits::HEADER_READ_TIMEOUT;
 use super::metrics::{self, Metrics};
 use crate::Verifier;
 

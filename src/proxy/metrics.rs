@@ -31,7 +31,7 @@ impl Format {
     pub(crate) fn from_accept(accept: Option<&http::HeaderValue>) -> Format {
         let asks = accept
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("application/openmetrics-text"));
+            .is_some_and(|v| v.split(',').any(accepts_openmetrics));
         if asks {
             Format::OpenMetrics
         } else {
@@ -39,12 +39,27 @@ impl Format {
         }
     }
 
+    /// The `Content-Type` of a response in this format.
     pub(crate) fn content_type(self) -> &'static str {
         match self {
             Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
             Format::Text => "text/plain; version=0.0.4; charset=utf-8",
         }
     }
+}
+
+/// Whether one media range of an `Accept` header (RFC 9110 §12.5.1) names
+/// OpenMetrics with a weight above zero.
+fn accepts_openmetrics(range: &str) -> bool {
+    let mut parts = range.split(';');
+    let media = parts.next().unwrap_or_default().trim();
+    media.eq_ignore_ascii_case("application/openmetrics-text")
+        && parts.all(|param| match param.split_once('=') {
+            Some((name, weight)) if name.trim().eq_ignore_ascii_case("q") => {
+                weight.trim().parse::<f32>().is_ok_and(|q| q > 0.0)
+            }
+            _ => true,
+        })
 }
 
 /// What became of a request.
@@ -262,6 +277,23 @@ impl Collector for VerifierCollector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn openmetrics_only_when_accepted_with_a_weight_above_zero() {
+        let format =
+            |accept: &str| Format::from_accept(Some(&http::HeaderValue::from_str(accept).unwrap()));
+        let prometheus = "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.1";
+        assert_eq!(format(prometheus), Format::OpenMetrics);
+        assert_eq!(format("Application/OpenMetrics-Text"), Format::OpenMetrics);
+        assert_eq!(format("application/openmetrics-text;q=0"), Format::Text);
+        assert_eq!(
+            format("application/openmetrics-text; q=0.0, text/plain"),
+            Format::Text
+        );
+        assert_eq!(format("text/plain"), Format::Text);
+        assert_eq!(format("application/openmetrics-textual"), Format::Text);
+        assert_eq!(Format::from_accept(None), Format::Text);
+    }
 
     #[test]
     fn counters_keep_their_total_name_in_the_text_format() {

@@ -21,6 +21,7 @@
 mod admin;
 mod config;
 mod forward;
+mod limits;
 mod metrics;
 mod routes;
 mod service;
@@ -43,6 +44,7 @@ use tokio::task::{JoinHandle, JoinSet};
 pub use config::{ConfigFileError, LogFormat, ProxyConfig};
 
 use forward::{Forward, ForwardOptions};
+use limits::HEADER_READ_TIMEOUT;
 use metrics::Metrics;
 use service::ProxyService;
 
@@ -159,10 +161,6 @@ impl Proxy {
         background.abort();
     }
 }
-
-/// How long a client may take to send a request's headers (and to start
-/// the next request on a kept-alive connection).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The tasks that run beside the accept loop, aborted when it ends.
 struct Background {

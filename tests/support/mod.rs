@@ -11,9 +11,11 @@ use axum::Router;
 use axum::routing;
 use scopegate::local::LocalIssuer;
 use scopegate::{Claims, ResourceServer, Verifier, VerifierBuilder};
-pub mod proxy;
-
 use serde_json::{Value, json};
+
+/// The proxy harness, for the targets that declare the `proxy` feature.
+#[cfg(feature = "proxy")]
+pub mod proxy;
 
 pub const READ: &str = "https://photos.example.com/photos.read";
 pub const WRITE: &str = "https://photos.example.com/photos.write";

@@ -23,38 +23,13 @@ use http::header::HeaderName;
 use toml::Spanned;
 
 pub use locate::ConfigFileError;
+pub(crate) use routes::{Access, Route};
+pub use values::LogFormat;
 
-use crate::proxy::routes::{Methods, PathPattern};
-use crate::{ScopeGateLayer, Verifier};
+use crate::Verifier;
 use locate::Source;
 use schema::RawConfig;
 use values::timeout;
-
-/// How to log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
-
-/// What a route lets through.
-#[derive(Clone, Debug)]
-pub(crate) enum Access {
-    /// No token needed.
-    Public,
-    /// The layer, with the route's requirement.
-    Gated(ScopeGateLayer),
-}
-
-#[derive(Clone, Debug)]
-pub(crate) struct Route {
-    pub(crate) index: usize,
-    pub(crate) methods: Methods,
-    pub(crate) path: PathPattern,
-    pub(crate) access: Access,
-}
 
 /// A checked proxy configuration.
 #[derive(Clone, Debug)]

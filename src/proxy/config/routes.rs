@@ -9,9 +9,27 @@ use toml::Spanned;
 
 use super::locate::{ConfigFileError, Source};
 use super::schema::RawRoute;
-use super::{Access, Route};
 use crate::proxy::routes::{Methods, PathPattern};
-use crate::{ConfigError, Verifier};
+use crate::{ConfigError, ScopeGateLayer, Verifier};
+
+/// What a route lets through.
+#[derive(Clone, Debug)]
+pub(crate) enum Access {
+    /// No token needed.
+    Public,
+    /// The layer, with the route's requirement.
+    Gated(ScopeGateLayer),
+}
+
+/// One `[[routes]]` entry, checked: its methods, its path and what it lets
+/// through; `index` is its place in the file (for logs and metrics).
+#[derive(Clone, Debug)]
+pub(crate) struct Route {
+    pub(crate) index: usize,
+    pub(crate) methods: Methods,
+    pub(crate) path: PathPattern,
+    pub(crate) access: Access,
+}
 
 pub(super) fn routes(
     src: &Source<'_>,

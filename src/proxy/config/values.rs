@@ -7,8 +7,16 @@ use std::time::Duration;
 use http::Uri;
 use toml::Spanned;
 
-use super::LogFormat;
 use super::locate::{ConfigFileError, Source};
+
+/// How to log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
 
 pub(super) fn socket_addr(
     src: &Source<'_>,
@@ -44,7 +52,7 @@ pub(super) fn timeout(
         return Ok(default);
     };
     match duration(value.get_ref()) {
-        Some(d) if !d.is_zero() && d <= Duration::from_secs(3600) => Ok(d),
+        Some(d) if d >= Duration::from_millis(1) && d <= Duration::from_secs(3600) => Ok(d),
         _ => Err(src.error(
             Some(&value.span()),
             key,
