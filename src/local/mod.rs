@@ -65,9 +65,13 @@
 //! | `validate.rs` | the management API's checks, in Cognito's words |
 //! | `oauth.rs` | the token endpoint (client-credentials grant) |
 //! | `state.rs` | the state: pools, keys, resource servers, clients, and the reads and key rotation on it; no validation |
-//! | `persist.rs` | the state file |
+//! | `persist.rs` | the state file; `stored_directory.rs`: how users, groups and refresh tokens are written in it |
 //! | `keys.rs` | [`SigningKey`]: key generation, JWKs, signing |
 //! | `ids.rs` | random identifiers |
+//! | `users.rs` | the user half of a pool: users, groups, refresh tokens, revocations |
+//! | `password.rs` | password policy and password hashing |
+//! | `user_tokens.rs` | users' access, ID and refresh tokens; checking an access token |
+//! | `sessions.rs` | short-lived, unsaved state: codes, sign-in sessions, messages |
 
 mod api;
 mod builder;
@@ -78,12 +82,17 @@ mod ids;
 mod issuer;
 mod keys;
 mod oauth;
+mod password;
 mod persist;
 mod pool;
 mod server;
+mod sessions;
 mod shared;
 mod state;
+mod stored_directory;
 mod token;
+mod user_tokens;
+mod users;
 mod validate;
 
 pub use builder::LocalIssuerBuilder;

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use super::ids::random_alnum;
 use super::keys::SigningKey;
 use super::state::{ClientState, PoolKey, PoolState, ResourceServerState, State, Unit};
+use super::stored_directory::{self, StoredDirectory};
 use crate::Algorithm;
 
 const FORMAT: u32 = 1;
@@ -39,6 +40,9 @@ struct StoredPool {
     keys: Vec<StoredKey>,
     resource_servers: Vec<StoredResourceServer>,
     clients: Vec<StoredClient>,
+    /// Users, groups, refresh tokens; absent in files from before users.
+    #[serde(default)]
+    directory: StoredDirectory,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -149,6 +153,7 @@ fn store_pool(p: &PoolState) -> StoredPool {
             })
             .collect(),
         clients: p.clients.values().map(store_client).collect(),
+        directory: stored_directory::store(&p.directory),
     }
 }
 
@@ -210,6 +215,7 @@ fn restore_pool(p: StoredPool) -> Result<PoolState, String> {
         .into_iter()
         .map(|rs| (rs.identifier.clone(), restore_resource_server(rs)))
         .collect();
+    let directory = stored_directory::restore(p.directory)?;
     Ok(PoolState {
         id: p.id,
         name: p.name,
@@ -221,6 +227,7 @@ fn restore_pool(p: StoredPool) -> Result<PoolState, String> {
         resource_servers,
         clients,
         extra_jwks: Vec::new(),
+        directory,
     })
 }
 

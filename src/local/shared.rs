@@ -17,6 +17,7 @@ use super::error::ApiError;
 use super::fault::Fault;
 use super::keys::SigningKey;
 use super::persist;
+use super::sessions::Sessions;
 use super::state::{PoolState, State};
 use crate::Algorithm;
 use crate::sync::lock;
@@ -28,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) state_file: Option<PathBuf>,
     pub(crate) fault: Mutex<Fault>,
+    /// What is never saved: messages, codes, sign-in sessions.
+    pub(crate) sessions: Mutex<Sessions>,
     pub(crate) cache_control: Mutex<Option<String>>,
     pub(crate) jwks_requests: AtomicU64,
     pub(crate) discovery_requests: AtomicU64,
@@ -56,6 +59,7 @@ impl Shared {
             state: Mutex::new(state),
             state_file,
             fault: Mutex::new(Fault::None),
+            sessions: Mutex::new(Sessions::default()),
             cache_control: Mutex::new(None),
             jwks_requests: AtomicU64::new(0),
             discovery_requests: AtomicU64::new(0),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::keys::SigningKey;
+use super::users::Directory;
 use crate::Algorithm;
 
 /// The OpenID Connect and Cognito scopes that need no resource server.
@@ -50,6 +51,8 @@ pub(crate) struct PoolState {
     pub(crate) clients: BTreeMap<String, ClientState>,
     /// Raw JWKs published beside the pool's keys (for key-set tests).
     pub(crate) extra_jwks: Vec<Value>,
+    /// Users, groups, refresh tokens, revocations and the password policy.
+    pub(crate) directory: Directory,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +129,34 @@ impl ClientState {
             None => 3600,
         }
     }
+
+    /// ID-token lifetime: `IdTokenValidity` in its unit, default one hour.
+    pub(crate) fn id_token_seconds(&self) -> u64 {
+        self.validity("IdTokenValidity", self.id_token_unit)
+            .unwrap_or(3600)
+    }
+
+    /// Refresh-token lifetime: `RefreshTokenValidity` in its unit, default
+    /// 30 days.
+    pub(crate) fn refresh_token_seconds(&self) -> u64 {
+        self.validity("RefreshTokenValidity", self.refresh_token_unit)
+            .unwrap_or(30 * 86_400)
+    }
+
+    fn validity(&self, member: &str, unit: Unit) -> Option<u64> {
+        let n = self.config.get(member)?.as_u64()?;
+        (n > 0).then(|| unit.seconds(n))
+    }
+
+    /// A `*List` member of the client's configuration (`CallbackURLs`,
+    /// `ExplicitAuthFlows`, ...); empty when absent.
+    pub(crate) fn list(&self, member: &str) -> Vec<&str> {
+        self.config
+            .get(member)
+            .and_then(Value::as_array)
+            .map(|items| items.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
 }
 
 impl PoolState {
@@ -147,6 +178,7 @@ impl PoolState {
             resource_servers: BTreeMap::new(),
             clients: BTreeMap::new(),
             extra_jwks: Vec::new(),
+            directory: Directory::default(),
         }
     }
 

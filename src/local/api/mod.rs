@@ -17,9 +17,16 @@ use super::keys::SigningKey;
 use super::state::State;
 use input::Input;
 
-/// Whether an action changes the state (and must be saved).
+/// Whether an action changes the state (and must be saved): all but the
+/// reads.
 pub(crate) fn mutates(action: &str) -> bool {
-    action.starts_with("Create") || action.starts_with("Update") || action.starts_with("Delete")
+    if action == "GetTokensFromRefreshToken" {
+        return true;
+    }
+    let action = action.strip_prefix("Admin").unwrap_or(action);
+    !["Describe", "List", "Get"]
+        .iter()
+        .any(|read| action.starts_with(read))
 }
 
 /// What an action may need from outside the state lock.

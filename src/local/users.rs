@@ -1,0 +1,148 @@
+//! The user half of a pool's state: users, groups, issued refresh tokens and
+//! revocations. Data and plain reads only; Cognito's checks on it live in the
+//! management API (`api/users.rs`, `api/groups.rs`) and the sign-in code.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::password::{PasswordPolicy, StoredSecret};
+
+/// `UserStatusType`, as Cognito names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UserStatus {
+    /// Signed up, not confirmed yet.
+    Unconfirmed,
+    /// Confirmed; signs in with a permanent password.
+    Confirmed,
+    /// Created by an administrator with a temporary password.
+    ForceChangePassword,
+    /// An administrator asked for a password reset.
+    ResetRequired,
+}
+
+impl UserStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Unconfirmed => "UNCONFIRMED",
+            UserStatus::Confirmed => "CONFIRMED",
+            UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            UserStatus::ResetRequired => "RESET_REQUIRED",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<UserStatus> {
+        [
+            UserStatus::Unconfirmed,
+            UserStatus::Confirmed,
+            UserStatus::ForceChangePassword,
+            UserStatus::ResetRequired,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+    }
+}
+
+/// A user of a pool.
+#[derive(Debug, Clone)]
+pub(crate) struct UserState {
+    /// The user name, as created.
+    pub(crate) username: String,
+    /// The immutable `sub` (a UUID).
+    pub(crate) sub: String,
+    /// Attributes other than `sub`, by name (`email`, `custom:tenant`, ...).
+    pub(crate) attributes: BTreeMap<String, String>,
+    pub(crate) status: UserStatus,
+    pub(crate) enabled: bool,
+    /// The password, hashed (and its SRP verifier); none before one is set.
+    pub(crate) secret: Option<StoredSecret>,
+    /// When a temporary password stops working (seconds since the epoch).
+    pub(crate) temporary_password_expires: Option<f64>,
+    /// The pending confirmation code and when it expires.
+    pub(crate) confirmation_code: Option<(String, f64)>,
+    /// Group names.
+    pub(crate) groups: BTreeSet<String>,
+    /// Tokens issued before this time (global sign-out) are revoked.
+    pub(crate) signed_out_at: Option<f64>,
+    pub(crate) created: f64,
+    pub(crate) modified: f64,
+}
+
+/// A group of a pool.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GroupState {
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) precedence: Option<i64>,
+    pub(crate) role_arn: Option<String>,
+    pub(crate) created: f64,
+    pub(crate) modified: f64,
+}
+
+/// An issued refresh token, stored by the SHA-256 of the token (never the
+/// token itself).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RefreshTokenState {
+    pub(crate) client_id: String,
+    pub(crate) username: String,
+    /// The scopes granted with it: a refresh grants these again (those still
+    /// active).
+    pub(crate) scopes: Vec<String>,
+    /// The `origin_jti` of every token issued from the same sign-in.
+    pub(crate) origin_jti: String,
+    pub(crate) auth_time: u64,
+    /// The RFC 8707 resource the sign-in was bound to (the access token's
+    /// `aud`).
+    pub(crate) resource: Option<String>,
+    pub(crate) expires: f64,
+}
+
+/// The user half of a pool.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Directory {
+    /// By user name (exact).
+    pub(crate) users: BTreeMap<String, UserState>,
+    pub(crate) groups: BTreeMap<String, GroupState>,
+    /// By the hex SHA-256 of the refresh token.
+    pub(crate) refresh_tokens: BTreeMap<String, RefreshTokenState>,
+    /// Revoked `origin_jti`s and when their last token expires (after which
+    /// they are forgotten).
+    pub(crate) revoked_origins: BTreeMap<String, f64>,
+    pub(crate) password_policy: PasswordPolicy,
+}
+
+impl Directory {
+    /// A user by name or by `sub` (Cognito accepts either as `Username`),
+    /// or by a verified-or-not `email` alias when `by_email` is set.
+    pub(crate) fn find_user(&self, name: &str) -> Option<&UserState> {
+        self.users
+            .get(name)
+            .or_else(|| self.users.values().find(|u| u.sub == name))
+    }
+
+    /// The user name a `Username` input refers to.
+    pub(crate) fn resolve(&self, name: &str) -> Option<String> {
+        self.find_user(name).map(|u| u.username.clone())
+    }
+
+    /// Whether tokens of this sign-in are revoked.
+    pub(crate) fn is_revoked(&self, origin_jti: &str) -> bool {
+        self.revoked_origins.contains_key(origin_jti)
+    }
+
+    /// Revokes every token of a sign-in: its refresh tokens go, and its
+    /// access and ID tokens fail at `GetUser` and `userInfo` until `until`.
+    pub(crate) fn revoke_origin(&mut self, origin_jti: &str, until: f64) {
+        self.refresh_tokens
+            .retain(|_, r| r.origin_jti != origin_jti);
+        let entry = self
+            .revoked_origins
+            .entry(origin_jti.to_string())
+            .or_insert(until);
+        *entry = entry.max(until);
+    }
+
+    /// Forgets expired refresh tokens and revocations.
+    pub(crate) fn prune(&mut self, now: f64) {
+        self.refresh_tokens.retain(|_, r| r.expires > now);
+        self.revoked_origins.retain(|_, until| *until > now);
+    }
+}
