@@ -71,6 +71,7 @@
 //! | `users.rs` | the user half of a pool: users, groups, refresh tokens, revocations |
 //! | `password.rs` | password policy and password hashing |
 //! | `user_tokens.rs` | users' access, ID and refresh tokens; checking an access token |
+//! | `sign_in.rs` | checking a user's password: lookup, brute-force delay, hash, status |
 //! | `sessions.rs` | short-lived, unsaved state: codes, sign-in sessions, messages |
 
 mod api;
@@ -88,6 +89,7 @@ mod pool;
 mod server;
 mod sessions;
 mod shared;
+mod sign_in;
 mod state;
 mod stored_directory;
 mod token;

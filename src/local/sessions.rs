@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde_json::{Value, json};
 
+use super::sign_in::{Failures, failures_map};
 use super::state::now_epoch;
 
 /// At most this many messages are kept per pool (the oldest go first).
@@ -110,10 +111,21 @@ impl<V> Expiring<V> {
 }
 
 /// The unsaved state of an issuer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Sessions {
     /// Per pool, newest last.
     messages: BTreeMap<String, VecDeque<Message>>,
+    /// Failed sign-ins by `pool/username` (see `sign_in.rs`).
+    pub(crate) failures: Expiring<Failures>,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions {
+            messages: BTreeMap::new(),
+            failures: failures_map(),
+        }
+    }
 }
 
 impl Sessions {

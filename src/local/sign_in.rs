@@ -1,0 +1,168 @@
+//! Checking a user's password: the one place every sign-in (the
+//! `InitiateAuth` family and the hosted `/login` page) asks "may this user
+//! sign in with this password?". It finds the user, applies the per-user
+//! brute-force delay, verifies the hash outside the state lock, and checks
+//! the user's status, with Cognito's exception types and messages.
+
+use super::error::ApiError;
+use super::password::StoredSecret;
+use super::sessions::Expiring;
+use super::shared::Shared;
+use super::state::now_epoch;
+use super::users::{UserState, UserStatus};
+use crate::sync::lock;
+
+/// Failures allowed before each further attempt must wait.
+const FREE_FAILURES: u32 = 5;
+/// The longest wait between attempts (Cognito's lockout tops out at 15 min).
+const MAX_LOCKOUT_SECONDS: f64 = 900.0;
+
+/// Failed sign-ins of one user, and until when the next attempt is refused.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Failures {
+    count: u32,
+    locked_until: f64,
+}
+
+/// Failed sign-ins by `pool/username`, forgotten 15 minutes after the last.
+pub(crate) fn failures_map() -> Expiring<Failures> {
+    Expiring::new(10_000)
+}
+
+/// A user whose password was right.
+#[derive(Debug, Clone)]
+pub(crate) struct PasswordOk {
+    pub(crate) user: UserState,
+    /// The password is temporary: the user must choose a new one
+    /// (`NEW_PASSWORD_REQUIRED`) before any token is issued.
+    pub(crate) must_change: bool,
+}
+
+/// Why a sign-in was refused. Wrong user name and wrong password are one
+/// error, so the answer never says whether a user exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignInError {
+    WrongCredentials,
+    AttemptsExceeded,
+    Disabled,
+    NotConfirmed,
+    TemporaryPasswordExpired,
+    ResetRequired,
+}
+
+impl SignInError {
+    /// As the management API reports it.
+    pub(crate) fn api_error(self) -> ApiError {
+        let (kind, message) = match self {
+            SignInError::WrongCredentials => {
+                ("NotAuthorizedException", "Incorrect username or password.")
+            }
+            SignInError::AttemptsExceeded => {
+                ("NotAuthorizedException", "Password attempts exceeded")
+            }
+            SignInError::Disabled => ("NotAuthorizedException", "User is disabled."),
+            SignInError::NotConfirmed => ("UserNotConfirmedException", "User is not confirmed."),
+            SignInError::TemporaryPasswordExpired => (
+                "NotAuthorizedException",
+                "Temporary password has expired and must be reset by an administrator.",
+            ),
+            SignInError::ResetRequired => (
+                "PasswordResetRequiredException",
+                "Password reset required for the user",
+            ),
+        };
+        ApiError::new(kind, message)
+    }
+}
+
+/// Checks `password` for the user `username` (a user name or a `sub`) of
+/// pool `pool_id`. Slow on purpose (the hash); takes the state lock only to
+/// read.
+pub(crate) fn check_password(
+    shared: &Shared,
+    pool_id: &str,
+    username: &str,
+    password: &str,
+) -> Result<PasswordOk, SignInError> {
+    let user = lock(&shared.state)
+        .pools
+        .get(pool_id)
+        .and_then(|p| p.directory.find_user(username).cloned());
+    let throttle_key = format!(
+        "{pool_id}/{}",
+        user.as_ref().map_or(username, |u| &u.username)
+    );
+    if is_locked(shared, &throttle_key) {
+        return Err(SignInError::AttemptsExceeded);
+    }
+    let matched = match user.as_ref().and_then(|u| u.secret.as_ref()) {
+        Some(secret) => secret.verify(password),
+        None => {
+            // The same work as a real check, so that timing does not tell
+            // whether the user exists.
+            let _ = dummy_secret().verify(password);
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| matched) else {
+        note_failure(shared, &throttle_key);
+        return Err(SignInError::WrongCredentials);
+    };
+    lock(&shared.sessions).failures.take(&throttle_key);
+    status_allows(user)
+}
+
+/// The checks of a user's status once the password was right.
+fn status_allows(user: UserState) -> Result<PasswordOk, SignInError> {
+    if !user.enabled {
+        return Err(SignInError::Disabled);
+    }
+    match user.status {
+        UserStatus::Unconfirmed => Err(SignInError::NotConfirmed),
+        UserStatus::ResetRequired => Err(SignInError::ResetRequired),
+        UserStatus::ForceChangePassword => {
+            if user
+                .temporary_password_expires
+                .is_some_and(|t| t <= now_epoch())
+            {
+                return Err(SignInError::TemporaryPasswordExpired);
+            }
+            Ok(PasswordOk {
+                user,
+                must_change: true,
+            })
+        }
+        UserStatus::Confirmed => Ok(PasswordOk {
+            user,
+            must_change: false,
+        }),
+    }
+}
+
+fn is_locked(shared: &Shared, key: &str) -> bool {
+    lock(&shared.sessions)
+        .failures
+        .get(key)
+        .is_some_and(|f| f.locked_until > now_epoch())
+}
+
+/// Counts a failure; from the sixth on, the next attempt waits 1 s, then 2,
+/// 4, ... up to 15 minutes.
+fn note_failure(shared: &Shared, key: &str) {
+    let now = now_epoch();
+    let mut sessions = lock(&shared.sessions);
+    let mut failures = sessions.failures.get(key).copied().unwrap_or_default();
+    failures.count = failures.count.saturating_add(1);
+    if failures.count > FREE_FAILURES {
+        let exponent = (failures.count - FREE_FAILURES - 1).min(10);
+        failures.locked_until = now + f64::from(1u32 << exponent).min(MAX_LOCKOUT_SECONDS);
+    }
+    sessions
+        .failures
+        .insert(key.to_string(), failures, now + MAX_LOCKOUT_SECONDS);
+}
+
+fn dummy_secret() -> &'static StoredSecret {
+    static DUMMY: std::sync::OnceLock<StoredSecret> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| StoredSecret::new("local_dummy", "dummy", "not a password"))
+}
