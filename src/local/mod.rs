@@ -67,6 +67,7 @@
 //! | `state.rs` | the state: pools, keys, resource servers, clients, and the reads and key rotation on it; no validation |
 //! | `persist.rs` | the state file |
 //! | `keys.rs` | [`SigningKey`]: key generation, JWKs, signing |
+//! | `srp.rs` | the server side of Cognito's SRP-6a (`USER_SRP_AUTH`): verifiers, `SRP_B`, checking `PASSWORD_CLAIM_SIGNATURE` |
 //! | `ids.rs` | random identifiers |
 
 mod api;
@@ -82,6 +83,7 @@ mod persist;
 mod pool;
 mod server;
 mod shared;
+mod srp;
 mod state;
 mod token;
 mod validate;
