@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use super::error::ApiError;
 use super::fault::Fault;
+use super::hosted;
 use super::ids::new_request_id;
 use super::oauth;
 use super::shared::Shared;
@@ -28,6 +29,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/", post(management))
         .route("/oauth2/token", post(token))
+        .route("/oauth2/revoke", post(revoke))
+        .merge(hosted::routes())
         .route("/{pool}/.well-known/jwks.json", get(jwks))
         .route("/{pool}/.well-known/openid-configuration", get(discovery))
         .route("/_local/{pool}/rotate-key", post(rotate_key))
@@ -125,18 +128,35 @@ async fn management(
 
 /// `POST /oauth2/token`.
 async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let outcome = {
-        let state = lock(&shared.state);
-        oauth::token(&state, &shared.base_url, &headers, &body)
-    };
+    // Off the async workers: a grant may save the state file.
+    let (granting, request_headers) = (Arc::clone(&shared), headers.clone());
+    let outcome =
+        tokio::task::spawn_blocking(move || oauth::token(&granting, &request_headers, &body))
+            .await
+            .unwrap_or_else(|_| Err(oauth::OAuthError::new("invalid_request", "interrupted")));
+    let outcome = outcome.map(|issued| issued.body());
+    oauth_json(outcome, "token request refused")
+}
+
+/// `POST /oauth2/revoke` (RFC 7009): 200 with an empty body, or an error.
+async fn revoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (revoking, request_headers) = (Arc::clone(&shared), headers.clone());
+    let outcome =
+        tokio::task::spawn_blocking(move || oauth::revoke(&revoking, &request_headers, &body))
+            .await
+            .unwrap_or_else(|_| Err(oauth::OAuthError::new("invalid_request", "interrupted")));
+    match outcome {
+        Ok(()) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response(),
+        Err(e) => oauth_json(Err(e), "revocation refused"),
+    }
+}
+
+/// A token-endpoint style JSON answer (RFC 6749 §5.1, §5.2).
+fn oauth_json(outcome: Result<Value, oauth::OAuthError>, refused: &'static str) -> Response {
     let (status, body, basic) = match outcome {
-        Ok(issued) => (StatusCode::OK, issued.body(), false),
+        Ok(body) => (StatusCode::OK, body, false),
         Err(e) => {
-            tracing::debug!(
-                error = e.error,
-                reason = e.description,
-                "token request refused"
-            );
+            tracing::debug!(error = e.error, reason = e.description, "{refused}");
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
             (status, e.body(), e.status() == 401)
         }
