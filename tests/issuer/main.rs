@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 use support::*;
 
 mod admin;
+mod code_flow;
+mod hosted_support;
 mod persistence;
 mod rotation;
 mod seed_rules;
