@@ -17,8 +17,10 @@ use serde_json::{Value, json};
 use support::*;
 
 mod admin;
+mod authorize;
 mod code_flow;
 mod hosted_support;
+mod login;
 mod persistence;
 mod rotation;
 mod seed_rules;
