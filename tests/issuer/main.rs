@@ -19,12 +19,16 @@ use support::*;
 mod admin;
 mod authorize;
 mod code_flow;
+mod discovery;
 mod hosted_support;
 mod login;
+mod logout;
 mod persistence;
+mod refresh;
 mod rotation;
 mod seed_rules;
 mod tokens;
+mod userinfo;
 mod validation;
 
 /// A management call as an AWS SDK sends it. Returns the status, the body
