@@ -278,12 +278,12 @@ fn check_redirect_urls(client: &OAuthSettings<'_>) -> Result<(), ApiError> {
             check_redirect_url(field, url)?;
         }
     }
-    if let Some(default) = client.default_redirect_uri {
-        if !client.callback_urls.iter().any(|u| u == default) {
-            return Err(ApiError::invalid_parameter(
-                "DefaultRedirectURI must be one of the CallbackURLs.",
-            ));
-        }
+    if let Some(default) = client.default_redirect_uri
+        && !client.callback_urls.iter().any(|u| u == default)
+    {
+        return Err(ApiError::invalid_parameter(
+            "DefaultRedirectURI must be one of the CallbackURLs.",
+        ));
     }
     Ok(())
 }

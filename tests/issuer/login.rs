@@ -261,7 +261,8 @@ fn edit_user(value: &mut Value, edit: &impl Fn(&mut Value)) {
 
 #[tokio::test]
 async fn disabled_and_unconfirmed_users_are_told_only_after_a_correct_password() {
-    let cases: [(&str, fn(&mut Value), &str); 2] = [
+    type Edit = fn(&mut Value);
+    let cases: [(&str, Edit, &str); 2] = [
         (
             "disabled",
             |u| u["enabled"] = json!(false),

@@ -33,10 +33,9 @@ pub(crate) fn grant(
     ))?;
     let client_id = code_client(shared, headers, params)?;
     let (code, origin_jti) = redeem(shared, code, &client_id, redirect_uri, params)?;
-    let issued = shared
+    shared
         .try_change(|state| issue(state, &shared.base_url, &code, &origin_jti))
-        .map_err(|_| OAuthError::new("invalid_request", "the state could not be saved"))?;
-    issued
+        .map_err(|_| OAuthError::new("invalid_request", "the state could not be saved"))?
 }
 
 /// Authenticates the client and checks that it may use the code flow.
@@ -109,13 +108,13 @@ fn check(code: &AuthCode, redirect_uri: &str, params: &Params) -> Result<(), OAu
             "redirect_uri differs from the authorization request's",
         ));
     }
-    if let Some(resource) = params.get("resource") {
-        if code.authorization.resource.as_deref() != Some(resource) {
-            return Err(OAuthError::new(
-                "invalid_target",
-                "resource differs from the authorization request's",
-            ));
-        }
+    if let Some(resource) = params.get("resource")
+        && code.authorization.resource.as_deref() != Some(resource)
+    {
+        return Err(OAuthError::new(
+            "invalid_target",
+            "resource differs from the authorization request's",
+        ));
     }
     match (
         &code.authorization.code_challenge,
