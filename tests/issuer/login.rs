@@ -293,3 +293,56 @@ async fn disabled_and_unconfirmed_users_are_told_only_after_a_correct_password()
         assert!(!browser.cookies.contains_key("cognito"));
     }
 }
+
+#[tokio::test]
+async fn repeated_failures_answer_password_attempts_exceeded() {
+    let h = hosted().await;
+    let mut browser = Browser::new(&h.issuer);
+    // Five failures are free; the sixth makes the next attempt wait.
+    for _ in 0..6 {
+        let page = browser
+            .sign_in(&query(&h), "alice", "Wrong-Password-1")
+            .await;
+        assert!(page.body.contains("Incorrect username or password."));
+    }
+    let locked = browser.sign_in(&query(&h), "alice", PASSWORD).await;
+    assert_eq!(locked.status, 200);
+    assert!(
+        locked.body.contains("Password attempts exceeded"),
+        "{}",
+        locked.body
+    );
+    assert!(!browser.cookies.contains_key("cognito"));
+}
+
+#[tokio::test]
+async fn signing_in_again_ends_the_previous_session() {
+    let h = hosted().await;
+    h.pool.create_user("dave", PASSWORD, &[]).unwrap();
+    let mut browser = Browser::new(&h.issuer);
+    browser.sign_in(&query(&h), "alice", PASSWORD).await;
+    let first = browser.cookies["cognito"].clone();
+    // A fresh form post (not through authorize, which would reuse the session).
+    let login = format!("/login?{}", url_encode(&query(&h)));
+    let form = browser.get(&login).await;
+    let csrf = form.hidden("_csrf").unwrap();
+    let page = browser
+        .post(
+            &login,
+            &[
+                ("username", "dave"),
+                ("password", PASSWORD),
+                ("_csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 302);
+    let second = browser.cookies["cognito"].clone();
+    assert_ne!(first, second, "a new session id");
+    browser.cookies.insert("cognito".into(), first);
+    let old = browser.authorize(&query(&h)).await;
+    assert!(
+        old.location.unwrap().starts_with("/login?"),
+        "the old session is gone"
+    );
+}

@@ -2,7 +2,7 @@
 //! signed-in user's code (`response_type=code`) or tokens (`token`, in the
 //! fragment, no refresh token, as Cognito) at the `redirect_uri`.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::cookies;
@@ -34,16 +34,21 @@ fn error_location(e: &ErrorRedirect) -> String {
     with_params(&e.redirect_uri, &params, e.fragment)
 }
 
-/// Signs the browser in (a new `cognito` session, never a reused id) and
-/// completes the request.
+/// Signs the browser in (a new `cognito` session, never a reused id; the
+/// browser's previous session, if any, ends) and completes the request.
 pub(crate) fn sign_in_browser(
     shared: &Shared,
+    headers: &HeaderMap,
     authorization: Authorization,
     username: &str,
 ) -> Response {
     let auth_time = crate::clock::now_secs();
     let id = new_opaque_token();
-    lock(&shared.sessions).browser_sessions.insert(
+    let mut sessions = lock(&shared.sessions);
+    if let Some(previous) = cookies::read(headers, cookies::SESSION) {
+        sessions.browser_sessions.take(&previous);
+    }
+    sessions.browser_sessions.insert(
         id.clone(),
         BrowserSession {
             pool_id: authorization.pool_id.clone(),
@@ -52,6 +57,7 @@ pub(crate) fn sign_in_browser(
         },
         now_epoch() + BROWSER_SESSION_SECONDS,
     );
+    drop(sessions);
     let mut response = finish(shared, authorization, username, auth_time);
     cookies::set(
         &mut response,

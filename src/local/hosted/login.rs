@@ -76,7 +76,7 @@ pub(crate) async fn submit(
     };
     if let Some(session) = fields.get("_session") {
         let new = fields.get("new_password");
-        return new_password::submit(shared, authorization, session, new, &query).await;
+        return new_password::submit(shared, &headers, authorization, session, new, &query).await;
     }
     let (Some(username), Some(password)) = (fields.get("username"), fields.get("password")) else {
         return form(&query, Some("Username and password are required."));
@@ -93,6 +93,6 @@ pub(crate) async fn submit(
         Ok(ok) if ok.must_change => {
             new_password::form(&shared, &authorization, &ok.user.username, &query, None)
         }
-        Ok(ok) => sign_in_browser(&shared, authorization, &ok.user.username),
+        Ok(ok) => sign_in_browser(&shared, &headers, authorization, &ok.user.username),
     }
 }

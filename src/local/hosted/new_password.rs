@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::complete::sign_in_browser;
@@ -57,6 +57,7 @@ pub(crate) fn form(
 /// The new password posted with the pending sign-in `session`.
 pub(crate) async fn submit(
     shared: Arc<Shared>,
+    headers: &HeaderMap,
     authorization: Authorization,
     session: &str,
     new_password: Option<&str>,
@@ -87,7 +88,7 @@ pub(crate) async fn submit(
         .await
         .unwrap_or_else(|_| Err(ApiError::internal("the password could not be set")));
     match outcome {
-        Ok(()) => sign_in_browser(&shared, authorization, &username),
+        Ok(()) => sign_in_browser(&shared, headers, authorization, &username),
         Err(e) if e.kind() == "InvalidPasswordException" => {
             form(&shared, &authorization, &username, query, Some(e.message()))
         }
