@@ -24,6 +24,7 @@ mod hosted_support;
 mod login;
 mod logout;
 mod persistence;
+mod pool_users;
 mod refresh;
 mod rotation;
 mod seed_rules;
