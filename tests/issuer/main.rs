@@ -17,10 +17,19 @@ use serde_json::{Value, json};
 use support::*;
 
 mod admin;
+mod authorize;
+mod code_flow;
+mod discovery;
+mod hosted_support;
+mod login;
+mod logout;
 mod persistence;
+mod pool_users;
+mod refresh;
 mod rotation;
 mod seed_rules;
 mod tokens;
+mod userinfo;
 mod validation;
 
 /// A management call as an AWS SDK sends it. Returns the status, the body
