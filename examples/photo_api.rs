@@ -7,11 +7,14 @@
 //! - `POST /photos` and `DELETE /photos/{id}` need `.../photos.write`.
 //!
 //! It sets up the issuer as you would set up Cognito (a user pool, the "Photo
-//! API" resource server with two scopes, a read-only and a read-write app
-//! client), gets tokens from `/oauth2/token` over HTTP like a real client,
-//! walks through allowed and refused calls, and prints curl commands. In a
-//! terminal it keeps serving until Ctrl-C so that you can paste them;
-//! otherwise it exits.
+//! API" resource server with two scopes, a read-only and a read-write machine
+//! client, a web client and a user `alice` in the `editors` group), gets the
+//! machines' tokens from `/oauth2/token` with client credentials and signs
+//! alice in through the hosted pages (`/oauth2/authorize` → `/login` →
+//! `/oauth2/token`, authorization code with PKCE) over HTTP like real
+//! clients, walks through allowed and refused calls, and prints curl
+//! commands. In a terminal it keeps serving until Ctrl-C so that you can
+//! paste them; otherwise it exits.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -28,6 +31,9 @@ use tracing_subscriber::EnvFilter;
 
 pub(crate) const READ: &str = "https://photos.example.com/photos.read";
 pub(crate) const WRITE: &str = "https://photos.example.com/photos.write";
+/// Where the web client's sign-ins come back to (a registered callback URL).
+const CALLBACK: &str = "http://localhost:3000/callback";
+const ALICE_PASSWORD: &str = "Photos-4-alice!";
 
 #[derive(Clone, Default)]
 struct Photos {
@@ -79,7 +85,12 @@ async fn upload(
     let photo = Photo {
         id,
         title: new.title,
-        owner: claims.client_id().unwrap_or_default().to_string(),
+        // A user's token names the user; a machine's, only its client.
+        owner: claims
+            .username()
+            .or(claims.client_id())
+            .unwrap_or_default()
+            .to_string(),
     };
     photos.insert(id, photo.clone());
     (StatusCode::CREATED, Json(photo))
@@ -91,6 +102,29 @@ async fn remove(State(photos): State<Photos>, Path(id): Path<u64>) -> StatusCode
         Some(_) => StatusCode::NO_CONTENT,
         None => StatusCode::NOT_FOUND,
     }
+}
+
+/// A public web client (no secret) for people: the authorization-code flow,
+/// the OpenID and photo scopes, and its callback URL.
+pub(crate) fn create_web_client(
+    issuer: &LocalIssuer,
+    pool_id: &str,
+) -> Result<String, scopegate::local::ApiError> {
+    let out = issuer.call(
+        "CreateUserPoolClient",
+        serde_json::json!({
+            "UserPoolId": pool_id,
+            "ClientName": "photo-web",
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthFlowsUserPoolClient": true,
+            "AllowedOAuthScopes": ["openid", "email", READ, WRITE],
+            "CallbackURLs": [CALLBACK],
+        }),
+    )?;
+    Ok(out["UserPoolClient"]["ClientId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 #[tokio::main]
@@ -111,12 +145,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     pool.create_resource_server(&photo_api())?;
     let viewer_client = pool.create_client("photo-viewer", &[READ])?;
     let editor_client = pool.create_client("photo-editor", &[READ, WRITE])?;
+    let web_client = create_web_client(&issuer, pool.id())?;
+    pool.create_user("alice", ALICE_PASSWORD, &[("email", "alice@example.com")])?;
+    pool.add_user_to_group("alice", "editors")?;
     println!("issuer      {}", pool.url());
 
     // 2. The verifier: which issuer, which clients, which resource servers.
     let verifier = Verifier::builder(pool.issuer())
         .token_use("access")
-        .client_ids([viewer_client.id.as_str(), editor_client.id.as_str()])
+        .client_ids([
+            viewer_client.id.as_str(),
+            editor_client.id.as_str(),
+            web_client.as_str(),
+        ])
         .resource_server(photo_api())
         .build()?;
 
@@ -134,11 +175,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let editor = issuer
         .client_credentials(&editor_client.id, &editor_client.secret, None)
         .await?;
+    // Alice signs in through the hosted pages, as a browser would, asking
+    // for the read scope only: her token carries it, and `editors`.
+    let alice = issuer
+        .sign_in(
+            &web_client,
+            CALLBACK,
+            "alice",
+            ALICE_PASSWORD,
+            Some(&["openid", "email", READ]),
+        )
+        .await?
+        .access_token;
 
     // 5. A walk through allowed and refused calls.
     let http = reqwest::Client::new();
     let photos = format!("{base}/photos");
-    let calls: [(&str, &str, Option<&str>, Option<&str>); 7] = [
+    let calls: [(&str, &str, Option<&str>, Option<&str>); 9] = [
         ("GET", &photos, None, None),
         ("GET", &photos, Some("not-a-token"), None),
         ("GET", &photos, Some(&viewer), None),
@@ -155,6 +208,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Some(r#"{"title":"sunset"}"#),
         ),
         ("GET", &photos, Some(&viewer), None),
+        ("GET", &photos, Some(&alice), None),
+        ("POST", &photos, Some(&alice), Some(r#"{"title":"beach"}"#)),
         ("DELETE", &format!("{base}/photos/1"), Some(&editor), None),
     ];
     println!();
@@ -180,6 +235,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             None => "no token",
             Some(t) if t == viewer => "viewer",
             Some(t) if t == editor => "editor",
+            Some(t) if t == alice => "alice",
             Some(_) => "bad token",
         };
         let body = response.text().await?;
@@ -209,6 +265,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "  curl -i -H \"Authorization: Bearer $EDITOR\" -H 'content-type: application/json' -d '{{\"title\":\"x\"}}' {photos}"
+    );
+
+    println!(
+        "\nAlice signs in in a browser at:\n  {}/oauth2/authorize?response_type=code&client_id={web_client}&redirect_uri={CALLBACK}&scope=openid+{READ}\n  (user alice, password {ALICE_PASSWORD}; the code lands on {CALLBACK})",
+        issuer.base_url()
     );
 
     if std::io::stdout().is_terminal() {

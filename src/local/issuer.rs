@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::client;
+use super::client::{self, UserSignIn};
 use super::error::{ApiError, TokenRequestError};
 use super::fault::Fault;
 use super::keys::SigningKey;
@@ -101,6 +101,55 @@ impl LocalIssuer {
         scopes: Option<&[&str]>,
     ) -> Result<String, TokenRequestError> {
         client::client_credentials(&self.token_endpoint(), client_id, client_secret, scopes).await
+    }
+
+    /// Signs a user in as a browser would, over HTTP: `/oauth2/authorize`
+    /// with PKCE (S256), the hosted `/login` form, then the code at
+    /// `/oauth2/token`. For a public client (no secret) with the `code` flow
+    /// and `redirect_uri` among its `CallbackURLs`; `scopes` as in the
+    /// `scope` parameter (all of the client's when `None`).
+    ///
+    /// ```
+    /// use scopegate::local::LocalIssuer;
+    /// use serde_json::json;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let issuer = LocalIssuer::start().await?;
+    /// let client = issuer.call("CreateUserPoolClient", json!({
+    ///     "UserPoolId": issuer.pool_id(), "ClientName": "web",
+    ///     "AllowedOAuthFlows": ["code"], "AllowedOAuthFlowsUserPoolClient": true,
+    ///     "AllowedOAuthScopes": ["openid", "email"],
+    ///     "CallbackURLs": ["http://localhost:3000/callback"],
+    /// }))?;
+    /// let client_id = client["UserPoolClient"]["ClientId"].as_str().unwrap_or_default();
+    /// issuer.pool().create_user("alice", "Correct-h0rse!", &[("email", "alice@example.com")])?;
+    ///
+    /// let tokens = issuer
+    ///     .sign_in(client_id, "http://localhost:3000/callback", "alice", "Correct-h0rse!", None)
+    ///     .await?;
+    /// assert!(tokens.id_token.is_some());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn sign_in(
+        &self,
+        client_id: &str,
+        redirect_uri: &str,
+        username: &str,
+        password: &str,
+        scopes: Option<&[&str]>,
+    ) -> Result<UserSignIn, TokenRequestError> {
+        client::CodeFlow {
+            base_url: &self.shared.base_url,
+            client_id,
+            redirect_uri,
+            username,
+            password,
+            scopes,
+        }
+        .run()
+        .await
     }
 
     // Shortcuts for the default pool.

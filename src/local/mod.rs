@@ -108,6 +108,7 @@ mod users;
 mod validate;
 
 pub use builder::LocalIssuerBuilder;
+pub use client::UserSignIn;
 pub use error::{ApiError, StartError, TokenRequestError};
 pub use fault::Fault;
 pub use issuer::LocalIssuer;
