@@ -117,6 +117,12 @@ pub(crate) struct Sessions {
     messages: BTreeMap<String, VecDeque<Message>>,
     /// Failed sign-ins by `pool/username` (see `sign_in.rs`).
     pub(crate) failures: Expiring<Failures>,
+    /// Wrong confirmation codes by `pool/username` (ConfirmSignUp), for
+    /// 15 minutes after the last; past `CODE_ATTEMPTS` the user must wait.
+    pub(crate) code_failures: Expiring<u32>,
+    /// Sign-in challenges in progress (`NEW_PASSWORD_REQUIRED`,
+    /// `PASSWORD_VERIFIER`) by their `Session` string: one use, 3 minutes.
+    pub(crate) challenges: Expiring<Challenge>,
 }
 
 impl Default for Sessions {
@@ -124,6 +130,8 @@ impl Default for Sessions {
         Sessions {
             messages: BTreeMap::new(),
             failures: failures_map(),
+            code_failures: Expiring::new(10_000),
+            challenges: Expiring::new(10_000),
         }
     }
 }
@@ -153,8 +161,39 @@ impl Sessions {
             .unwrap_or_default()
     }
 
+    /// Counts a wrong confirmation code of `pool/username`.
+    pub(crate) fn note_wrong_code(&mut self, key: &str) {
+        let count = self.code_failures.get(key).copied().unwrap_or(0);
+        self.code_failures.insert(
+            key.to_string(),
+            count.saturating_add(1),
+            now_epoch() + 900.0,
+        );
+    }
+
     /// Forgets a deleted pool's messages.
     pub(crate) fn forget_pool(&mut self, pool_id: &str) {
         self.messages.remove(pool_id);
     }
+}
+
+/// Wrong confirmation codes allowed before ConfirmSignUp refuses every code
+/// (`LimitExceededException`) for 15 minutes.
+pub(crate) const CODE_ATTEMPTS: u32 = 5;
+
+/// A sign-in waiting for the answer to a challenge.
+#[derive(Debug, Clone)]
+pub(crate) struct Challenge {
+    pub(crate) pool_id: String,
+    pub(crate) client_id: String,
+    /// The stored user name.
+    pub(crate) username: String,
+    pub(crate) kind: ChallengeKind,
+}
+
+/// What the challenge is.
+#[derive(Debug, Clone)]
+pub(crate) enum ChallengeKind {
+    /// A temporary password was right; a new one must be chosen.
+    NewPassword,
 }

@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::{Map, Value};
+
 use super::password::{PasswordPolicy, StoredSecret};
 
 /// `UserStatusType`, as Cognito names it.
@@ -107,14 +109,38 @@ pub(crate) struct Directory {
     /// they are forgotten).
     pub(crate) revoked_origins: BTreeMap<String, f64>,
     pub(crate) password_policy: PasswordPolicy,
+    /// The pool's `UsernameConfiguration`, `UsernameAttributes`,
+    /// `AliasAttributes` and `AutoVerifiedAttributes`, as sent to
+    /// CreateUserPool (returned by DescribeUserPool).
+    pub(crate) pool_config: Map<String, Value>,
 }
 
 impl Directory {
+    /// Whether user names are case-insensitive
+    /// (`UsernameConfiguration.CaseSensitive` false): then they are stored
+    /// and looked up in lower case.
+    pub(crate) fn case_insensitive(&self) -> bool {
+        self.pool_config
+            .get("UsernameConfiguration")
+            .and_then(|c| c.get("CaseSensitive"))
+            .and_then(Value::as_bool)
+            == Some(false)
+    }
+
+    /// The key a user name is stored under in this pool.
+    pub(crate) fn key_of(&self, name: &str) -> String {
+        if self.case_insensitive() {
+            name.to_lowercase()
+        } else {
+            name.to_string()
+        }
+    }
+
     /// A user by name or by `sub` (Cognito accepts either as `Username`),
     /// or by a verified-or-not `email` alias when `by_email` is set.
     pub(crate) fn find_user(&self, name: &str) -> Option<&UserState> {
         self.users
-            .get(name)
+            .get(&self.key_of(name))
             .or_else(|| self.users.values().find(|u| u.sub == name))
     }
 
