@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Drives `scopegate issuer` with the real AWS clients: the AWS CLI (the
-# README's commands) and boto3. Installs them in target/interop-venv if
-# they are missing. Run by scripts/test.sh.
+# README's commands) and boto3. Installs them (and pycognito, for
+# tests/interop/srp_check.py) in target/interop-venv if they are missing.
+# Run by scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=target/interop-venv
 bin=${CARGO_TARGET_DIR:-target}/debug/scopegate
-if [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/python" -c 'import boto3' 2>/dev/null; then
-  echo "installing boto3 and awscli into $venv"
+if [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/python" -c 'import boto3, pycognito' 2>/dev/null; then
+  echo "installing boto3, awscli and pycognito into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check boto3 awscli
+  "$venv/bin/pip" install --quiet --disable-pip-version-check boto3 awscli pycognito
 fi
 export PATH="$PWD/$venv/bin:$PATH"
 

@@ -67,6 +67,7 @@
 //! | `state.rs` | the state: pools, keys, resource servers, clients, and the reads and key rotation on it; no validation |
 //! | `persist.rs` | the state file; `stored_directory.rs`: how users, groups and refresh tokens are written in it |
 //! | `keys.rs` | [`SigningKey`]: key generation, JWKs, signing |
+//! | `srp.rs` | the server side of Cognito's SRP-6a (`USER_SRP_AUTH`): verifiers, `SRP_B`, checking `PASSWORD_CLAIM_SIGNATURE` |
 //! | `ids.rs` | random identifiers |
 //! | `users.rs` | the user half of a pool: users, groups, refresh tokens, revocations |
 //! | `password.rs` | password policy and password hashing |
@@ -90,6 +91,7 @@ mod server;
 mod sessions;
 mod shared;
 mod sign_in;
+mod srp;
 mod state;
 mod stored_directory;
 mod token;

@@ -196,4 +196,11 @@ pub(crate) struct Challenge {
 pub(crate) enum ChallengeKind {
     /// A temporary password was right; a new one must be chosen.
     NewPassword,
+    /// `USER_SRP_AUTH` started: the server's half and the client's `SRP_A`
+    /// wait for `PASSWORD_VERIFIER` (the challenge is stored under its
+    /// `SECRET_BLOCK`, which the client sends back).
+    Srp {
+        session: super::srp::ServerSession,
+        srp_a: String,
+    },
 }

@@ -21,7 +21,7 @@ use crate::local::validate::{check_pool_id, constraint};
 use crate::sync::lock;
 
 /// How long a challenge's `Session` is valid.
-const CHALLENGE_SECONDS: f64 = 180.0;
+pub(super) const CHALLENGE_SECONDS: f64 = 180.0;
 
 const FLOWS: &str = "[USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, ADMIN_NO_SRP_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH]";
 
@@ -67,7 +67,7 @@ fn strings<'a>(input: &Input<'a>, member: &str) -> Result<Map<String, Value>, Ap
     Ok(map)
 }
 
-fn param<'m>(params: &'m Map<String, Value>, name: &str) -> Result<&'m str, ApiError> {
+pub(super) fn param<'m>(params: &'m Map<String, Value>, name: &str) -> Result<&'m str, ApiError> {
     params
         .get(name)
         .and_then(Value::as_str)
@@ -130,9 +130,7 @@ fn initiate(shared: &Shared, input: &Input<'_>, admin: bool) -> Result<Value, Ap
     }
     match flow {
         "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => tokens::refresh(shared, &client.id, &params),
-        "USER_SRP_AUTH" => Err(ApiError::invalid_parameter(
-            "USER_SRP_AUTH is not supported by this local issuer yet.",
-        )),
+        "USER_SRP_AUTH" => super::auth_srp::start(shared, &pool_id, &client, &params),
         "CUSTOM_AUTH" => Err(ApiError::invalid_parameter(
             "Custom auth lambda trigger is not configured for the user pool.",
         )),
@@ -172,7 +170,7 @@ fn new_session() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn new_password_challenge(
+pub(super) fn new_password_challenge(
     shared: &Shared,
     pool_id: &str,
     client: &ClientState,
@@ -206,7 +204,7 @@ fn new_password_challenge(
     })
 }
 
-fn invalid_session() -> ApiError {
+pub(super) fn invalid_session() -> ApiError {
     not_authorized("Invalid session for the user, session is expired.")
 }
 
@@ -223,32 +221,39 @@ fn peek_challenge(shared: &Shared, session: &str, client_id: &str) -> Result<Cha
 
 fn respond(shared: &Shared, input: &Input<'_>, admin: bool) -> Result<Value, ApiError> {
     let name = input.required("ChallengeName", "challengeName")?;
-    let session = input.string("Session")?.ok_or_else(invalid_session)?;
     let responses = strings(input, "ChallengeResponses")?;
+    // PASSWORD_VERIFIER is kept under its SECRET_BLOCK (clients send no
+    // Session with it).
+    let key = match name {
+        "PASSWORD_VERIFIER" => param(&responses, "PASSWORD_CLAIM_SECRET_BLOCK")?,
+        _ => input.string("Session")?.ok_or_else(invalid_session)?,
+    };
     let (pool_id, client) = client_of(shared, input, admin)?;
     let username = param(&responses, "USERNAME")?;
-    check_secret_hash(
-        &client,
-        &[username],
-        responses.get("SECRET_HASH").and_then(Value::as_str),
-    )?;
-    let challenge = peek_challenge(shared, session, &client.id)?;
+    let challenge = peek_challenge(shared, key, &client.id)?;
+    let hash = responses.get("SECRET_HASH").and_then(Value::as_str);
+    check_secret_hash(&client, &[username, &challenge.username], hash)?;
     let same_user = {
         let state = lock(&shared.state);
         state
             .pools
             .get(&pool_id)
             .and_then(|p| p.directory.find_user(username))
-            .is_some_and(|u| u.username == challenge.username)
+            .map_or(username == challenge.username, |u| {
+                u.username == challenge.username
+            })
     };
     if !same_user || challenge.pool_id != pool_id {
         return Err(invalid_session());
     }
     match (name, &challenge.kind) {
         ("NEW_PASSWORD_REQUIRED", ChallengeKind::NewPassword) => {
-            new_password(shared, session, &challenge, &responses)
+            new_password(shared, key, &challenge, &responses)
         }
-        ("PASSWORD_VERIFIER", _) => Err(invalid_session()),
+        ("PASSWORD_VERIFIER", ChallengeKind::Srp { .. }) => {
+            super::auth_srp::verify(shared, &client, &challenge, &responses)
+        }
+        ("NEW_PASSWORD_REQUIRED" | "PASSWORD_VERIFIER", _) => Err(invalid_session()),
         _ => Err(ApiError::invalid_parameter(format!(
             "The challenge {} is not supported by this local issuer.",
             name.chars().take(64).collect::<String>()

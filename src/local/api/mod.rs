@@ -9,6 +9,7 @@
 mod attributes;
 mod auth;
 mod auth_client;
+mod auth_srp;
 mod clients;
 mod filter;
 mod groups;
