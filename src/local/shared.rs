@@ -94,10 +94,11 @@ impl Shared {
         };
         let output = self.run_action(&mut ctx, action, input);
         self.after_action(ctx, prepared.code_key.as_deref(), output.is_ok());
-        if action == "DeleteUserPool" && output.is_ok() {
-            if let Some(id) = input.get("UserPoolId").and_then(Value::as_str) {
-                lock(&self.sessions).forget_pool(id);
-            }
+        if let (true, Some(id)) = (
+            action == "DeleteUserPool" && output.is_ok(),
+            input.get("UserPoolId").and_then(Value::as_str),
+        ) {
+            lock(&self.sessions).forget_pool(id);
         }
         output
     }

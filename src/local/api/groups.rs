@@ -55,8 +55,11 @@ fn group_json(pool_id: &str, g: &GroupState) -> Value {
     out
 }
 
+/// Description, Precedence and RoleArn of an input.
+type Details = (Option<String>, Option<i64>, Option<String>);
+
 /// Description, Precedence and RoleArn of the input, checked.
-fn details(input: &Input<'_>) -> Result<(Option<String>, Option<i64>, Option<String>), ApiError> {
+fn details(input: &Input<'_>) -> Result<Details, ApiError> {
     let description = input.string("Description")?;
     if let Some(d) = description.filter(|d| d.chars().count() > 2048) {
         return Err(constraint(
