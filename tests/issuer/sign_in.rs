@@ -568,3 +568,141 @@ async fn group_membership_appears_in_the_tokens() {
     let id = claims_of(result["IdToken"].as_str().unwrap());
     assert_eq!(id["cognito:groups"], json!(["readers", "writers"]));
 }
+
+/// USER_SRP_AUTH's first step; the SRP math itself is checked by
+/// pycognito in `scripts/aws-interop.sh` (a Rust client would repeat
+/// `srp.rs`).
+async fn srp_start(issuer: &LocalIssuer, client: &str, user: &str) -> Value {
+    ok(
+        issuer,
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_SRP_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": user, "SRP_A": "abcdef0123456789"}}),
+    )
+    .await
+}
+
+fn srp_claim(client: &str, user: &str, block: &str, timestamp: &str) -> Value {
+    json!({"ClientId": client, "ChallengeName": "PASSWORD_VERIFIER", "ChallengeResponses": {
+        "USERNAME": user, "PASSWORD_CLAIM_SECRET_BLOCK": block, "TIMESTAMP": timestamp,
+        "PASSWORD_CLAIM_SIGNATURE": "c2lnbmF0dXJlIHRoYXQgaXMgd3Jvbmc="}})
+}
+
+/// Now, as the SRP clients write it.
+fn srp_timestamp(offset_seconds: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        + offset_seconds;
+    let days = now.div_euclid(86_400);
+    let secs = now.rem_euclid(86_400);
+    // Civil date from days since the epoch (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    format!(
+        "{weekday} {} {day} {:02}:{:02}:{:02} UTC {year}",
+        months[(month - 1) as usize],
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[tokio::test]
+async fn srp_challenges_look_alike_for_every_user_and_a_wrong_claim_is_refused() {
+    let issuer = empty_issuer().await;
+    let pool = users_pool(&issuer, json!({})).await;
+    let (client, _) = app_client(&issuer, &pool, &[], false).await;
+    confirmed_user(&issuer, &pool, "olga", GOOD_PASSWORD, json!([]));
+    let known = srp_start(&issuer, &client, "olga").await;
+    let unknown = srp_start(&issuer, &client, "nobody").await;
+    for out in [&known, &unknown] {
+        assert_eq!(out["ChallengeName"], "PASSWORD_VERIFIER");
+        let params = out["ChallengeParameters"].as_object().unwrap();
+        let mut names: Vec<&str> = params.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "SALT",
+                "SECRET_BLOCK",
+                "SRP_B",
+                "USERNAME",
+                "USER_ID_FOR_SRP"
+            ]
+        );
+        assert!(
+            params["SRP_B"].as_str().unwrap().len() > 700,
+            "a 3072-bit B"
+        );
+    }
+    assert_eq!(known["ChallengeParameters"]["USER_ID_FOR_SRP"], "olga");
+    let block = known["ChallengeParameters"]["SECRET_BLOCK"]
+        .as_str()
+        .unwrap();
+
+    let (status, body, _) = call(
+        &issuer,
+        "RespondToAuthChallenge",
+        srp_claim(&client, "olga", block, &srp_timestamp(0)),
+    )
+    .await;
+    is_not_authorized(status, &body, "Incorrect username or password.");
+    let (status, body, _) = call(
+        &issuer,
+        "RespondToAuthChallenge",
+        srp_claim(&client, "olga", block, &srp_timestamp(0)),
+    )
+    .await;
+    is_not_authorized(
+        status,
+        &body,
+        "Invalid session for the user, session is expired.",
+    );
+
+    let again = srp_start(&issuer, &client, "olga").await;
+    let block = again["ChallengeParameters"]["SECRET_BLOCK"]
+        .as_str()
+        .unwrap();
+    fails(
+        &issuer,
+        "RespondToAuthChallenge",
+        srp_claim(&client, "olga", block, &srp_timestamp(-900)),
+        "InvalidParameterException",
+    )
+    .await;
+
+    let unknown_block = unknown["ChallengeParameters"]["SECRET_BLOCK"]
+        .as_str()
+        .unwrap();
+    let (status, body, _) = call(
+        &issuer,
+        "RespondToAuthChallenge",
+        srp_claim(&client, "nobody", unknown_block, &srp_timestamp(0)),
+    )
+    .await;
+    is_not_authorized(status, &body, "Incorrect username or password.");
+
+    // A client without ALLOW_USER_SRP_AUTH refuses the flow.
+    let (password_only, _) = app_client(&issuer, &pool, &["ALLOW_USER_PASSWORD_AUTH"], false).await;
+    let message = fails(
+        &issuer,
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_SRP_AUTH", "ClientId": password_only, "AuthParameters": {"USERNAME": "olga", "SRP_A": "ab"}}),
+        "InvalidParameterException",
+    )
+    .await;
+    assert_eq!(message, "USER_SRP_AUTH flow not enabled for this client");
+}

@@ -47,6 +47,8 @@ struct Target {
     /// The stored user name (an existing user's, else the input's, in the
     /// pool's case).
     username: String,
+    /// Whether that user exists.
+    exists: bool,
     policy: PasswordPolicy,
 }
 
@@ -83,6 +85,10 @@ pub(crate) fn prepare(shared: &Shared, action: &str, input: &Value) -> Prepared 
                 ..Prepared::default()
             }
         }
+        // A duplicate is refused by the action: no hash for it.
+        "AdminCreateUser" if target.exists && text("MessageAction") != Some("RESEND") => {
+            Prepared::default()
+        }
         "AdminCreateUser" => {
             let password = text("TemporaryPassword")
                 .map_or_else(|| generate_password(&target.policy), str::to_string);
@@ -98,11 +104,11 @@ pub(crate) fn prepare(shared: &Shared, action: &str, input: &Value) -> Prepared 
 
 fn target(state: &State, pool_id: String, username: &str) -> Option<Target> {
     let pool = state.pools.get(&pool_id)?;
-    let username = pool
-        .directory
-        .resolve(username)
-        .unwrap_or_else(|| pool.directory.key_of(username));
+    let existing = pool.directory.resolve(username);
+    let exists = existing.is_some();
+    let username = existing.unwrap_or_else(|| pool.directory.key_of(username));
     Some(Target {
+        exists,
         policy: pool.directory.password_policy.clone(),
         pool_id,
         username,
