@@ -161,14 +161,15 @@ impl Sessions {
             .unwrap_or_default()
     }
 
-    /// Counts a wrong confirmation code of `pool/username`.
+    /// Counts a wrong confirmation code of `pool/username` (forgotten 15
+    /// minutes after the first).
     pub(crate) fn note_wrong_code(&mut self, key: &str) {
-        let count = self.code_failures.get(key).copied().unwrap_or(0);
-        self.code_failures.insert(
-            key.to_string(),
-            count.saturating_add(1),
-            now_epoch() + 900.0,
-        );
+        match self.code_failures.get_mut(key) {
+            Some(count) => *count = count.saturating_add(1),
+            None => self
+                .code_failures
+                .insert(key.to_string(), 1, now_epoch() + 900.0),
+        }
     }
 
     /// Forgets a deleted pool's messages.

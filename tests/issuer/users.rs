@@ -201,16 +201,32 @@ async fn the_password_policy_is_kept_described_and_enforced_rule_by_rule() {
         )
         .await;
     }
-    // A lenient policy is kept too.
-    let lenient = users_pool(&issuer, json!({"Policies": {"PasswordPolicy": {"MinimumLength": 6,
-        "RequireUppercase": false, "RequireLowercase": false, "RequireNumbers": false, "RequireSymbols": false}}}))
+    // In a given policy, booleans left out are false and 0 days is 7.
+    let lenient = users_pool(
+        &issuer,
+        json!({"Policies": {"PasswordPolicy": {"MinimumLength": 6, "TemporaryPasswordValidityDays": 0}}}),
+    )
     .await;
+    let described = ok(&issuer, "DescribeUserPool", json!({"UserPoolId": lenient})).await;
+    assert_eq!(
+        described["UserPool"]["Policies"]["PasswordPolicy"],
+        json!({"MinimumLength": 6, "RequireUppercase": false, "RequireLowercase": false, "RequireNumbers": false,
+               "RequireSymbols": false, "TemporaryPasswordValidityDays": 7})
+    );
     ok(
         &issuer,
         "AdminCreateUser",
         json!({"UserPoolId": lenient, "Username": "dan", "TemporaryPassword": "aaaaaa", "MessageAction": "SUPPRESS"}),
     )
     .await;
+    // No policy given: Cognito's default.
+    let default = users_pool(&issuer, json!({})).await;
+    let described = ok(&issuer, "DescribeUserPool", json!({"UserPoolId": default})).await;
+    assert_eq!(
+        described["UserPool"]["Policies"]["PasswordPolicy"],
+        json!({"MinimumLength": 8, "RequireUppercase": true, "RequireLowercase": true, "RequireNumbers": true,
+               "RequireSymbols": true, "TemporaryPasswordValidityDays": 7})
+    );
 }
 
 #[tokio::test]

@@ -63,9 +63,11 @@ fn policy_json(p: &PasswordPolicy) -> Value {
     })
 }
 
-/// `Policies.PasswordPolicy`; members left out keep Cognito's defaults.
+/// `Policies.PasswordPolicy`: Cognito's default policy when none is given;
+/// in a given one, a boolean left out is false (as the API's shape has it),
+/// `MinimumLength` left out is 8, and `TemporaryPasswordValidityDays` left
+/// out or 0 is 7 ("Amazon Cognito treats it as a null value").
 fn password_policy(input: &Input<'_>) -> Result<PasswordPolicy, ApiError> {
-    let mut policy = PasswordPolicy::default();
     let Some(given) = input
         .object("Policies")?
         .map(Input)
@@ -74,7 +76,14 @@ fn password_policy(input: &Input<'_>) -> Result<PasswordPolicy, ApiError> {
         .flatten()
         .map(Input)
     else {
-        return Ok(policy);
+        return Ok(PasswordPolicy::default());
+    };
+    let mut policy = PasswordPolicy {
+        require_uppercase: false,
+        require_lowercase: false,
+        require_numbers: false,
+        require_symbols: false,
+        ..PasswordPolicy::default()
     };
     if let Some(n) = given.integer("MinimumLength")? {
         check_value("policies.passwordPolicy.minimumLength", n, 6, 99)?;
@@ -87,7 +96,9 @@ fn password_policy(input: &Input<'_>) -> Result<PasswordPolicy, ApiError> {
             0,
             365,
         )?;
-        policy.temporary_password_validity_days = u32::try_from(n).unwrap_or(7);
+        if n > 0 {
+            policy.temporary_password_validity_days = u32::try_from(n).unwrap_or(7);
+        }
     }
     for (member, flag) in [
         ("RequireUppercase", &mut policy.require_uppercase),

@@ -62,7 +62,6 @@ pub(super) fn take_secret(ctx: &mut Context, username: &str) -> Result<PreparedS
 
 /// When a temporary password set now expires.
 pub(super) fn temporary_expiry(policy: &PasswordPolicy) -> f64 {
-    // TemporaryPasswordValidityDays 0 is taken literally: valid for 0 days.
     now_epoch() + f64::from(policy.temporary_password_validity_days) * 86_400.0
 }
 
