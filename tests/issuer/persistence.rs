@@ -148,7 +148,8 @@ async fn users_groups_and_refresh_tokens_survive_a_restart_without_secrets_in_th
         let issuer = issuer_with_state(&path).await;
         let pool = users_pool(
             &issuer,
-            json!({"Policies": {"PasswordPolicy": {"MinimumLength": 12}}}),
+            json!({"Policies": {"PasswordPolicy": {"MinimumLength": 12, "RequireUppercase": true}},
+                                          "UsernameConfiguration": {"CaseSensitive": false}}),
         )
         .await;
         let (client, _) = app_client(
@@ -219,6 +220,17 @@ async fn users_groups_and_refresh_tokens_survive_a_restart_without_secrets_in_th
             12
         );
         assert_eq!(described["UserPool"]["EstimatedNumberOfUsers"], 2);
+        assert_eq!(
+            described["UserPool"]["UsernameConfiguration"],
+            json!({"CaseSensitive": false})
+        );
+        let got = ok(
+            &issuer,
+            "AdminGetUser",
+            json!({"UserPoolId": pool, "Username": "TESS"}),
+        )
+        .await;
+        assert_eq!(got["Username"], "tess", "still case-insensitive");
         let groups = ok(
             &issuer,
             "AdminListGroupsForUser",
