@@ -219,6 +219,25 @@ fn peek_challenge(shared: &Shared, session: &str, client_id: &str) -> Result<Cha
         .ok_or_else(invalid_session)
 }
 
+/// Whether `USERNAME` (a user name or `sub`) names the challenge's user, in
+/// its pool (a made-up SRP challenge of an unknown user names itself).
+fn names_challenge_user(
+    shared: &Shared,
+    pool_id: &str,
+    username: &str,
+    challenge: &Challenge,
+) -> bool {
+    let state = lock(&shared.state);
+    let found = state
+        .pools
+        .get(pool_id)
+        .and_then(|p| p.directory.find_user(username));
+    challenge.pool_id == pool_id
+        && found.map_or(username == challenge.username, |u| {
+            u.username == challenge.username
+        })
+}
+
 fn respond(shared: &Shared, input: &Input<'_>, admin: bool) -> Result<Value, ApiError> {
     let name = input.required("ChallengeName", "challengeName")?;
     let responses = strings(input, "ChallengeResponses")?;
@@ -233,17 +252,7 @@ fn respond(shared: &Shared, input: &Input<'_>, admin: bool) -> Result<Value, Api
     let challenge = peek_challenge(shared, key, &client.id)?;
     let hash = responses.get("SECRET_HASH").and_then(Value::as_str);
     check_secret_hash(&client, &[username, &challenge.username], hash)?;
-    let same_user = {
-        let state = lock(&shared.state);
-        state
-            .pools
-            .get(&pool_id)
-            .and_then(|p| p.directory.find_user(username))
-            .map_or(username == challenge.username, |u| {
-                u.username == challenge.username
-            })
-    };
-    if !same_user || challenge.pool_id != pool_id {
+    if !names_challenge_user(shared, &pool_id, username, &challenge) {
         return Err(invalid_session());
     }
     match (name, &challenge.kind) {

@@ -144,26 +144,8 @@ pub(super) fn create(
     if let Some(password) = input.string("TemporaryPassword")? {
         pool.directory.password_policy.check(password)?;
     }
-    let exists = pool.directory.users.contains_key(&key);
-    match (exists, action) {
-        (true, Some("RESEND")) => {}
-        (true, _) => {
-            return Err(ApiError::new(
-                "UsernameExistsException",
-                "User account already exists",
-            ));
-        }
-        (false, Some("RESEND")) => return Err(user_not_found()),
-        (false, _) => {
-            check_room(pool)?;
-            let user = new_user(
-                key.clone(),
-                attributes.clone(),
-                UserStatus::ForceChangePassword,
-            );
-            pool.directory.users.insert(key.clone(), user);
-        }
-    }
+    let resend = action == Some("RESEND");
+    make_room_for(pool, &key, resend, &attributes)?;
     let expires = temporary_expiry(&pool.directory.password_policy);
     let prepared = take_secret(ctx, &key)?;
     let user = pool
@@ -171,13 +153,7 @@ pub(super) fn create(
         .users
         .get_mut(&key)
         .ok_or_else(user_not_found)?;
-    if exists {
-        if user.status != UserStatus::ForceChangePassword {
-            return Err(ApiError::new(
-                "UnsupportedUserStateException",
-                "Resend not possible. User status is not FORCE_CHANGE_PASSWORD.",
-            ));
-        }
+    if resend {
         attributes::apply(user, attributes)?;
     }
     user.secret = Some(prepared.secret);
@@ -197,6 +173,38 @@ pub(super) fn create(
         ctx.outbox.push((pool.id.clone(), message));
     }
     Ok(out)
+}
+
+/// AdminCreateUser's user: a new one (none of that name may exist), or for
+/// `RESEND` an existing one still waiting for its first sign-in.
+fn make_room_for(
+    pool: &mut PoolState,
+    key: &str,
+    resend: bool,
+    attributes: &BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    match (pool.directory.users.get(key), resend) {
+        (Some(user), true) if user.status != UserStatus::ForceChangePassword => Err(ApiError::new(
+            "UnsupportedUserStateException",
+            "Resend not possible. User status is not FORCE_CHANGE_PASSWORD.",
+        )),
+        (Some(_), true) => Ok(()),
+        (Some(_), false) => Err(ApiError::new(
+            "UsernameExistsException",
+            "User account already exists",
+        )),
+        (None, true) => Err(user_not_found()),
+        (None, false) => {
+            check_room(pool)?;
+            let user = new_user(
+                key.to_string(),
+                attributes.clone(),
+                UserStatus::ForceChangePassword,
+            );
+            pool.directory.users.insert(key.to_string(), user);
+            Ok(())
+        }
+    }
 }
 
 pub(super) fn get(state: &State, input: &Input<'_>) -> Result<Value, ApiError> {
