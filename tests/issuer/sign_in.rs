@@ -706,3 +706,42 @@ async fn srp_challenges_look_alike_for_every_user_and_a_wrong_claim_is_refused()
     .await;
     assert_eq!(message, "USER_SRP_AUTH flow not enabled for this client");
 }
+
+#[tokio::test]
+async fn get_user_needs_the_admin_scope_and_a_live_token() {
+    let issuer = empty_issuer().await;
+    let (pool, _) = setup(&issuer).await;
+    let got = issuer
+        .call(
+            "AdminGetUser",
+            json!({"UserPoolId": pool, "Username": "olga"}),
+        )
+        .unwrap();
+    let sub = got["UserAttributes"][0]["Value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = |scope: &str| {
+        issuer
+            .user_pool(&pool)
+            .token()
+            .claim("username", json!("olga"))
+            .claim("sub", json!(sub))
+            .scope(scope)
+    };
+    let (status, body) = get_user(&issuer, &token("openid").mint()).await;
+    is_not_authorized(status, &body, "Access Token does not have required scopes");
+    let (status, body) = get_user(&issuer, &token("aws.cognito.signin.user.admin").mint()).await;
+    assert_eq!(
+        (status, body["Username"].as_str()),
+        (200, Some("olga")),
+        "{body}"
+    );
+    let old = std::time::SystemTime::now() - Duration::from_secs(7200);
+    let expired = token("aws.cognito.signin.user.admin")
+        .issued_at(old)
+        .expires_in(Duration::from_secs(60))
+        .mint();
+    let (status, body) = get_user(&issuer, &expired).await;
+    is_not_authorized(status, &body, "Access Token has expired");
+}
