@@ -745,3 +745,47 @@ async fn get_user_needs_the_admin_scope_and_a_live_token() {
     let (status, body) = get_user(&issuer, &expired).await;
     is_not_authorized(status, &body, "Access Token has expired");
 }
+
+#[tokio::test]
+async fn a_deleted_user_s_tokens_stop_working() {
+    let issuer = empty_issuer().await;
+    let (pool, client) = setup(&issuer).await;
+    let result = signed_in(&issuer, &client, "olga").await;
+    ok(
+        &issuer,
+        "AdminDeleteUser",
+        json!({"UserPoolId": pool, "Username": "olga"}),
+    )
+    .await;
+    let (status, body) = get_user(&issuer, result["AccessToken"].as_str().unwrap()).await;
+    is_not_authorized(status, &body, "Access Token has been revoked");
+    let (status, body) = refresh(&issuer, &client, result["RefreshToken"].as_str().unwrap()).await;
+    is_not_authorized(status, &body, "Invalid Refresh Token");
+    // RESEND is for users waiting for their first sign-in only.
+    confirmed_user(
+        &issuer,
+        &pool,
+        "walt",
+        GOOD_PASSWORD,
+        json!([{"Name": "phone_number", "Value": "+15555550100"}]),
+    );
+    fails(
+        &issuer,
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "walt", "MessageAction": "RESEND"}),
+        "UnsupportedUserStateException",
+    )
+    .await;
+    ok(
+        &issuer,
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "xena", "DesiredDeliveryMediums": ["SMS"],
+               "UserAttributes": [{"Name": "phone_number", "Value": "+15555550101"}, {"Name": "email", "Value": "x@example.com"}]}),
+    )
+    .await;
+    let (_, messages) = outbox(&issuer, &pool).await;
+    assert_eq!(
+        messages["Messages"][0]["destination"], "+15555550101",
+        "SMS goes to the phone"
+    );
+}
