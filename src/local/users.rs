@@ -136,12 +136,53 @@ impl Directory {
         }
     }
 
+    /// A pool list setting (`UsernameAttributes`, `AliasAttributes`).
+    fn setting(&self, member: &str) -> Vec<&str> {
+        self.pool_config
+            .get(member)
+            .and_then(Value::as_array)
+            .map(|list| list.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// `UsernameAttributes` (`email`, `phone_number`): users sign up with
+    /// one of these instead of a user name, and their user name is their
+    /// `sub`.
+    pub(crate) fn username_attributes(&self) -> Vec<&str> {
+        self.setting("UsernameAttributes")
+    }
+
+    /// The attributes a `Username` input may name a user by, besides the
+    /// user name and `sub`: `UsernameAttributes` and `AliasAttributes`.
+    fn aliases(&self) -> Vec<&str> {
+        let mut aliases = self.username_attributes();
+        aliases.extend(self.setting("AliasAttributes"));
+        aliases
+    }
+
+    /// The user whose alias attribute (see [`Directory::aliases`]) is
+    /// `value` (e-mail addresses compared without case).
+    pub(crate) fn find_by_alias(&self, value: &str) -> Option<&UserState> {
+        let aliases = self.aliases();
+        if aliases.is_empty() {
+            return None;
+        }
+        self.users.values().find(|u| {
+            aliases.iter().any(|a| {
+                u.attributes
+                    .get(*a)
+                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
+            })
+        })
+    }
+
     /// A user by name or by `sub` (Cognito accepts either as `Username`),
-    /// or by a verified-or-not `email` alias when `by_email` is set.
+    /// or by an alias attribute when the pool has them.
     pub(crate) fn find_user(&self, name: &str) -> Option<&UserState> {
         self.users
             .get(&self.key_of(name))
             .or_else(|| self.users.values().find(|u| u.sub == name))
+            .or_else(|| self.find_by_alias(name))
     }
 
     /// The user name a `Username` input refers to.

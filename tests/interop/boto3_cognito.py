@@ -203,4 +203,15 @@ try:
 except idp.exceptions.NotAuthorizedException:
     pass
 idp.delete_user_pool(UserPoolId=people_id)
+
+# A pool with e-mail addresses as user names: the user name is the sub, and
+# SRP runs with USER_ID_FOR_SRP.
+by_email = idp.create_user_pool(PoolName="ByEmail", UsernameAttributes=["email"])["UserPool"]["Id"]
+email_app = idp.create_user_pool_client(UserPoolId=by_email, ClientName="app",
+                                        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+user = idp.admin_create_user(UserPoolId=by_email, Username="dora@example.com", MessageAction="SUPPRESS")["User"]
+idp.admin_set_user_password(UserPoolId=by_email, Username="dora@example.com", Password="Doras-passw0rd!", Permanent=True)
+email_tokens = srp_check.sign_in(endpoint, by_email, email_app, "dora@example.com", "Doras-passw0rd!")
+assert idp.get_user(AccessToken=email_tokens["AccessToken"])["Username"] == user["Username"]
+idp.delete_user_pool(UserPoolId=by_email)
 print("boto3 interop: ok")

@@ -226,3 +226,75 @@ async fn a_client_with_a_secret_needs_the_secret_hash_to_sign_up() {
     ok(&issuer, "SignUp", right).await;
     fails(&issuer, "SignUp", json!({"ClientId": "nosuchclient0000000000000", "Username": "x", "Password": GOOD_PASSWORD}), "ResourceNotFoundException").await;
 }
+
+#[tokio::test]
+async fn a_pool_with_email_as_user_name_names_users_by_their_sub() {
+    let issuer = empty_issuer().await;
+    let pool = users_pool(&issuer, json!({"UsernameAttributes": ["email"]})).await;
+    let (client, _) = app_client(&issuer, &pool, &["ALLOW_USER_PASSWORD_AUTH"], false).await;
+    let out = ok(
+        &issuer,
+        "SignUp",
+        json!({"ClientId": client, "Username": "yan@example.com", "Password": GOOD_PASSWORD}),
+    )
+    .await;
+    let sub = out["UserSub"].as_str().unwrap().to_string();
+    let got = ok(
+        &issuer,
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "yan@example.com"}),
+    )
+    .await;
+    assert_eq!(got["Username"], sub.as_str(), "the user name is the sub");
+    assert!(
+        got["UserAttributes"]
+            .to_string()
+            .contains("yan@example.com")
+    );
+    let message = fails(
+        &issuer,
+        "SignUp",
+        json!({"ClientId": client, "Username": "yan@example.com", "Password": GOOD_PASSWORD}),
+        "UsernameExistsException",
+    )
+    .await;
+    assert_eq!(message, "An account with the given email already exists.");
+    let message = fails(
+        &issuer,
+        "SignUp",
+        json!({"ClientId": client, "Username": "plainname", "Password": GOOD_PASSWORD}),
+        "InvalidParameterException",
+    )
+    .await;
+    assert_eq!(message, "Username should be an email.");
+
+    let code = latest_code(&issuer, &pool).await;
+    ok(
+        &issuer,
+        "ConfirmSignUp",
+        json!({"ClientId": client, "Username": "yan@example.com", "ConfirmationCode": code}),
+    )
+    .await;
+    let (status, body, _) = password_auth(&issuer, &client, "YAN@example.com", GOOD_PASSWORD).await;
+    assert_eq!(status, 200, "signs in by e-mail address, any case: {body}");
+    let access = claims_of(
+        body["AuthenticationResult"]["AccessToken"]
+            .as_str()
+            .unwrap(),
+    );
+    assert_eq!(access["username"], sub.as_str());
+    assert_eq!(access["sub"], sub.as_str());
+    ok(
+        &issuer,
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "zed@example.com", "MessageAction": "SUPPRESS"}),
+    )
+    .await;
+    fails(
+        &issuer,
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "zed@example.com", "MessageAction": "SUPPRESS"}),
+        "UsernameExistsException",
+    )
+    .await;
+}

@@ -175,6 +175,14 @@ pub(super) fn read_list(
     Ok(out)
 }
 
+/// Checks the values of attributes already read.
+pub(super) fn apply_checked(values: &mut BTreeMap<String, String>) -> Result<(), ApiError> {
+    for (name, value) in values.iter() {
+        check_value(name, value)?;
+    }
+    Ok(())
+}
+
 /// Sets `changes` on a user: a changed `email` (or `phone_number`) is
 /// unverified again unless the change says otherwise, as in Cognito.
 pub(super) fn apply(

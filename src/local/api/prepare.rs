@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::local::ids::random_alnum;
+use crate::local::ids::{random_alnum, uuid_v4};
 use crate::local::password::{MAX_PASSWORD_LEN, PasswordPolicy, StoredSecret};
 use crate::local::shared::Shared;
 use crate::local::state::State;
@@ -106,7 +106,14 @@ fn target(state: &State, pool_id: String, username: &str) -> Option<Target> {
     let pool = state.pools.get(&pool_id)?;
     let existing = pool.directory.resolve(username);
     let exists = existing.is_some();
-    let username = existing.unwrap_or_else(|| pool.directory.key_of(username));
+    // A new user of a pool with UsernameAttributes is named by a new UUID.
+    let username = existing.unwrap_or_else(|| {
+        if pool.directory.username_attributes().is_empty() {
+            pool.directory.key_of(username)
+        } else {
+            uuid_v4()
+        }
+    });
     Some(Target {
         exists,
         policy: pool.directory.password_policy.clone(),

@@ -13,7 +13,7 @@ use super::attributes::{self, read_list};
 use super::auth_client::{check_secret_hash, find_client};
 use super::input::Input;
 use super::pools::pool_mut;
-use super::users::{check_room, new_user, take_secret, user_key};
+use super::users::{check_room, new_key, new_user, take_secret, user_key};
 use crate::local::error::ApiError;
 use crate::local::sessions::{CODE_ATTEMPTS, Message};
 use crate::local::state::{PoolState, State, now_epoch};
@@ -78,20 +78,21 @@ pub(super) fn sign_up(
     input: &Input<'_>,
 ) -> Result<Value, ApiError> {
     let password = input.required("Password", "password")?;
-    let attributes = read_list(input.0, "UserAttributes")?;
+    let mut attributes = read_list(input.0, "UserAttributes")?;
     let pool = client_pool(state, input)?;
-    let key = pool
-        .directory
-        .key_of(input.required("Username", "username")?);
-    if pool.directory.users.contains_key(&key) {
-        return Err(ApiError::new(
-            "UsernameExistsException",
-            "User already exists",
-        ));
+    let name = input.required("Username", "username")?;
+    if pool.directory.find_user(name).is_some() {
+        let message = if pool.directory.username_attributes().is_empty() {
+            "User already exists"
+        } else {
+            "An account with the given email already exists."
+        };
+        return Err(ApiError::new("UsernameExistsException", message));
     }
     check_room(pool)?;
     pool.directory.password_policy.check(password)?;
-    let mut user = new_user(key.clone(), attributes, UserStatus::Unconfirmed);
+    let key = new_key(pool, ctx, name, &mut attributes)?;
+    let mut user = new_user(pool, key.clone(), attributes, UserStatus::Unconfirmed);
     user.secret = Some(take_secret(ctx, &key)?.secret);
     let details = send_code(ctx, &pool.id, &mut user, "SignUp");
     let mut out = json!({ "UserConfirmed": false, "UserSub": user.sub });

@@ -65,16 +65,23 @@ pub(super) fn temporary_expiry(policy: &PasswordPolicy) -> f64 {
     now_epoch() + f64::from(policy.temporary_password_validity_days) * 86_400.0
 }
 
-/// A new user, with no password yet.
+/// A new user, with no password yet; its `sub` is its user name in a pool
+/// with `UsernameAttributes`.
 pub(super) fn new_user(
+    pool: &PoolState,
     username: String,
     attributes: BTreeMap<String, String>,
     status: UserStatus,
 ) -> UserState {
     let now = now_epoch();
+    let sub = if pool.directory.username_attributes().is_empty() {
+        uuid_v4()
+    } else {
+        username.clone()
+    };
     UserState {
         username,
-        sub: uuid_v4(),
+        sub,
         attributes,
         status,
         enabled: true,
@@ -86,6 +93,42 @@ pub(super) fn new_user(
         created: now,
         modified: now,
     }
+}
+
+/// The stored key of a new user the input calls `name`, putting `name`
+/// into `attributes` when the pool signs users in by `UsernameAttributes`:
+/// then `name` must be such an attribute's value, and the user name (and
+/// `sub`) is a UUID, the one the password was prepared for.
+pub(super) fn new_key(
+    pool: &PoolState,
+    ctx: &Context,
+    name: &str,
+    attributes: &mut BTreeMap<String, String>,
+) -> Result<String, ApiError> {
+    let by = pool.directory.username_attributes();
+    if by.is_empty() {
+        return Ok(pool.directory.key_of(name));
+    }
+    let attribute = if name.contains('@') && by.contains(&"email") {
+        "email"
+    } else if name.starts_with('+') && by.contains(&"phone_number") {
+        "phone_number"
+    } else {
+        let message = match by.as_slice() {
+            ["email"] => "Username should be an email.",
+            ["phone_number"] => "Username should be a phone number.",
+            _ => "Username should be either an email or a phone number.",
+        };
+        return Err(ApiError::invalid_parameter(message));
+    };
+    let mut given = BTreeMap::new();
+    given.insert(attribute.to_string(), name.to_string());
+    attributes::apply_checked(&mut given)?;
+    attributes.insert(attribute.to_string(), name.to_string());
+    Ok(ctx
+        .new_secret
+        .as_ref()
+        .map_or_else(uuid_v4, |p| p.username.clone()))
 }
 
 /// Checks room for one more user.
@@ -139,12 +182,16 @@ pub(super) fn create(
     let action = message_action(input)?;
     let mediums = delivery_mediums(input)?;
     let attributes = read_list(input.0, "UserAttributes")?;
+    let mut attributes = attributes;
     let pool = pool_mut(state, input)?;
-    let key = pool.directory.key_of(name);
     if let Some(password) = input.string("TemporaryPassword")? {
         pool.directory.password_policy.check(password)?;
     }
     let resend = action == Some("RESEND");
+    let key = match pool.directory.resolve(name) {
+        Some(existing) => existing,
+        None => new_key(pool, ctx, name, &mut attributes)?,
+    };
     make_room_for(pool, &key, resend, &attributes)?;
     let expires = temporary_expiry(&pool.directory.password_policy);
     let prepared = take_secret(ctx, &key)?;
@@ -197,6 +244,7 @@ fn make_room_for(
         (None, false) => {
             check_room(pool)?;
             let user = new_user(
+                pool,
                 key.to_string(),
                 attributes.clone(),
                 UserStatus::ForceChangePassword,
