@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 
 venv=target/interop-venv
 bin=${CARGO_TARGET_DIR:-target}/debug/scopegate
-if [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/python" -c 'import boto3, pycognito' 2>/dev/null; then
-  echo "installing boto3, awscli and pycognito into $venv"
+if [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/python" -c 'import boto3, pycognito, authlib, requests' 2>/dev/null; then
+  echo "installing boto3, awscli, pycognito, authlib and requests into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check boto3 awscli pycognito
+  "$venv/bin/pip" install --quiet --disable-pip-version-check boto3 awscli pycognito authlib requests
 fi
 export PATH="$PWD/$venv/bin:$PATH"
 
@@ -28,6 +28,15 @@ done
 [ -n "$endpoint" ] || { cat "$log"; echo "the issuer did not start"; exit 1; }
 
 python3 tests/interop/boto3_cognito.py "$endpoint"
+
+# The hosted sign-in with an ordinary OIDC client library (authlib), every
+# endpoint discovered from the issuer URL.
+read -r OIDC_POOL OIDC_CLIENT OIDC_USER OIDC_PASSWORD <<<"$(python3 tests/interop/oidc_setup.py "$endpoint")"
+if [ "$OIDC_POOL" = skipped ]; then
+  echo "oidc code flow: skipped (no AdminCreateUser in this issuer yet)"
+else
+  python3 tests/interop/oidc_code_flow.py "$endpoint/$OIDC_POOL" "$OIDC_CLIENT" "$OIDC_USER" "$OIDC_PASSWORD"
+fi
 
 # The README's AWS CLI commands. (AWS CLI v1 would fetch URL-looking
 # parameters such as the identifier; v2 does not. This turns that off.)

@@ -37,6 +37,7 @@ struct Inner {
     auth_time: Option<u64>,
     jwt_id: Option<String>,
     username: Option<String>,
+    groups: Vec<String>,
     all: Map<String, Value>,
     verifier_id: u64,
 }
@@ -112,6 +113,21 @@ impl Claims {
     /// `jti`: the token's unique identifier.
     pub fn jwt_id(&self) -> Option<&str> {
         self.0.jwt_id.as_deref()
+    }
+
+    /// `cognito:groups`: the Cognito groups the user is in (empty for
+    /// machine tokens). A token whose `cognito:groups` is not a list of
+    /// strings is refused as an invalid claim.
+    ///
+    /// ```
+    /// # fn show(claims: scopegate::Claims) {
+    /// if claims.groups().iter().any(|g| g == "editors") {
+    ///     // ...
+    /// }
+    /// # }
+    /// ```
+    pub fn groups(&self) -> &[String] {
+        &self.0.groups
     }
 
     /// `username`: Cognito's user name, present on user tokens.
@@ -220,6 +236,19 @@ fn string(map: &Map<String, Value>, name: &'static str) -> Result<Option<String>
     }
 }
 
+/// `cognito:groups`: a list of strings, or absent.
+fn groups(map: &Map<String, Value>) -> Result<Vec<String>, TokenError> {
+    let invalid = TokenError::InvalidClaim("cognito:groups");
+    match map.get("cognito:groups") {
+        None => Ok(Vec::new()),
+        Some(Value::Array(values)) => values
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or(invalid))
+            .collect(),
+        Some(_) => Err(invalid),
+    }
+}
+
 fn audience(map: &Map<String, Value>) -> Result<Vec<String>, TokenError> {
     let invalid = TokenError::InvalidClaim("aud");
     match map.get("aud") {
@@ -266,6 +295,7 @@ pub(crate) fn verify(
         auth_time: numeric_date(&all, "auth_time")?,
         jwt_id: string(&all, "jti")?,
         username: string(&all, "username")?,
+        groups: groups(&all)?,
         all,
         verifier_id,
     };

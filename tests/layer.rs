@@ -275,3 +275,40 @@ fn scope_gate_gives_access_to_its_inner_service() {
     *gate.get_mut() = 6;
     assert_eq!(gate.into_inner(), 6);
 }
+
+#[tokio::test]
+async fn cognito_groups_are_read_and_a_mistyped_list_is_refused() {
+    let issuer = issuer().await;
+    let verifier = verifier(&issuer);
+    let grouped = issuer
+        .token()
+        .client_id(CLIENT)
+        .scope(READ)
+        .claim("cognito:groups", serde_json::json!(["editors", "admins"]))
+        .mint();
+    let claims = verifier.verify(&grouped).await.unwrap();
+    assert_eq!(claims.groups(), ["editors", "admins"]);
+    let machine = verifier.verify(&token(&issuer, &[READ])).await.unwrap();
+    assert!(machine.groups().is_empty());
+    for mistyped in [
+        serde_json::json!("editors"),
+        serde_json::json!([1]),
+        serde_json::json!({"0": "editors"}),
+        serde_json::json!(null),
+    ] {
+        let token = issuer
+            .token()
+            .client_id(CLIENT)
+            .scope(READ)
+            .claim("cognito:groups", mistyped.clone())
+            .mint();
+        let refused = verifier.verify(&token).await.unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                scopegate::VerifyError::InvalidToken(TokenError::InvalidClaim("cognito:groups"))
+            ),
+            "{mistyped}: {refused:?}"
+        );
+    }
+}

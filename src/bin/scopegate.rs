@@ -157,6 +157,9 @@ async fn run_issuer(args: IssuerArgs) -> Result<(), String> {
     );
     println!("  management API   {base}   (aws cognito-idp ... --endpoint-url {base})");
     println!("  token endpoint   {}", issuer.token_endpoint());
+    println!(
+        "  hosted sign-in   {base}/oauth2/authorize   (and /login, /logout, /oauth2/userInfo, /oauth2/revoke)"
+    );
     println!("  issuer URLs      {base}/{{userPoolId}}   (JWKS and discovery under /.well-known/)");
     println!(
         "  key rotation     curl -X POST '{base}/_local/{{userPoolId}}/rotate-key?grace_seconds=3600'"

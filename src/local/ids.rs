@@ -79,3 +79,8 @@ pub(crate) fn uuid_v4() -> String {
         &hex[20..32]
     )
 }
+
+/// An opaque random token (32 bytes, base64url): session ids, CSRF tokens.
+pub(crate) fn new_opaque_token() -> String {
+    random_b64(32)
+}

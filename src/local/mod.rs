@@ -12,8 +12,10 @@
 //!   work against it unchanged;
 //! - the **OAuth 2.0 side**: per pool, the issuer `http://{addr}/{poolId}`, its
 //!   JWK Set and OpenID Connect discovery document, and the token endpoint
-//!   `POST /oauth2/token` (client credentials), applying the seed's scope
-//!   rules.
+//!   `POST /oauth2/token` (client credentials, authorization code with PKCE,
+//!   refresh token), applying the seed's scope rules, and the hosted sign-in
+//!   of the user flows (`/oauth2/authorize`, `/login`, `/logout`,
+//!   `/oauth2/userInfo`, `/oauth2/revoke`).
 //!
 //! Keys are real (RSA, EC, Ed25519), tokens are signed by
 //! `jsonwebtoken`, and faults can be injected into the key-set endpoint
@@ -65,7 +67,10 @@
 //! | `server.rs` | the HTTP server and its routes |
 //! | `api/` | the management API's actions, one file per resource |
 //! | `validate.rs` | the management API's checks, in Cognito's words |
-//! | `oauth.rs` | the token endpoint (client-credentials grant) |
+//! | `oauth/` | the token endpoint (client credentials, authorization code, refresh token) and the revocation endpoint |
+//! | `hosted/` | the hosted sign-in and the browser endpoints: authorize, login, logout, userInfo (askama pages) |
+//! | `authorization.rs` | what a browser sign-in leaves for the token endpoint: codes, sessions |
+//! | `pool_users.rs` | [`UserPool`]'s in-process user helpers (`create_user`, groups) |
 //! | `state.rs` | the state: pools, keys, resource servers, clients, and the reads and key rotation on it; no validation |
 //! | `persist.rs` | the state file; `stored_directory.rs`: how users, groups and refresh tokens are written in it |
 //! | `keys.rs` | [`SigningKey`]: key generation, JWKs, signing |
@@ -78,10 +83,12 @@
 //! | `sessions.rs` | short-lived, unsaved state: codes, sign-in sessions, messages |
 
 mod api;
+mod authorization;
 mod builder;
 mod client;
 mod error;
 mod fault;
+mod hosted;
 mod ids;
 mod issuer;
 mod keys;
@@ -89,6 +96,7 @@ mod oauth;
 mod password;
 mod persist;
 mod pool;
+mod pool_users;
 mod server;
 mod sessions;
 mod shared;

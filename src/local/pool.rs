@@ -25,8 +25,8 @@ pub struct AppClient {
 /// A user pool of a [`LocalIssuer`](super::LocalIssuer). Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct UserPool {
-    shared: Arc<Shared>,
-    id: String,
+    pub(super) shared: Arc<Shared>,
+    pub(super) id: String,
 }
 
 impl UserPool {
@@ -39,7 +39,7 @@ impl UserPool {
         self.shared.with_pool(&self.id, f)
     }
 
-    fn change<R>(
+    pub(super) fn change<R>(
         &self,
         f: impl FnOnce(&mut PoolState) -> Result<R, ApiError>,
     ) -> Result<R, ApiError> {

@@ -18,16 +18,19 @@ use tokio::sync::watch;
 
 use super::error::ApiError;
 use super::fault::Fault;
+use super::hosted;
 use super::ids::new_request_id;
 use super::oauth;
 use super::shared::Shared;
-use super::state::now_epoch;
+use super::state::{BUILT_IN_SCOPES, now_epoch};
 use crate::sync::lock;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/", post(management))
         .route("/oauth2/token", post(token))
+        .route("/oauth2/revoke", post(revoke))
+        .merge(hosted::routes())
         .route("/{pool}/.well-known/jwks.json", get(jwks))
         .route("/{pool}/.well-known/openid-configuration", get(discovery))
         .route("/_local/{pool}/rotate-key", post(rotate_key))
@@ -126,18 +129,35 @@ async fn management(
 
 /// `POST /oauth2/token`.
 async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let outcome = {
-        let state = lock(&shared.state);
-        oauth::token(&state, &shared.base_url, &headers, &body)
-    };
+    // Off the async workers: a grant may save the state file.
+    let (granting, request_headers) = (Arc::clone(&shared), headers.clone());
+    let outcome =
+        tokio::task::spawn_blocking(move || oauth::token(&granting, &request_headers, &body))
+            .await
+            .unwrap_or_else(|_| Err(oauth::OAuthError::new("invalid_request", "interrupted")));
+    let outcome = outcome.map(|issued| issued.body());
+    oauth_json(outcome, "token request refused")
+}
+
+/// `POST /oauth2/revoke` (RFC 7009): 200 with an empty body, or an error.
+async fn revoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (revoking, request_headers) = (Arc::clone(&shared), headers.clone());
+    let outcome =
+        tokio::task::spawn_blocking(move || oauth::revoke(&revoking, &request_headers, &body))
+            .await
+            .unwrap_or_else(|_| Err(oauth::OAuthError::new("invalid_request", "interrupted")));
+    match outcome {
+        Ok(()) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response(),
+        Err(e) => oauth_json(Err(e), "revocation refused"),
+    }
+}
+
+/// A token-endpoint style JSON answer (RFC 6749 §5.1, §5.2).
+fn oauth_json(outcome: Result<Value, oauth::OAuthError>, refused: &'static str) -> Response {
     let (status, body, basic) = match outcome {
-        Ok(issued) => (StatusCode::OK, issued.body(), false),
+        Ok(body) => (StatusCode::OK, body, false),
         Err(e) => {
-            tracing::debug!(
-                error = e.error,
-                reason = e.description,
-                "token request refused"
-            );
+            tracing::debug!(error = e.error, reason = e.description, "{refused}");
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
             (status, e.body(), e.status() == 401)
         }
@@ -284,20 +304,47 @@ async fn discovery(State(shared): State<Arc<Shared>>, Path(pool): Path<String>) 
     if let Some(response) = faulty(&shared).await {
         return response;
     }
-    if !lock(&shared.state).pools.contains_key(&pool) {
+    let Some(document) = discovery_document(&shared, &pool) else {
         return StatusCode::NOT_FOUND.into_response();
+    };
+    json_response(&shared, serde_json::to_vec(&document).unwrap_or_default())
+}
+
+/// A pool's OpenID Connect discovery document: every endpoint of the user
+/// flows, so that a client library given only the issuer URL finds them.
+fn discovery_document(shared: &Shared, pool_id: &str) -> Option<Value> {
+    let state = lock(&shared.state);
+    let pool = state.pools.get(pool_id)?;
+    let base = &shared.base_url;
+    let issuer = shared.pool_url(pool_id);
+    let mut scopes: Vec<String> = BUILT_IN_SCOPES.iter().map(|s| s.to_string()).collect();
+    for server in pool.resource_servers.values() {
+        for (name, _) in &server.scopes {
+            scopes.push(format!("{}/{name}", server.identifier));
+        }
     }
-    let issuer = format!("{}/{pool}", shared.base_url);
-    let document = json!({
+    Some(json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-        "token_endpoint": format!("{}/oauth2/token", shared.base_url),
+        "authorization_endpoint": format!("{base}/oauth2/authorize"),
+        "token_endpoint": format!("{base}/oauth2/token"),
+        "userinfo_endpoint": format!("{base}/oauth2/userInfo"),
+        "revocation_endpoint": format!("{base}/oauth2/revoke"),
+        "end_session_endpoint": format!("{base}/logout"),
         "response_types_supported": ["code", "token"],
+        "response_modes_supported": ["query", "fragment"],
+        "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "scopes_supported": ["openid", "email", "phone", "profile"],
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-    });
-    json_response(&shared, serde_json::to_vec(&document).unwrap_or_default())
+        "id_token_signing_alg_values_supported": [pool.algorithm().as_str()],
+        "scopes_supported": scopes,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
+            "cognito:username", "cognito:groups", "email", "email_verified",
+            "phone_number", "phone_number_verified", "name", "given_name",
+            "family_name", "preferred_username", "username",
+        ],
+    }))
 }

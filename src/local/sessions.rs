@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde_json::{Value, json};
 
+use super::authorization::{AuthCode, BrowserSession, PendingLogin};
 use super::sign_in::{Failures, failures_map};
 use super::state::now_epoch;
 
@@ -117,6 +118,12 @@ pub(crate) struct Sessions {
     messages: BTreeMap<String, VecDeque<Message>>,
     /// Failed sign-ins by `pool/username` (see `sign_in.rs`).
     pub(crate) failures: Expiring<Failures>,
+    /// Authorization codes by code (`hosted/`, `oauth/authorization_code.rs`).
+    pub(crate) codes: Expiring<AuthCode>,
+    /// Signed-in browsers by the `cognito` cookie's value.
+    pub(crate) browser_sessions: Expiring<BrowserSession>,
+    /// Sign-ins waiting for a new password, by the hidden `_session` id.
+    pub(crate) pending_logins: Expiring<PendingLogin>,
     /// Wrong confirmation codes by `pool/username` (ConfirmSignUp), for
     /// 15 minutes after the last; past `CODE_ATTEMPTS` the user must wait.
     pub(crate) code_failures: Expiring<u32>,
@@ -130,6 +137,9 @@ impl Default for Sessions {
         Sessions {
             messages: BTreeMap::new(),
             failures: failures_map(),
+            codes: Expiring::new(10_000),
+            browser_sessions: Expiring::new(10_000),
+            pending_logins: Expiring::new(10_000),
             code_failures: Expiring::new(10_000),
             challenges: Expiring::new(10_000),
         }

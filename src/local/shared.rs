@@ -168,6 +168,22 @@ impl Shared {
         Ok(out)
     }
 
+    /// Like [`change`](Self::change), but an error of `f`'s own leaves the
+    /// state as it was (and saves nothing); the outer error is the save's.
+    pub(crate) fn try_change<R, E>(
+        &self,
+        f: impl FnOnce(&mut State) -> Result<R, E>,
+    ) -> Result<Result<R, E>, ApiError> {
+        let mut state = lock(&self.state);
+        let mut next = state.clone();
+        let out = match f(&mut next) {
+            Ok(out) => out,
+            Err(e) => return Ok(Err(e)),
+        };
+        self.commit(&mut state, next)?;
+        Ok(Ok(out))
+    }
+
     fn commit(&self, state: &mut State, next: State) -> Result<(), ApiError> {
         if let Some(path) = &self.state_file {
             persist::save(path, &next).map_err(|e| {

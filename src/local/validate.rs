@@ -223,6 +223,10 @@ pub(crate) struct OAuthSettings<'a> {
     pub(crate) scopes: &'a [String],
     pub(crate) oauth_enabled: bool,
     pub(crate) has_secret: bool,
+    /// `CallbackURLs`, `LogoutURLs` and `DefaultRedirectURI`.
+    pub(crate) callback_urls: &'a [String],
+    pub(crate) logout_urls: &'a [String],
+    pub(crate) default_redirect_uri: Option<&'a str>,
 }
 
 /// Cognito's OAuth rules for an app client of `pool`.
@@ -248,6 +252,57 @@ pub(crate) fn check_oauth_rules(
     }
     if client.flows.iter().any(|f| f == "client_credentials") {
         check_client_credentials(client, is_built_in)?;
+    }
+    check_redirect_urls(client)
+}
+
+/// The browser flows' URLs: `code` and `implicit` need a callback URL; each
+/// URL is absolute, without a fragment, and `https` unless it is
+/// `http://localhost` or `http://127.0.0.1` (app schemes such as
+/// `myapp://cb` are allowed, as Cognito documents); `DefaultRedirectURI`
+/// must be one of the callback URLs. Cognito does not document these
+/// messages; they are this issuer's.
+fn check_redirect_urls(client: &OAuthSettings<'_>) -> Result<(), ApiError> {
+    let browser_flow = client.flows.iter().any(|f| f == "code" || f == "implicit");
+    if browser_flow && client.callback_urls.is_empty() {
+        return Err(ApiError::invalid_parameter(
+            "CallbackURLs are required when the code or implicit flow is allowed.",
+        ));
+    }
+    for (field, urls) in [
+        ("callbackURLs", client.callback_urls),
+        ("logoutURLs", client.logout_urls),
+    ] {
+        check_count(field, "URLs", urls.len(), 100)?;
+        for url in urls {
+            check_redirect_url(field, url)?;
+        }
+    }
+    if let Some(default) = client.default_redirect_uri
+        && !client.callback_urls.iter().any(|u| u == default)
+    {
+        return Err(ApiError::invalid_parameter(
+            "DefaultRedirectURI must be one of the CallbackURLs.",
+        ));
+    }
+    Ok(())
+}
+
+/// One redirect URL (RFC 6749 §3.1.2 and Cognito's HTTPS rule).
+fn check_redirect_url(field: &str, value: &str) -> Result<(), ApiError> {
+    let invalid = |why: &str| Err(constraint(field, value, why));
+    if value.len() > 1024 {
+        return invalid("Member must have length less than or equal to 1024");
+    }
+    let Ok(url) = url::Url::parse(value) else {
+        return invalid("Member must be an absolute URL");
+    };
+    if url.fragment().is_some() {
+        return invalid("Member must not include a fragment component");
+    }
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1"));
+    if url.scheme() == "http" && !loopback {
+        return invalid("Member must use https, except http://localhost and http://127.0.0.1");
     }
     Ok(())
 }

@@ -17,13 +17,22 @@ use serde_json::{Value, json};
 use support::*;
 
 mod admin;
+mod authorize;
+mod code_flow;
+mod discovery;
 mod groups;
+mod hosted_support;
+mod login;
+mod logout;
 mod persistence;
+mod pool_users;
+mod refresh;
 mod rotation;
 mod seed_rules;
 mod sign_in;
 mod sign_up;
 mod tokens;
+mod userinfo;
 mod users;
 mod validation;
 

@@ -141,7 +141,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
         ),
         (
             Some((&id, &secret)),
-            "grant_type=authorization_code&code=x".into(),
+            "grant_type=urn:ietf:params:oauth:grant-type:device_code".into(),
             form,
             400,
             "unsupported_grant_type",

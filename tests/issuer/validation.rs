@@ -230,3 +230,71 @@ async fn cognito_limits_are_accepted_at_the_limit() {
         100
     );
 }
+
+#[tokio::test]
+async fn browser_flows_need_valid_callback_urls_and_no_client_credentials() {
+    let issuer = empty_issuer().await;
+    let pool = new_pool(&issuer).await;
+    let client = |extra: Value| {
+        let mut input = json!({"UserPoolId": pool, "ClientName": "web",
+            "AllowedOAuthFlows": ["code"], "AllowedOAuthScopes": ["openid"],
+            "AllowedOAuthFlowsUserPoolClient": true, "CallbackURLs": ["https://app.example.com/cb"]});
+        for (k, v) in extra.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        input
+    };
+    let message = fails(
+        &issuer,
+        "CreateUserPoolClient",
+        client(json!({"AllowedOAuthFlows": ["implicit", "client_credentials"], "GenerateSecret": true})),
+        "InvalidOAuthFlowException",
+    )
+    .await;
+    assert_eq!(
+        message,
+        "client_credentials flow can not be selected along with code flow or implicit flow."
+    );
+    let refused = [
+        json!({"CallbackURLs": []}),
+        json!({"CallbackURLs": null}),
+        json!({"AllowedOAuthFlows": ["implicit"], "CallbackURLs": []}),
+        json!({"CallbackURLs": ["http://app.example.com/cb"]}),
+        json!({"CallbackURLs": ["https://app.example.com/cb#frag"]}),
+        json!({"CallbackURLs": ["/relative/cb"]}),
+        json!({"LogoutURLs": ["http://app.example.com/bye"]}),
+        json!({"DefaultRedirectURI": "https://elsewhere.example.com/cb"}),
+    ];
+    for extra in refused {
+        fails(
+            &issuer,
+            "CreateUserPoolClient",
+            client(extra),
+            "InvalidParameterException",
+        )
+        .await;
+    }
+    let accepted = [
+        json!({}),
+        json!({"CallbackURLs": ["http://localhost:8080/cb", "http://127.0.0.1/cb", "myapp://cb"]}),
+        json!({"DefaultRedirectURI": "https://app.example.com/cb"}),
+    ];
+    for extra in accepted {
+        ok(&issuer, "CreateUserPoolClient", client(extra)).await;
+    }
+    // The same rules on update.
+    let id =
+        ok(&issuer, "CreateUserPoolClient", client(json!({}))).await["UserPoolClient"]["ClientId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let mut update = client(json!({"CallbackURLs": ["http://app.example.com/cb"]}));
+    update["ClientId"] = json!(id);
+    fails(
+        &issuer,
+        "UpdateUserPoolClient",
+        update,
+        "InvalidParameterException",
+    )
+    .await;
+}

@@ -104,6 +104,8 @@ fn client_config(
     let oauth_enabled = input
         .bool("AllowedOAuthFlowsUserPoolClient")?
         .unwrap_or(false);
+    let callback_urls = input.strings("CallbackURLs")?.unwrap_or_default();
+    let logout_urls = input.strings("LogoutURLs")?.unwrap_or_default();
     check_oauth_rules(
         pool,
         &OAuthSettings {
@@ -111,6 +113,9 @@ fn client_config(
             scopes: &scopes,
             oauth_enabled,
             has_secret,
+            callback_urls: &callback_urls,
+            logout_urls: &logout_urls,
+            default_redirect_uri: input.string("DefaultRedirectURI")?,
         },
     )?;
     let config = passthrough(input)?;

@@ -1,0 +1,155 @@
+//! Ending an authorization request: an error back to the client, or the
+//! signed-in user's code (`response_type=code`) or tokens (`token`, in the
+//! fragment, no refresh token, as Cognito) at the `redirect_uri`.
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::cookies;
+use super::pages::{error_page, redirect, with_params};
+use super::request::{ErrorRedirect, Refusal};
+use crate::local::authorization::{
+    AuthCode, Authorization, BROWSER_SESSION_SECONDS, BrowserSession, CODE_SECONDS, ResponseType,
+};
+use crate::local::ids::{new_opaque_token, uuid_v4};
+use crate::local::shared::Shared;
+use crate::local::state::now_epoch;
+use crate::local::user_tokens::{SignIn, UserTokens, mint};
+use crate::sync::lock;
+
+/// The answer to a refused request: a page, or a redirect with `error`,
+/// `error_description` and `state` (RFC 6749 §4.1.2.1, §4.2.2.1).
+pub(crate) fn refused(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Page(message) => error_page(StatusCode::BAD_REQUEST, message),
+        Refusal::Redirect(e) => redirect(&error_location(&e)),
+    }
+}
+
+fn error_location(e: &ErrorRedirect) -> String {
+    let mut params = vec![("error", e.error), ("error_description", e.description)];
+    if let Some(state) = &e.state {
+        params.push(("state", state));
+    }
+    with_params(&e.redirect_uri, &params, e.fragment)
+}
+
+/// Signs the browser in (a new `cognito` session, never a reused id; the
+/// browser's previous session, if any, ends) and completes the request.
+pub(crate) fn sign_in_browser(
+    shared: &Shared,
+    headers: &HeaderMap,
+    authorization: Authorization,
+    username: &str,
+) -> Response {
+    let auth_time = crate::clock::now_secs();
+    let id = new_opaque_token();
+    let mut sessions = lock(&shared.sessions);
+    if let Some(previous) = cookies::read(headers, cookies::SESSION) {
+        sessions.browser_sessions.take(&previous);
+    }
+    sessions.browser_sessions.insert(
+        id.clone(),
+        BrowserSession {
+            pool_id: authorization.pool_id.clone(),
+            username: username.to_string(),
+            auth_time,
+        },
+        now_epoch() + BROWSER_SESSION_SECONDS,
+    );
+    drop(sessions);
+    let mut response = finish(shared, authorization, username, auth_time);
+    cookies::set(
+        &mut response,
+        cookies::SESSION,
+        &id,
+        Some(BROWSER_SESSION_SECONDS as u64),
+    );
+    response
+}
+
+/// Redirects the signed-in user back with a code or tokens.
+pub(crate) fn finish(
+    shared: &Shared,
+    authorization: Authorization,
+    username: &str,
+    auth_time: u64,
+) -> Response {
+    match authorization.response_type {
+        ResponseType::Code => with_code(shared, authorization, username, auth_time),
+        ResponseType::Token => with_tokens(shared, &authorization, username, auth_time),
+    }
+}
+
+fn with_code(
+    shared: &Shared,
+    authorization: Authorization,
+    username: &str,
+    auth_time: u64,
+) -> Response {
+    // Cognito's codes are UUIDs (122 random bits).
+    let code = uuid_v4();
+    let mut params = vec![("code", code.as_str())];
+    if let Some(state) = &authorization.state {
+        params.push(("state", state));
+    }
+    let location = with_params(&authorization.redirect_uri, &params, false);
+    lock(&shared.sessions).codes.insert(
+        code.clone(),
+        AuthCode {
+            authorization,
+            username: username.to_string(),
+            auth_time,
+            redeemed: None,
+        },
+        now_epoch() + CODE_SECONDS,
+    );
+    redirect(&location)
+}
+
+fn with_tokens(shared: &Shared, a: &Authorization, username: &str, auth_time: u64) -> Response {
+    let Some(tokens) = implicit_tokens(shared, a, username, auth_time) else {
+        return refused(Refusal::Redirect(ErrorRedirect {
+            redirect_uri: a.redirect_uri.clone(),
+            fragment: true,
+            error: "server_error",
+            description: "the tokens could not be issued",
+            state: a.state.clone(),
+        }));
+    };
+    let expires_in = tokens.expires_in.to_string();
+    let mut params = vec![("access_token", tokens.access_token.as_str())];
+    if let Some(id_token) = &tokens.id_token {
+        params.push(("id_token", id_token));
+    }
+    params.push(("token_type", "Bearer"));
+    params.push(("expires_in", &expires_in));
+    if let Some(state) = &a.state {
+        params.push(("state", state));
+    }
+    redirect(&with_params(&a.redirect_uri, &params, true))
+}
+
+fn implicit_tokens(
+    shared: &Shared,
+    a: &Authorization,
+    username: &str,
+    auth_time: u64,
+) -> Option<UserTokens> {
+    let state = lock(&shared.state);
+    let pool = state.pools.get(&a.pool_id)?;
+    let client = pool.find_client(&a.client_id)?;
+    let user = pool.directory.users.get(username)?;
+    let origin_jti = uuid_v4();
+    let sign_in = SignIn {
+        pool,
+        client,
+        user,
+        scopes: &a.scopes,
+        auth_time,
+        origin_jti: &origin_jti,
+        nonce: a.nonce.as_deref(),
+        resource: a.resource.as_deref(),
+    };
+    mint(&shared.base_url, &sign_in, a.wants_id_token())
+}

@@ -1,0 +1,106 @@
+//! The hosted pages (askama templates under `templates/`, auto-escaped) and
+//! the responses around them: security headers on every page, redirects.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// `default-src 'none'`: no script, no external asset; the pages' own
+/// `<style>` only, forms posted to this origin only, never framed.
+const CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+
+/// The sign-in form.
+#[derive(Template)]
+#[template(path = "login.html")]
+pub(crate) struct LoginPage<'a> {
+    pub(crate) action: &'a str,
+    pub(crate) csrf: &'a str,
+    pub(crate) error: Option<&'a str>,
+}
+
+/// The new-password form (a temporary password was right).
+#[derive(Template)]
+#[template(path = "new_password.html")]
+pub(crate) struct NewPasswordPage<'a> {
+    pub(crate) action: &'a str,
+    pub(crate) csrf: &'a str,
+    pub(crate) session: &'a str,
+    pub(crate) error: Option<&'a str>,
+}
+
+/// An error that cannot be sent back to the client (unknown client,
+/// unregistered `redirect_uri`, expired form).
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage<'a> {
+    pub(crate) message: &'a str,
+}
+
+/// A rendered page with the security headers.
+pub(crate) fn page(status: StatusCode, template: &impl Template) -> Response {
+    let Ok(html) = template.render() else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the page could not be rendered\n",
+        )
+            .into_response();
+    };
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    no_store(response)
+}
+
+/// An error page.
+pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
+    page(status, &ErrorPage { message })
+}
+
+/// `302 Found` to `location`, not cached.
+pub(crate) fn redirect(location: &str) -> Response {
+    let Ok(value) = HeaderValue::from_str(location) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "The redirect address is not valid.",
+        );
+    };
+    let mut response = StatusCode::FOUND.into_response();
+    response.headers_mut().insert(header::LOCATION, value);
+    no_store(response)
+}
+
+fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// `uri` with `params` added to its query (`fragment` false) or as its
+/// fragment (`fragment` true, the implicit grant).
+pub(crate) fn with_params(uri: &str, params: &[(&str, &str)], fragment: bool) -> String {
+    let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        encoded.append_pair(name, value);
+    }
+    let encoded = encoded.finish();
+    let separator = match (fragment, uri.contains('?')) {
+        (true, _) => '#',
+        (false, true) => '&',
+        (false, false) => '?',
+    };
+    format!("{uri}{separator}{encoded}")
+}

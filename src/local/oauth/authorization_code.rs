@@ -1,0 +1,185 @@
+//! The authorization-code grant: a code from the hosted sign-in, one use,
+//! bound to its client, `redirect_uri`, PKCE challenge and user; it gives an
+//! access token, an ID token (with `openid`) and a refresh token. A code
+//! presented twice revokes everything its first use issued (RFC 6749
+//! §4.1.2).
+
+use http::HeaderMap;
+
+use super::client_auth::authenticate;
+use super::form::Params;
+use super::outcome::{Issued, OAuthError};
+use super::pkce;
+use super::scopes::still_granted;
+use crate::local::authorization::{AuthCode, LONGEST_TOKEN_SECONDS};
+use crate::local::ids::uuid_v4;
+use crate::local::shared::Shared;
+use crate::local::state::{State, now_epoch};
+use crate::local::user_tokens::{SignIn, mint, store_refresh_token};
+use crate::sync::lock;
+
+/// `grant_type=authorization_code`.
+pub(crate) fn grant(
+    shared: &Shared,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Issued, OAuthError> {
+    let code = params
+        .get("code")
+        .ok_or(OAuthError::new("invalid_request", "code is missing"))?;
+    let redirect_uri = params.get("redirect_uri").ok_or(OAuthError::new(
+        "invalid_request",
+        "redirect_uri is missing",
+    ))?;
+    let client_id = code_client(shared, headers, params)?;
+    let (code, origin_jti) = redeem(shared, code, &client_id, redirect_uri, params)?;
+    shared
+        .try_change(|state| issue(state, &shared.base_url, &code, &origin_jti))
+        .map_err(|_| OAuthError::new("invalid_request", "the state could not be saved"))?
+}
+
+/// Authenticates the client and checks that it may use the code flow.
+fn code_client(
+    shared: &Shared,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<String, OAuthError> {
+    let state = lock(&shared.state);
+    let (_, client) = authenticate(&state, headers, params)?;
+    if !client.oauth_enabled || !client.flows.iter().any(|f| f == "code") {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "the client is not allowed the code flow",
+        ));
+    }
+    Ok(client.id.clone())
+}
+
+/// Takes the code for `client_id`: marks it used (whatever the outcome of
+/// its checks, so a wrong verifier cannot be retried) and returns it with
+/// the `origin_jti` of what it issues. A code of another client is left as
+/// it is (the other client can still redeem it).
+fn redeem(
+    shared: &Shared,
+    code: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    params: &Params,
+) -> Result<(AuthCode, String), OAuthError> {
+    let mut sessions = lock(&shared.sessions);
+    let entry = sessions
+        .codes
+        .get_mut(code)
+        .filter(|c| c.authorization.client_id == client_id)
+        .ok_or(OAuthError::invalid_grant(
+            "the code is unknown, expired or not this client's",
+        ))?;
+    if let Some(origin_jti) = entry.redeemed.clone() {
+        let pool_id = entry.authorization.pool_id.clone();
+        drop(sessions);
+        revoke(shared, &pool_id, &origin_jti);
+        return Err(OAuthError::invalid_grant("the code was already used"));
+    }
+    let origin_jti = uuid_v4();
+    entry.redeemed = Some(origin_jti.clone());
+    check(entry, redirect_uri, params)?;
+    Ok((entry.clone(), origin_jti))
+}
+
+/// A replayed code: whatever its first use issued is revoked.
+fn revoke(shared: &Shared, pool_id: &str, origin_jti: &str) {
+    let until = now_epoch() + LONGEST_TOKEN_SECONDS;
+    let outcome = shared.change(|state| {
+        if let Some(pool) = state.pools.get_mut(pool_id) {
+            pool.directory.revoke_origin(origin_jti, until);
+        }
+        Ok(())
+    });
+    if let Err(e) = outcome {
+        tracing::error!(error = %e, "a replayed code's tokens could not be revoked");
+    }
+}
+
+/// The code's bindings: the same `redirect_uri`, and PKCE (RFC 7636 §4.6):
+/// a verifier when a challenge was sent, none when none was.
+fn check(code: &AuthCode, redirect_uri: &str, params: &Params) -> Result<(), OAuthError> {
+    if code.authorization.redirect_uri != redirect_uri {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri differs from the authorization request's",
+        ));
+    }
+    if let Some(resource) = params.get("resource")
+        && code.authorization.resource.as_deref() != Some(resource)
+    {
+        return Err(OAuthError::new(
+            "invalid_target",
+            "resource differs from the authorization request's",
+        ));
+    }
+    match (
+        &code.authorization.code_challenge,
+        params.get("code_verifier"),
+    ) {
+        (None, None) => Ok(()),
+        (Some(challenge), Some(verifier)) if pkce::verifies(challenge, verifier) => Ok(()),
+        (Some(_), Some(_)) => Err(OAuthError::invalid_grant("the code_verifier is wrong")),
+        (Some(_), None) => Err(OAuthError::new(
+            "invalid_request",
+            "code_verifier is missing",
+        )),
+        // RFC 7636 leaves this open; a verifier for a code that had no
+        // challenge is refused, so a downgrade cannot go unnoticed.
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier sent for a code without a code_challenge",
+        )),
+    }
+}
+
+/// Mints the tokens and stores the refresh token.
+fn issue(
+    state: &mut State,
+    base_url: &str,
+    code: &AuthCode,
+    origin_jti: &str,
+) -> Result<Issued, OAuthError> {
+    let a = &code.authorization;
+    let gone = || OAuthError::invalid_grant("the user or client no longer exists");
+    let pool = state.pools.get_mut(&a.pool_id).ok_or_else(gone)?;
+    let client = pool.clients.get(&a.client_id).cloned().ok_or_else(gone)?;
+    let user = pool
+        .directory
+        .users
+        .get(&code.username)
+        .filter(|u| u.enabled)
+        .cloned()
+        .ok_or_else(gone)?;
+    let scopes = still_granted(pool, &client, &a.scopes);
+    let sign_in = SignIn {
+        pool,
+        client: &client,
+        user: &user,
+        scopes: &scopes,
+        auth_time: code.auth_time,
+        origin_jti,
+        nonce: a.nonce.as_deref(),
+        resource: a.resource.as_deref(),
+    };
+    let with_id_token = scopes.iter().any(|s| s == "openid");
+    let tokens = mint(base_url, &sign_in, with_id_token)
+        .ok_or(OAuthError::new("invalid_request", "signing failed"))?;
+    let refresh_token = store_refresh_token(
+        pool,
+        &client,
+        &user.username,
+        &scopes,
+        code.auth_time,
+        origin_jti,
+        a.resource.as_deref(),
+    );
+    Ok(Issued {
+        access_token: tokens.access_token,
+        id_token: tokens.id_token,
+        refresh_token: Some(refresh_token),
+        expires_in: tokens.expires_in,
+    })
+}

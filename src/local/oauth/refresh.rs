@@ -1,0 +1,71 @@
+//! The refresh-token grant: a refresh token of this client, not revoked or
+//! expired, gives a new access token (and ID token when `openid` was
+//! granted), with the scopes that still hold. No new refresh token: this
+//! issuer does not rotate them (Cognito's default).
+
+use http::HeaderMap;
+
+use super::client_auth::authenticate;
+use super::form::Params;
+use super::outcome::{Issued, OAuthError};
+use super::scopes::still_granted;
+use crate::local::shared::Shared;
+use crate::local::state::now_epoch;
+use crate::local::user_tokens::{SignIn, mint, refresh_key};
+use crate::sync::lock;
+
+/// `grant_type=refresh_token`.
+pub(crate) fn grant(
+    shared: &Shared,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Issued, OAuthError> {
+    let token = params.get("refresh_token").ok_or(OAuthError::new(
+        "invalid_request",
+        "refresh_token is missing",
+    ))?;
+    let state = lock(&shared.state);
+    let (pool, client) = authenticate(&state, headers, params)?;
+    let invalid = || {
+        OAuthError::invalid_grant(
+            "the refresh token is unknown, revoked, expired or not this client's",
+        )
+    };
+    let stored = pool
+        .directory
+        .refresh_tokens
+        .get(&refresh_key(token))
+        .filter(|r| r.client_id == client.id && r.expires > now_epoch())
+        .filter(|r| !pool.directory.is_revoked(&r.origin_jti))
+        .ok_or_else(invalid)?;
+    let user = pool
+        .directory
+        .users
+        .get(&stored.username)
+        .filter(|u| u.enabled)
+        .filter(|u| {
+            u.signed_out_at
+                .is_none_or(|t| (stored.auth_time as f64) >= t)
+        })
+        .ok_or_else(invalid)?;
+    let scopes = still_granted(pool, client, &stored.scopes);
+    let sign_in = SignIn {
+        pool,
+        client,
+        user,
+        scopes: &scopes,
+        auth_time: stored.auth_time,
+        origin_jti: &stored.origin_jti,
+        nonce: None,
+        resource: stored.resource.as_deref(),
+    };
+    let with_id_token = scopes.iter().any(|s| s == "openid");
+    let tokens = mint(&shared.base_url, &sign_in, with_id_token)
+        .ok_or(OAuthError::new("invalid_request", "signing failed"))?;
+    Ok(Issued {
+        access_token: tokens.access_token,
+        id_token: tokens.id_token,
+        refresh_token: None,
+        expires_in: tokens.expires_in,
+    })
+}
