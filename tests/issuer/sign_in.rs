@@ -789,3 +789,57 @@ async fn a_deleted_user_s_tokens_stop_working() {
         "SMS goes to the phone"
     );
 }
+
+#[tokio::test]
+async fn the_admin_variants_answer_challenges_and_refresh() {
+    let issuer = empty_issuer().await;
+    let pool = users_pool(&issuer, json!({})).await;
+    let (client, _) = app_client(&issuer, &pool, &FLOWS, false).await;
+    ok(
+        &issuer,
+        "AdminCreateUser",
+        json!({"UserPoolId": pool, "Username": "yara", "TemporaryPassword": "Temp-pass1", "MessageAction": "SUPPRESS"}),
+    )
+    .await;
+    let challenge = ok(
+        &issuer,
+        "AdminInitiateAuth",
+        json!({"UserPoolId": pool, "ClientId": client, "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+               "AuthParameters": {"USERNAME": "yara", "PASSWORD": "Temp-pass1"}}),
+    )
+    .await;
+    assert_eq!(challenge["ChallengeName"], "NEW_PASSWORD_REQUIRED");
+    let respond = json!({"UserPoolId": pool, "ClientId": client, "ChallengeName": "NEW_PASSWORD_REQUIRED",
+        "Session": challenge["Session"], "ChallengeResponses": {"USERNAME": "yara", "NEW_PASSWORD": GOOD_PASSWORD}});
+    let mut elsewhere = respond.clone();
+    elsewhere["UserPoolId"] = json!("eu-west-2_elsewhere");
+    fails(
+        &issuer,
+        "AdminRespondToAuthChallenge",
+        elsewhere,
+        "ResourceNotFoundException",
+    )
+    .await;
+    let out = ok(&issuer, "AdminRespondToAuthChallenge", respond).await;
+    let refresh_token = out["AuthenticationResult"]["RefreshToken"]
+        .as_str()
+        .unwrap();
+    let refreshed = ok(
+        &issuer,
+        "AdminInitiateAuth",
+        json!({"UserPoolId": pool, "ClientId": client, "AuthFlow": "REFRESH_TOKEN_AUTH",
+               "AuthParameters": {"REFRESH_TOKEN": refresh_token}}),
+    )
+    .await;
+    assert!(refreshed["AuthenticationResult"]["AccessToken"].is_string());
+    // USER_PASSWORD_AUTH is InitiateAuth's, not the administrator's.
+    let message = fails(
+        &issuer,
+        "AdminInitiateAuth",
+        json!({"UserPoolId": pool, "ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+               "AuthParameters": {"USERNAME": "yara", "PASSWORD": GOOD_PASSWORD}}),
+        "InvalidParameterException",
+    )
+    .await;
+    assert_eq!(message, "Initiate Auth method not supported.");
+}
