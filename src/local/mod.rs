@@ -5,7 +5,9 @@
 //!
 //! - the **management API** (`POST /`, `X-Amz-Target:
 //!   AWSCognitoIdentityProviderService.*`, AWS JSON 1.1): user pools, resource
-//!   servers with custom scopes, and app clients, with Cognito's validation
+//!   servers with custom scopes, app clients, users and groups, and the
+//!   sign-in APIs (`InitiateAuth` with passwords, SRP and refresh tokens,
+//!   `RespondToAuthChallenge`, `GetUser`, sign-out), with Cognito's validation
 //!   and errors, so that `aws cognito-idp ... --endpoint-url` and the AWS SDKs
 //!   work against it unchanged;
 //! - the **OAuth 2.0 side**: per pool, the issuer `http://{addr}/{poolId}`, its

@@ -164,9 +164,10 @@ fn parse(hash: &str) -> Option<(u32, Vec<u8>, Vec<u8>)> {
     Some((iterations, salt, expected))
 }
 
-/// The SRP salt and verifier of a password (filled in by the SRP module).
-fn srp_verifier(_pool_id: &str, _username: &str, _password: &str) -> (Vec<u8>, Vec<u8>) {
-    (Vec::new(), Vec::new())
+/// The SRP salt and verifier of a password (`srp.rs`).
+fn srp_verifier(pool_id: &str, username: &str, password: &str) -> (Vec<u8>, Vec<u8>) {
+    let v = super::srp::make_verifier(pool_id, username, password);
+    (v.salt, v.verifier)
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/{pool}/.well-known/jwks.json", get(jwks))
         .route("/{pool}/.well-known/openid-configuration", get(discovery))
         .route("/_local/{pool}/rotate-key", post(rotate_key))
+        .route("/_local/{pool}/messages", get(messages))
         .with_state(shared)
 }
 
@@ -216,6 +217,21 @@ async fn rotate_key(
             (status, axum::Json(e.body())).into_response()
         }
     }
+}
+
+/// `GET /_local/{pool}/messages`: the messages Cognito would have sent
+/// (confirmation codes, temporary passwords), newest first; 404 for an
+/// unknown pool. A local development aid: it shows temporary passwords.
+async fn messages(State(shared): State<Arc<Shared>>, Path(pool): Path<String>) -> Response {
+    if !lock(&shared.state).pools.contains_key(&pool) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let messages = lock(&shared.sessions).messages(&pool);
+    let mut response = axum::Json(json!({ "Messages": messages })).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// Accepts connections until `stop` is dropped. Each connection serves one

@@ -124,6 +124,12 @@ pub(crate) struct Sessions {
     pub(crate) browser_sessions: Expiring<BrowserSession>,
     /// Sign-ins waiting for a new password, by the hidden `_session` id.
     pub(crate) pending_logins: Expiring<PendingLogin>,
+    /// Wrong confirmation codes by `pool/username` (ConfirmSignUp), for
+    /// 15 minutes after the last; past `CODE_ATTEMPTS` the user must wait.
+    pub(crate) code_failures: Expiring<u32>,
+    /// Sign-in challenges in progress (`NEW_PASSWORD_REQUIRED`,
+    /// `PASSWORD_VERIFIER`) by their `Session` string: one use, 3 minutes.
+    pub(crate) challenges: Expiring<Challenge>,
 }
 
 impl Default for Sessions {
@@ -134,6 +140,8 @@ impl Default for Sessions {
             codes: Expiring::new(10_000),
             browser_sessions: Expiring::new(10_000),
             pending_logins: Expiring::new(10_000),
+            code_failures: Expiring::new(10_000),
+            challenges: Expiring::new(10_000),
         }
     }
 }
@@ -163,8 +171,47 @@ impl Sessions {
             .unwrap_or_default()
     }
 
+    /// Counts a wrong confirmation code of `pool/username` (forgotten 15
+    /// minutes after the first).
+    pub(crate) fn note_wrong_code(&mut self, key: &str) {
+        match self.code_failures.get_mut(key) {
+            Some(count) => *count = count.saturating_add(1),
+            None => self
+                .code_failures
+                .insert(key.to_string(), 1, now_epoch() + 900.0),
+        }
+    }
+
     /// Forgets a deleted pool's messages.
     pub(crate) fn forget_pool(&mut self, pool_id: &str) {
         self.messages.remove(pool_id);
     }
+}
+
+/// Wrong confirmation codes allowed before ConfirmSignUp refuses every code
+/// (`LimitExceededException`) for 15 minutes.
+pub(crate) const CODE_ATTEMPTS: u32 = 5;
+
+/// A sign-in waiting for the answer to a challenge.
+#[derive(Debug, Clone)]
+pub(crate) struct Challenge {
+    pub(crate) pool_id: String,
+    pub(crate) client_id: String,
+    /// The stored user name.
+    pub(crate) username: String,
+    pub(crate) kind: ChallengeKind,
+}
+
+/// What the challenge is.
+#[derive(Debug, Clone)]
+pub(crate) enum ChallengeKind {
+    /// A temporary password was right; a new one must be chosen.
+    NewPassword,
+    /// `USER_SRP_AUTH` started: the server's half and the client's `SRP_A`
+    /// wait for `PASSWORD_VERIFIER` (the challenge is stored under its
+    /// `SECRET_BLOCK`, which the client sends back).
+    Srp {
+        session: super::srp::ServerSession,
+        srp_a: String,
+    },
 }

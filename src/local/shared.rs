@@ -67,13 +67,19 @@ impl Shared {
     }
 
     /// Runs a management action: reads directly, writes on a copy that is
-    /// saved (when there is a state file) before it replaces the state.
+    /// saved (when there is a state file) before it replaces the state. The
+    /// sign-in actions check passwords outside the lock and run apart
+    /// (`api::sign_in`); a password in the input is hashed before the lock.
     pub(crate) fn call(
         &self,
         region: &str,
         action: &str,
         input: &Value,
     ) -> Result<Value, ApiError> {
+        if api::is_sign_in(action) {
+            return api::sign_in(self, action, input);
+        }
+        let prepared = api::prepare(self, action, input);
         let mut ctx = api::Context {
             region: region.to_string(),
             // Generated before the lock is taken: RSA key generation is slow.
@@ -81,15 +87,52 @@ impl Shared {
                 .then(|| SigningKey::generate(Algorithm::RS256))
                 .transpose()
                 .map_err(|e| ApiError::internal(e.to_string()))?,
+            new_secret: prepared.secret,
+            code_failures: prepared.code_failures,
+            outbox: Vec::new(),
+            wrong_code: None,
         };
+        let output = self.run_action(&mut ctx, action, input);
+        self.after_action(ctx, prepared.code_key.as_deref(), output.is_ok());
+        if let (true, Some(id)) = (
+            action == "DeleteUserPool" && output.is_ok(),
+            input.get("UserPoolId").and_then(Value::as_str),
+        ) {
+            lock(&self.sessions).forget_pool(id);
+        }
+        output
+    }
+
+    fn run_action(
+        &self,
+        ctx: &mut api::Context,
+        action: &str,
+        input: &Value,
+    ) -> Result<Value, ApiError> {
         let mut state = lock(&self.state);
         if !api::mutates(action) {
-            return api::call(&mut state, &mut ctx, action, input);
+            return api::call(&mut state, ctx, action, input);
         }
         let mut next = state.clone();
-        let output = api::call(&mut next, &mut ctx, action, input)?;
+        let output = api::call(&mut next, ctx, action, input)?;
         self.commit(&mut state, next)?;
         Ok(output)
+    }
+
+    /// Sends the messages of a saved change, and counts wrong codes.
+    fn after_action(&self, ctx: api::Context, code_key: Option<&str>, ok: bool) {
+        let mut sessions = lock(&self.sessions);
+        if ok {
+            for (pool_id, message) in ctx.outbox {
+                sessions.send(&pool_id, message);
+            }
+            if let Some(key) = code_key {
+                sessions.code_failures.take(key);
+            }
+        }
+        if let Some(key) = ctx.wrong_code {
+            sessions.note_wrong_code(&key);
+        }
     }
 
     /// Rotates a pool's signing key, generated outside the lock; returns the

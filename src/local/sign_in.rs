@@ -84,6 +84,27 @@ pub(crate) fn check_password(
     username: &str,
     password: &str,
 ) -> Result<PasswordOk, SignInError> {
+    check_proof(shared, pool_id, username, |secret| match secret {
+        Some(secret) => secret.verify(password),
+        None => {
+            // The same work as a real check, so that timing does not tell
+            // whether the user exists.
+            let _ = dummy_secret().verify(password);
+            false
+        }
+    })
+}
+
+/// The one sign-in check, for any proof of the password (`proves` gets
+/// the user's stored secret, none for an unknown user): lookup,
+/// brute-force delay, the proof outside the lock, status. `USER_SRP_AUTH`
+/// passes its claim check here.
+pub(crate) fn check_proof(
+    shared: &Shared,
+    pool_id: &str,
+    username: &str,
+    proves: impl FnOnce(Option<&StoredSecret>) -> bool,
+) -> Result<PasswordOk, SignInError> {
     let user = lock(&shared.state)
         .pools
         .get(pool_id)
@@ -95,15 +116,7 @@ pub(crate) fn check_password(
     if is_locked(shared, &throttle_key) {
         return Err(SignInError::AttemptsExceeded);
     }
-    let matched = match user.as_ref().and_then(|u| u.secret.as_ref()) {
-        Some(secret) => secret.verify(password),
-        None => {
-            // The same work as a real check, so that timing does not tell
-            // whether the user exists.
-            let _ = dummy_secret().verify(password);
-            false
-        }
-    };
+    let matched = proves(user.as_ref().and_then(|u| u.secret.as_ref()));
     let Some(user) = user.filter(|_| matched) else {
         note_failure(shared, &throttle_key);
         return Err(SignInError::WrongCredentials);

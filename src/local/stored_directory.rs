@@ -25,6 +25,9 @@ pub(super) struct StoredDirectory {
     revoked_origins: BTreeMap<String, f64>,
     #[serde(default)]
     password_policy: Option<StoredPolicy>,
+    /// The pool's user-name settings, as sent to CreateUserPool.
+    #[serde(default)]
+    pool_config: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -113,6 +116,7 @@ pub(super) fn store(d: &Directory) -> StoredDirectory {
             .collect(),
         revoked_origins: d.revoked_origins.clone(),
         password_policy: Some(store_policy(&d.password_policy)),
+        pool_config: d.pool_config.clone(),
     }
 }
 
@@ -201,6 +205,7 @@ pub(super) fn restore(d: StoredDirectory) -> Result<Directory, String> {
         refresh_tokens,
         revoked_origins: d.revoked_origins,
         password_policy,
+        pool_config: d.pool_config,
     })
 }
 

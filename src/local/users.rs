@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::{Map, Value};
+
 use super::password::{PasswordPolicy, StoredSecret};
 
 /// `UserStatusType`, as Cognito names it.
@@ -107,15 +109,80 @@ pub(crate) struct Directory {
     /// they are forgotten).
     pub(crate) revoked_origins: BTreeMap<String, f64>,
     pub(crate) password_policy: PasswordPolicy,
+    /// The pool's `UsernameConfiguration`, `UsernameAttributes`,
+    /// `AliasAttributes` and `AutoVerifiedAttributes`, as sent to
+    /// CreateUserPool (returned by DescribeUserPool).
+    pub(crate) pool_config: Map<String, Value>,
 }
 
 impl Directory {
+    /// Whether user names are case-insensitive
+    /// (`UsernameConfiguration.CaseSensitive` false): then they are stored
+    /// and looked up in lower case.
+    pub(crate) fn case_insensitive(&self) -> bool {
+        self.pool_config
+            .get("UsernameConfiguration")
+            .and_then(|c| c.get("CaseSensitive"))
+            .and_then(Value::as_bool)
+            == Some(false)
+    }
+
+    /// The key a user name is stored under in this pool.
+    pub(crate) fn key_of(&self, name: &str) -> String {
+        if self.case_insensitive() {
+            name.to_lowercase()
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// A pool list setting (`UsernameAttributes`, `AliasAttributes`).
+    fn setting(&self, member: &str) -> Vec<&str> {
+        self.pool_config
+            .get(member)
+            .and_then(Value::as_array)
+            .map(|list| list.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// `UsernameAttributes` (`email`, `phone_number`): users sign up with
+    /// one of these instead of a user name, and their user name is their
+    /// `sub`.
+    pub(crate) fn username_attributes(&self) -> Vec<&str> {
+        self.setting("UsernameAttributes")
+    }
+
+    /// The attributes a `Username` input may name a user by, besides the
+    /// user name and `sub`: `UsernameAttributes` and `AliasAttributes`.
+    fn aliases(&self) -> Vec<&str> {
+        let mut aliases = self.username_attributes();
+        aliases.extend(self.setting("AliasAttributes"));
+        aliases
+    }
+
+    /// The user whose alias attribute (see [`Directory::aliases`]) is
+    /// `value` (e-mail addresses compared without case).
+    pub(crate) fn find_by_alias(&self, value: &str) -> Option<&UserState> {
+        let aliases = self.aliases();
+        if aliases.is_empty() {
+            return None;
+        }
+        self.users.values().find(|u| {
+            aliases.iter().any(|a| {
+                u.attributes
+                    .get(*a)
+                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
+            })
+        })
+    }
+
     /// A user by name or by `sub` (Cognito accepts either as `Username`),
-    /// or by a verified-or-not `email` alias when `by_email` is set.
+    /// or by an alias attribute when the pool has them.
     pub(crate) fn find_user(&self, name: &str) -> Option<&UserState> {
         self.users
-            .get(name)
+            .get(&self.key_of(name))
             .or_else(|| self.users.values().find(|u| u.sub == name))
+            .or_else(|| self.find_by_alias(name))
     }
 
     /// The user name a `Username` input refers to.

@@ -115,4 +115,103 @@ try:
     raise AssertionError("deleted pool found")
 except idp.exceptions.ResourceNotFoundException:
     pass
+
+# Users, groups and the sign-in APIs.
+people = idp.create_user_pool(
+    PoolName="People",
+    Policies={"PasswordPolicy": {"MinimumLength": 10, "RequireUppercase": True, "RequireLowercase": True,
+                                 "RequireNumbers": True, "RequireSymbols": False, "TemporaryPasswordValidityDays": 2}},
+)["UserPool"]
+people_id = people["Id"]
+assert people["Policies"]["PasswordPolicy"]["MinimumLength"] == 10, people["Policies"]
+app_id = idp.create_user_pool_client(
+    UserPoolId=people_id,
+    ClientName="app",
+    ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
+)["UserPoolClient"]["ClientId"]
+created = idp.admin_create_user(
+    UserPoolId=people_id, Username="alice", TemporaryPassword="Temporary1x", MessageAction="SUPPRESS",
+    UserAttributes=[{"Name": "email", "Value": "alice@example.com"}],
+)["User"]
+assert created["UserStatus"] == "FORCE_CHANGE_PASSWORD" and hasattr(created["UserCreateDate"], "year"), created
+try:
+    idp.admin_create_user(UserPoolId=people_id, Username="alice")
+    raise AssertionError("a duplicate user was created")
+except idp.exceptions.UsernameExistsException:
+    pass
+try:
+    idp.admin_set_user_password(UserPoolId=people_id, Username="alice", Password="short", Permanent=True)
+    raise AssertionError("a password against the policy was accepted")
+except idp.exceptions.InvalidPasswordException:
+    pass
+auth = idp.initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=app_id,
+                         AuthParameters={"USERNAME": "alice", "PASSWORD": "Temporary1x"})
+assert auth["ChallengeName"] == "NEW_PASSWORD_REQUIRED", auth
+auth = idp.respond_to_auth_challenge(ClientId=app_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=auth["Session"],
+                                     ChallengeResponses={"USERNAME": "alice", "NEW_PASSWORD": "Permanent1x"})
+tokens = auth["AuthenticationResult"]
+assert tokens["TokenType"] == "Bearer" and tokens["RefreshToken"], sorted(tokens)
+assert idp.get_user(AccessToken=tokens["AccessToken"])["Username"] == "alice"
+
+idp.create_group(UserPoolId=people_id, GroupName="editors", Precedence=1)
+idp.admin_add_user_to_group(UserPoolId=people_id, Username="alice", GroupName="editors")
+groups = idp.admin_list_groups_for_user(UserPoolId=people_id, Username="alice")["Groups"]
+assert [g["GroupName"] for g in groups] == ["editors"], groups
+members = idp.list_users_in_group(UserPoolId=people_id, GroupName="editors")["Users"]
+assert [u["Username"] for u in members] == ["alice"], members
+found = idp.list_users(UserPoolId=people_id, Filter='email = "alice@example.com"')["Users"]
+assert [u["Username"] for u in found] == ["alice"], found
+try:
+    idp.list_users(UserPoolId=people_id, Filter="email alice")
+    raise AssertionError("a malformed filter was accepted")
+except idp.exceptions.InvalidParameterException:
+    pass
+
+signed_up = idp.sign_up(ClientId=app_id, Username="bob", Password="Bobs-passw0rd",
+                        UserAttributes=[{"Name": "email", "Value": "bob@example.com"}])
+assert signed_up["UserConfirmed"] is False and signed_up["UserSub"], signed_up
+with urllib.request.urlopen(f"{endpoint}/_local/{people_id}/messages") as response:
+    messages = json.load(response)["Messages"]
+assert messages[0]["username"] == "bob", messages
+try:
+    idp.confirm_sign_up(ClientId=app_id, Username="bob", ConfirmationCode="000000" if messages[0]["code"] != "000000" else "111111")
+    raise AssertionError("a wrong code was accepted")
+except idp.exceptions.CodeMismatchException:
+    pass
+idp.confirm_sign_up(ClientId=app_id, Username="bob", ConfirmationCode=messages[0]["code"])
+bob = idp.initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=app_id,
+                        AuthParameters={"USERNAME": "bob", "PASSWORD": "Bobs-passw0rd"})["AuthenticationResult"]
+refreshed = idp.initiate_auth(AuthFlow="REFRESH_TOKEN_AUTH", ClientId=app_id,
+                              AuthParameters={"REFRESH_TOKEN": bob["RefreshToken"]})["AuthenticationResult"]
+assert "RefreshToken" not in refreshed and refreshed["AccessToken"], sorted(refreshed)
+idp.global_sign_out(AccessToken=bob["AccessToken"])
+try:
+    idp.get_user(AccessToken=refreshed["AccessToken"])
+    raise AssertionError("a signed-out access token was accepted")
+except idp.exceptions.NotAuthorizedException:
+    pass
+
+# USER_SRP_AUTH, by pycognito's SRP client.
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+import srp_check  # noqa: E402
+
+srp_tokens = srp_check.sign_in(endpoint, people_id, app_id, "alice", "Permanent1x")
+assert idp.get_user(AccessToken=srp_tokens["AccessToken"])["Username"] == "alice"
+try:
+    srp_check.sign_in(endpoint, people_id, app_id, "alice", "Wrong-passw0rd")
+    raise AssertionError("SRP with a wrong password signed in")
+except idp.exceptions.NotAuthorizedException:
+    pass
+idp.delete_user_pool(UserPoolId=people_id)
+
+# A pool with e-mail addresses as user names: the user name is the sub, and
+# SRP runs with USER_ID_FOR_SRP.
+by_email = idp.create_user_pool(PoolName="ByEmail", UsernameAttributes=["email"])["UserPool"]["Id"]
+email_app = idp.create_user_pool_client(UserPoolId=by_email, ClientName="app",
+                                        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+user = idp.admin_create_user(UserPoolId=by_email, Username="dora@example.com", MessageAction="SUPPRESS")["User"]
+idp.admin_set_user_password(UserPoolId=by_email, Username="dora@example.com", Password="Doras-passw0rd!", Permanent=True)
+email_tokens = srp_check.sign_in(endpoint, by_email, email_app, "dora@example.com", "Doras-passw0rd!")
+assert idp.get_user(AccessToken=email_tokens["AccessToken"])["Username"] == user["Username"]
+idp.delete_user_pool(UserPoolId=by_email)
 print("boto3 interop: ok")

@@ -3,15 +3,12 @@ API, a public client allowed the code flow, and a user (AdminCreateUser,
 then AdminSetUserPassword --permanent).
 
     python3 tests/interop/oidc_setup.py MANAGEMENT_ENDPOINT
-prints `POOL_ID CLIENT_ID USERNAME PASSWORD`, or `skipped` when this
-issuer has no AdminCreateUser yet (the user API comes from another branch;
-remove this guard once both are merged).
+prints `POOL_ID CLIENT_ID USERNAME PASSWORD`.
 """
 
 import sys
 
 import boto3
-import botocore.exceptions
 
 endpoint = sys.argv[1]
 idp = boto3.client(
@@ -37,19 +34,13 @@ client_id = idp.create_user_pool_client(
     CallbackURLs=["http://localhost:8765/callback"],
 )["UserPoolClient"]["ClientId"]
 username, password = "interop-user", "Interop-Pass-1"
-try:
-    idp.admin_create_user(
-        UserPoolId=pool_id,
-        Username=username,
-        UserAttributes=[{"Name": "email", "Value": "interop@example.com"}],
-        MessageAction="SUPPRESS",
-    )
-    idp.admin_set_user_password(
-        UserPoolId=pool_id, Username=username, Password=password, Permanent=True
-    )
-except botocore.exceptions.ClientError as e:
-    if e.response["Error"]["Code"] == "UnknownOperationException":
-        print("skipped")
-        sys.exit(0)
-    raise
+idp.admin_create_user(
+    UserPoolId=pool_id,
+    Username=username,
+    UserAttributes=[{"Name": "email", "Value": "interop@example.com"}],
+    MessageAction="SUPPRESS",
+)
+idp.admin_set_user_password(
+    UserPoolId=pool_id, Username=username, Password=password, Permanent=True
+)
 print(pool_id, client_id, username, password)

@@ -1,7 +1,7 @@
 """USER_SRP_AUTH against the local issuer, driven by a real client library
 (pycognito's AWSSRP, which computes SRP as amazon-cognito-identity-js does).
 
-Not wired into scripts/aws-interop.sh yet: it needs a pool, an app client
+Used by tests/interop/boto3_cognito.py (sign_in). Standalone, it needs a pool, an app client
 that allows ALLOW_USER_SRP_AUTH and a user with a password. Then:
     python3 tests/interop/srp_check.py ENDPOINT POOL_ID CLIENT_ID USERNAME PASSWORD
 prints "srp sign-in: ok" when an access token came back, and exits non-zero

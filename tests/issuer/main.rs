@@ -20,6 +20,7 @@ mod admin;
 mod authorize;
 mod code_flow;
 mod discovery;
+mod groups;
 mod hosted_support;
 mod login;
 mod logout;
@@ -28,8 +29,11 @@ mod pool_users;
 mod refresh;
 mod rotation;
 mod seed_rules;
+mod sign_in;
+mod sign_up;
 mod tokens;
 mod userinfo;
+mod users;
 mod validation;
 
 /// A management call as an AWS SDK sends it. Returns the status, the body
@@ -214,3 +218,92 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A pool for users: Cognito's default password policy unless `extra`
+/// (merged into the CreateUserPool input) says otherwise.
+async fn users_pool(issuer: &LocalIssuer, extra: Value) -> String {
+    let mut input = json!({"PoolName": "People"});
+    for (k, v) in extra.as_object().unwrap() {
+        input[k] = v.clone();
+    }
+    let out = ok(issuer, "CreateUserPool", input).await;
+    out["UserPool"]["Id"].as_str().unwrap().to_string()
+}
+
+/// An app client for sign-ins with these `ExplicitAuthFlows` (none: the
+/// member is left out) and, if `secret`, a client secret.
+async fn app_client(
+    issuer: &LocalIssuer,
+    pool: &str,
+    flows: &[&str],
+    secret: bool,
+) -> (String, Option<String>) {
+    let mut input = json!({"UserPoolId": pool, "ClientName": "app", "GenerateSecret": secret});
+    if !flows.is_empty() {
+        input["ExplicitAuthFlows"] = json!(flows);
+    }
+    let out = ok(issuer, "CreateUserPoolClient", input).await;
+    let c = &out["UserPoolClient"];
+    (
+        c["ClientId"].as_str().unwrap().to_string(),
+        c["ClientSecret"].as_str().map(str::to_string),
+    )
+}
+
+/// A confirmed user with a permanent password (set in process).
+fn confirmed_user(issuer: &LocalIssuer, pool: &str, name: &str, password: &str, attributes: Value) {
+    issuer
+        .call(
+            "AdminCreateUser",
+            json!({"UserPoolId": pool, "Username": name, "MessageAction": "SUPPRESS", "UserAttributes": attributes}),
+        )
+        .unwrap();
+    issuer
+        .call(
+            "AdminSetUserPassword",
+            json!({"UserPoolId": pool, "Username": name, "Password": password, "Permanent": true}),
+        )
+        .unwrap();
+}
+
+/// `SECRET_HASH`: Base64(HMAC-SHA256(client secret, username + client id)).
+fn secret_hash(secret: &str, username: &str, client_id: &str) -> String {
+    use aws_lc_rs::hmac;
+    use base64::engine::general_purpose::STANDARD;
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+    STANDARD.encode(hmac::sign(&key, format!("{username}{client_id}").as_bytes()).as_ref())
+}
+
+/// InitiateAuth with USER_PASSWORD_AUTH over HTTP: status, body, error type.
+async fn password_auth(
+    issuer: &LocalIssuer,
+    client_id: &str,
+    username: &str,
+    password: &str,
+) -> (u16, Value, Option<String>) {
+    call(
+        issuer,
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+               "AuthParameters": {"USERNAME": username, "PASSWORD": password}}),
+    )
+    .await
+}
+
+/// The pool's outbox, over HTTP.
+async fn outbox(issuer: &LocalIssuer, pool: &str) -> (u16, Value) {
+    let response = http()
+        .get(format!("{}/_local/{pool}/messages", issuer.base_url()))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = if status == 200 {
+        json_body(response).await
+    } else {
+        Value::Null
+    };
+    (status, body)
+}
+
+const GOOD_PASSWORD: &str = "Correct-h0rse";

@@ -128,3 +128,178 @@ async fn key_retirement_survives_a_restart() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(issuer.user_pool(&pool).kids(), vec![new]);
 }
+
+/// Rewrites every user's member `member` to `value` in a state file.
+fn edit_users(path: &std::path::Path, member: &str, value: Value) {
+    let mut state: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    for pool in state["pools"].as_array_mut().unwrap() {
+        for user in pool["directory"]["users"].as_array_mut().unwrap() {
+            user[member] = value.clone();
+        }
+    }
+    std::fs::write(path, serde_json::to_vec(&state).unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn users_groups_and_refresh_tokens_survive_a_restart_without_secrets_in_the_file() {
+    let dir = temp_dir("users-persist");
+    let path = dir.join("state.json");
+    let (pool, client, refresh_token, temporary) = {
+        let issuer = issuer_with_state(&path).await;
+        let pool = users_pool(
+            &issuer,
+            json!({"Policies": {"PasswordPolicy": {"MinimumLength": 12, "RequireUppercase": true}},
+                                          "UsernameConfiguration": {"CaseSensitive": false}}),
+        )
+        .await;
+        let (client, _) = app_client(
+            &issuer,
+            &pool,
+            &["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            false,
+        )
+        .await;
+        confirmed_user(
+            &issuer,
+            &pool,
+            "tess",
+            "Long-enough-pw1",
+            json!([{"Name": "email", "Value": "tess@example.com"}]),
+        );
+        ok(
+            &issuer,
+            "CreateGroup",
+            json!({"UserPoolId": pool, "GroupName": "crew"}),
+        )
+        .await;
+        ok(
+            &issuer,
+            "AdminAddUserToGroup",
+            json!({"UserPoolId": pool, "Username": "tess", "GroupName": "crew"}),
+        )
+        .await;
+        let (status, body, _) = password_auth(&issuer, &client, "tess", "Long-enough-pw1").await;
+        assert_eq!(status, 200, "{body}");
+        let refresh_token = body["AuthenticationResult"]["RefreshToken"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        ok(
+            &issuer,
+            "AdminCreateUser",
+            json!({"UserPoolId": pool, "Username": "uma"}),
+        )
+        .await;
+        let (_, messages) = outbox(&issuer, &pool).await;
+        let temporary = messages["Messages"][0]["temporaryPassword"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        issuer.shutdown();
+        (pool, client, refresh_token, temporary)
+    };
+    let bytes = std::fs::read(&path).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    for secret in [
+        "Long-enough-pw1",
+        temporary.as_str(),
+        refresh_token.as_str(),
+    ] {
+        assert!(
+            !text.contains(secret),
+            "the state file holds a secret in plaintext"
+        );
+    }
+    assert!(text.contains("tess@example.com"), "the users are in it");
+
+    {
+        let issuer = issuer_with_state(&path).await;
+        let described = ok(&issuer, "DescribeUserPool", json!({"UserPoolId": pool})).await;
+        assert_eq!(
+            described["UserPool"]["Policies"]["PasswordPolicy"]["MinimumLength"],
+            12
+        );
+        assert_eq!(described["UserPool"]["EstimatedNumberOfUsers"], 2);
+        assert_eq!(
+            described["UserPool"]["UsernameConfiguration"],
+            json!({"CaseSensitive": false})
+        );
+        let got = ok(
+            &issuer,
+            "AdminGetUser",
+            json!({"UserPoolId": pool, "Username": "TESS"}),
+        )
+        .await;
+        assert_eq!(got["Username"], "tess", "still case-insensitive");
+        let groups = ok(
+            &issuer,
+            "AdminListGroupsForUser",
+            json!({"UserPoolId": pool, "Username": "tess"}),
+        )
+        .await;
+        assert_eq!(groups["Groups"][0]["GroupName"], "crew");
+        let out = ok(
+            &issuer,
+            "InitiateAuth",
+            json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client, "AuthParameters": {"REFRESH_TOKEN": refresh_token}}),
+        )
+        .await;
+        let access = claims_of(out["AuthenticationResult"]["AccessToken"].as_str().unwrap());
+        assert_eq!(access["cognito:groups"], json!(["crew"]));
+        let (status, body, _) = password_auth(&issuer, &client, "tess", "Long-enough-pw1").await;
+        assert_eq!(status, 200, "the password hash survives: {body}");
+        let (status, body, _) = password_auth(&issuer, &client, "uma", &temporary).await;
+        assert_eq!(
+            (status, body["ChallengeName"].as_str()),
+            (200, Some("NEW_PASSWORD_REQUIRED"))
+        );
+        ok(
+            &issuer,
+            "SignUp",
+            json!({"ClientId": client, "Username": "vic", "Password": "Long-enough-pw1"}),
+        )
+        .await;
+        issuer.shutdown();
+    }
+
+    // Expired codes and temporary passwords (written into the file: no
+    // sleeping for a day).
+    edit_users(&path, "temporary_password_expires", json!(1.0));
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for user in state["pools"][0]["directory"]["users"]
+        .as_array_mut()
+        .unwrap()
+    {
+        if let Some(code) = user["confirmation_code"].as_array_mut() {
+            code[1] = json!(1.0);
+        }
+    }
+    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let issuer = issuer_with_state(&path).await;
+    let (status, body, _) = password_auth(&issuer, &client, "uma", &temporary).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["message"],
+        "Temporary password has expired and must be reset by an administrator."
+    );
+    let code = state["pools"][0]["directory"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "vic")
+        .unwrap()["confirmation_code"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let message = fails(
+        &issuer,
+        "ConfirmSignUp",
+        json!({"ClientId": client, "Username": "vic", "ConfirmationCode": code}),
+        "ExpiredCodeException",
+    )
+    .await;
+    assert_eq!(
+        message,
+        "Invalid code provided, please request a code again."
+    );
+}

@@ -1,0 +1,325 @@
+//! Users' tokens: issuing them at the end of a sign-in, refreshing them
+//! (REFRESH_TOKEN_AUTH, GetTokensFromRefreshToken), reading them
+//! (GetUser), and ending them (GlobalSignOut, AdminUserGlobalSignOut,
+//! RevokeToken).
+//!
+//! Access tokens of these flows carry exactly the scope
+//! `aws.cognito.signin.user.admin`, as Cognito's do.
+
+use serde_json::{Map, Value, json};
+
+use super::attributes::attribute_list;
+use super::auth_client::{check_client_secret, check_secret_hash, find_client};
+use super::input::Input;
+use super::pools::pool_mut;
+use super::users::user_key;
+use crate::local::error::ApiError;
+use crate::local::ids::uuid_v4;
+use crate::local::shared::Shared;
+use crate::local::state::{ClientState, PoolState, now_epoch};
+use crate::local::user_tokens::{
+    SignIn, UserTokens, check_access_token, mint, refresh_key, store_refresh_token,
+};
+use crate::local::users::{RefreshTokenState, UserState};
+use crate::sync::lock;
+
+/// The one scope of tokens from the sign-in APIs.
+pub(super) const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
+/// Longest access-token lifetime (1 day) and a minute: how long a revoked
+/// sign-in is remembered.
+const REVOCATION_SECONDS: f64 = 86_460.0;
+
+pub(super) fn not_authorized(message: impl Into<String>) -> ApiError {
+    ApiError::new("NotAuthorizedException", message)
+}
+
+fn invalid_refresh_token() -> ApiError {
+    not_authorized("Invalid Refresh Token")
+}
+
+/// `AuthenticationResult`.
+fn result_json(tokens: UserTokens, refresh_token: Option<String>) -> Value {
+    let mut result = json!({
+        "AccessToken": tokens.access_token,
+        "ExpiresIn": tokens.expires_in,
+        "TokenType": "Bearer",
+    });
+    if let Some(id) = tokens.id_token {
+        result["IdToken"] = json!(id);
+    }
+    if let Some(r) = refresh_token {
+        result["RefreshToken"] = json!(r);
+    }
+    json!({ "AuthenticationResult": result, "ChallengeParameters": {} })
+}
+
+fn minted(
+    base_url: &str,
+    pool: &PoolState,
+    client: &ClientState,
+    user: &UserState,
+    auth_time: u64,
+    origin_jti: &str,
+) -> Result<UserTokens, ApiError> {
+    let scopes = [ADMIN_SCOPE.to_string()];
+    let sign_in = SignIn {
+        pool,
+        client,
+        user,
+        scopes: &scopes,
+        auth_time,
+        origin_jti,
+        nonce: None,
+        resource: None,
+    };
+    mint(base_url, &sign_in, true)
+        .ok_or_else(|| ApiError::internal("the tokens could not be signed"))
+}
+
+/// Ends a sign-in: `change` is applied to the user (a new password, say),
+/// then tokens are minted for a new sign-in (a fresh `origin_jti`) and its
+/// refresh token is stored; one saved change.
+pub(super) fn issue(
+    shared: &Shared,
+    pool_id: &str,
+    client_id: &str,
+    username: &str,
+    change: impl FnOnce(&mut UserState) -> Result<(), ApiError>,
+) -> Result<Value, ApiError> {
+    shared.change(|state| {
+        let pool = state
+            .pools
+            .get_mut(pool_id)
+            .ok_or_else(|| ApiError::not_found(format!("User pool {pool_id} does not exist.")))?;
+        let client = pool.clients.get(client_id).cloned().ok_or_else(|| {
+            ApiError::not_found(format!("User pool client {client_id} does not exist."))
+        })?;
+        let user = pool
+            .directory
+            .users
+            .get_mut(username)
+            .ok_or_else(|| not_authorized("Incorrect username or password."))?;
+        change(user)?;
+        let user = user.clone();
+        let origin = uuid_v4();
+        let auth_time = crate::clock::now_secs();
+        let tokens = minted(&shared.base_url, pool, &client, &user, auth_time, &origin)?;
+        let scopes = [ADMIN_SCOPE.to_string()];
+        let refresh = store_refresh_token(
+            pool,
+            &client,
+            &user.username,
+            &scopes,
+            auth_time,
+            &origin,
+            None,
+        );
+        Ok(result_json(tokens, Some(refresh)))
+    })
+}
+
+/// A live refresh token of `client`, and its user (enabled).
+fn refresh_record(
+    pool: &PoolState,
+    client: &ClientState,
+    token: &str,
+) -> Result<(String, RefreshTokenState, UserState), ApiError> {
+    let key = refresh_key(token);
+    let record = pool
+        .directory
+        .refresh_tokens
+        .get(&key)
+        .filter(|r| r.client_id == client.id && r.expires > now_epoch())
+        .filter(|r| !pool.directory.is_revoked(&r.origin_jti))
+        .ok_or_else(invalid_refresh_token)?;
+    let user = pool
+        .directory
+        .users
+        .get(&record.username)
+        .ok_or_else(invalid_refresh_token)?;
+    if !user.enabled {
+        return Err(not_authorized("User is disabled."));
+    }
+    Ok((key, record.clone(), user.clone()))
+}
+
+/// REFRESH_TOKEN_AUTH: new access and ID tokens of the same sign-in (same
+/// `origin_jti` and `auth_time`), no new refresh token. `SECRET_HASH` may
+/// be made over the user name or the `sub` (Cognito's docs allow both).
+pub(super) fn refresh(
+    shared: &Shared,
+    client_id: &str,
+    params: &Map<String, Value>,
+) -> Result<Value, ApiError> {
+    let text = |k: &str| params.get(k).and_then(Value::as_str);
+    let token = text("REFRESH_TOKEN")
+        .ok_or_else(|| ApiError::invalid_parameter("Missing required parameter REFRESH_TOKEN"))?;
+    let state = lock(&shared.state);
+    let (pool, client) = find_client(&state, client_id)?;
+    if text("SECRET_HASH").is_none() {
+        // "configured for secret but secret was not received", before the
+        // token is looked at; nothing for a public client.
+        check_secret_hash(client, &[], None)?;
+    }
+    let (_, record, user) = refresh_record(pool, client, token)?;
+    check_secret_hash(client, &[&user.username, &user.sub], text("SECRET_HASH"))?;
+    let tokens = minted(
+        &shared.base_url,
+        pool,
+        client,
+        &user,
+        record.auth_time,
+        &record.origin_jti,
+    )?;
+    Ok(result_json(tokens, None))
+}
+
+/// GetTokensFromRefreshToken: like REFRESH_TOKEN_AUTH with `ClientSecret`;
+/// when the client's `RefreshTokenRotation.Feature` is `ENABLED`, the
+/// refresh token is replaced by a new one (of the same sign-in).
+pub(super) fn from_refresh_token(shared: &Shared, input: &Input<'_>) -> Result<Value, ApiError> {
+    let token = input.required("RefreshToken", "refreshToken")?;
+    let client_id = input.required("ClientId", "clientId")?;
+    let secret = input.string("ClientSecret")?;
+    shared.change(|state| {
+        let (pool, client) = find_client(state, client_id)?;
+        check_client_secret(client, secret)?;
+        let (key, record, user) = refresh_record(pool, client, token)?;
+        let client = client.clone();
+        let tokens = minted(
+            &shared.base_url,
+            pool,
+            &client,
+            &user,
+            record.auth_time,
+            &record.origin_jti,
+        )?;
+        let rotate = client
+            .config
+            .get("RefreshTokenRotation")
+            .and_then(|r| r.get("Feature"))
+            .and_then(Value::as_str)
+            == Some("ENABLED");
+        let pool_id = pool.id.clone();
+        let pool = state
+            .pools
+            .get_mut(&pool_id)
+            .ok_or_else(|| ApiError::internal("the pool vanished"))?;
+        let new_refresh = rotate.then(|| {
+            pool.directory.refresh_tokens.remove(&key);
+            store_refresh_token(
+                pool,
+                &client,
+                &user.username,
+                &record.scopes,
+                record.auth_time,
+                &record.origin_jti,
+                None,
+            )
+        });
+        Ok(result_json(tokens, new_refresh))
+    })
+}
+
+/// The pool id and user name of a valid access token with the admin scope.
+fn access_token_user(shared: &Shared, token: &str) -> Result<(String, String, Value), ApiError> {
+    let state = lock(&shared.state);
+    let checked = check_access_token(&state, &shared.base_url, token)
+        .map_err(|e| not_authorized(e.message()))?;
+    if !checked.has_scope(ADMIN_SCOPE) {
+        return Err(not_authorized("Access Token does not have required scopes"));
+    }
+    let user = json!({
+        "Username": checked.user.username,
+        "UserAttributes": attribute_list(checked.user, None),
+    });
+    Ok((checked.pool.id.clone(), checked.user.username.clone(), user))
+}
+
+pub(super) fn get_user(shared: &Shared, input: &Input<'_>) -> Result<Value, ApiError> {
+    let token = input.required("AccessToken", "accessToken")?;
+    access_token_user(shared, token).map(|(_, _, user)| user)
+}
+
+/// Signs a user out everywhere: tokens issued before now are refused, the
+/// user's refresh tokens are removed and their sign-ins revoked.
+fn sign_out(pool: &mut PoolState, username: &str) {
+    let now = now_epoch();
+    let origins: Vec<String> = pool
+        .directory
+        .refresh_tokens
+        .values()
+        .filter(|r| r.username == username)
+        .map(|r| r.origin_jti.clone())
+        .collect();
+    for origin in origins {
+        pool.directory
+            .revoke_origin(&origin, now + REVOCATION_SECONDS);
+    }
+    if let Some(user) = pool.directory.users.get_mut(username) {
+        user.signed_out_at = Some(now);
+    }
+}
+
+pub(super) fn global_sign_out(shared: &Shared, input: &Input<'_>) -> Result<Value, ApiError> {
+    let token = input.required("AccessToken", "accessToken")?;
+    let (pool_id, username, _) = access_token_user(shared, token)?;
+    shared.change(|state| {
+        if let Some(pool) = state.pools.get_mut(&pool_id) {
+            sign_out(pool, &username);
+        }
+        Ok(json!({}))
+    })
+}
+
+pub(super) fn admin_global_sign_out(shared: &Shared, input: &Input<'_>) -> Result<Value, ApiError> {
+    shared.change(|state| {
+        let pool = pool_mut(state, input)?;
+        let key = user_key(pool, input)?;
+        sign_out(pool, &key);
+        Ok(json!({}))
+    })
+}
+
+/// RevokeToken: a refresh token of this client ends its sign-in (its access
+/// tokens then fail at GetUser). An unknown refresh token, or one of
+/// another client, is answered with success and nothing revoked (RFC 7009
+/// §2.2).
+pub(super) fn revoke(shared: &Shared, input: &Input<'_>) -> Result<Value, ApiError> {
+    let token = input.required("Token", "token")?;
+    let client_id = input.required("ClientId", "clientId")?;
+    let secret = input.string("ClientSecret")?;
+    shared.change(|state| {
+        let (pool, client) = find_client(state, client_id)?;
+        check_client_secret(client, secret)?;
+        if client
+            .config
+            .get("EnableTokenRevocation")
+            .and_then(Value::as_bool)
+            == Some(false)
+        {
+            return Err(ApiError::new(
+                "UnsupportedOperationException",
+                "Token revocation is not enabled for this client",
+            ));
+        }
+        if token.split('.').count() == 3 {
+            return Err(ApiError::new(
+                "UnsupportedTokenTypeException",
+                "Unsupported token type",
+            ));
+        }
+        let origin = pool
+            .directory
+            .refresh_tokens
+            .get(&refresh_key(token))
+            .filter(|r| r.client_id == client.id)
+            .map(|r| r.origin_jti.clone());
+        let pool_id = pool.id.clone();
+        if let (Some(origin), Some(pool)) = (origin, state.pools.get_mut(&pool_id)) {
+            pool.directory
+                .revoke_origin(&origin, now_epoch() + REVOCATION_SECONDS);
+        }
+        Ok(json!({}))
+    })
+}
