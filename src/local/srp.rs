@@ -108,7 +108,6 @@ impl fmt::Debug for ServerSession {
 
 impl ServerSession {
     /// `SRP_B`: `B` in lower-case hex, no leading zeros.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn srp_b_hex(&self) -> String {
         format!("{:x}", self.srp_b)
     }
@@ -118,7 +117,6 @@ impl ServerSession {
 ///
 /// A pool id without `_` gives a verifier that never signs in
 /// ([`verify_claim`] refuses such a pool id).
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn make_verifier(pool_id: &str, username: &str, password: &str) -> SrpVerifier {
     // A failed RNG leaves a zero salt: weaker against precomputation, but
     // the salt is public anyway and nothing else depends on it.
@@ -133,14 +131,12 @@ pub(crate) fn make_verifier(pool_id: &str, username: &str, password: &str) -> Sr
 
 /// `SALT`: the salt in lower-case hex, no leading zeros (clients read it as
 /// a number).
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn salt_hex(verifier: &SrpVerifier) -> String {
     format!("{:x}", BigUint::from_bytes_be(&verifier.salt))
 }
 
 /// Starts a sign-in: a random `b` and `B = k*v + g^b mod N`. A session
 /// answers one challenge: the caller drops it after [`verify_claim`].
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn start(verifier: &SrpVerifier) -> ServerSession {
     match random_bytes(PRIVATE_LEN).map(|bytes| BigUint::from_bytes_be(&bytes)) {
         Some(b) if b.bits() > 0 => session_with_private(verifier, b),
@@ -155,7 +151,6 @@ pub(crate) fn start(verifier: &SrpVerifier) -> ServerSession {
 
 /// A random opaque `SECRET_BLOCK` (base64). The caller keeps it with the
 /// session and checks that the client echoes it back unchanged.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn secret_block() -> String {
     let bytes = random_bytes(SECRET_BLOCK_LEN).unwrap_or_else(|| vec![0; SECRET_BLOCK_LEN]);
     STANDARD.encode(bytes)
@@ -171,7 +166,6 @@ pub(crate) fn secret_block() -> String {
 /// compared in constant time. The timestamp is only signed, not checked
 /// for freshness: that, and matching the secret block to the session, is
 /// the caller's job.
-#[cfg_attr(not(test), allow(dead_code))]
 #[expect(
     clippy::too_many_arguments,
     reason = "one argument per challenge parameter, named as Cognito names them"
