@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The full test suite: formatting, lints, docs, every test, and the local
-# issuer driven by the real AWS CLI and boto3 (installed into target/ with pip).
+# The full test suite: formatting, lints, docs, every test, the local issuer
+# driven by the real AWS CLI and boto3 (installed into target/ with pip), and
+# its hosted sign-in in headless Chromium (Debian's chromium and
+# chromium-driver, installed with apt-get when missing).
 # This is the README's test command; .ci/run runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,3 +51,6 @@ scripts/readme-check.sh
 
 echo "== AWS CLI and boto3 against scopegate issuer"
 scripts/aws-interop.sh
+
+echo "== headless Chromium signs in at scopegate issuer's hosted login"
+scripts/browser-check.sh

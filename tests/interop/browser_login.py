@@ -1,0 +1,430 @@
+"""The issuer's hosted sign-in, in a real browser: headless Chromium driven by
+selenium through chromedriver, with the pool, client and user set up by boto3.
+
+Run by scripts/browser-check.sh against a running `scopegate issuer` and a
+callback page that says "signed in":
+    python tests/interop/browser_login.py http://127.0.0.1:PORT http://127.0.0.1:PORT2/callback
+
+The page contract: GET /oauth2/authorize redirects to /login, a
+<form method="post"> with inputs `username`, `password` and a hidden `_csrf`,
+and <button type="submit" name="signin">; errors in <p class="error"
+role="alert">; a good sign-in ends on redirect_uri?code=...&state=..., and a
+second authorize in the same browser goes straight there (session cookie).
+
+Each failure prints one line, what was expected and what the page showed
+(never a token, a code or a password), and exits 1.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import urllib.parse
+
+import boto3
+import requests
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+WAIT = 20  # seconds, for every wait on the browser
+SCREENSHOT = "target/screenshots/login.png"
+RESOURCE = "https://photos.example.com"
+READ = f"{RESOURCE}/photos.read"
+EMAIL = "alice@example.com"
+
+base, callback = sys.argv[1].rstrip("/"), sys.argv[2]
+password = "Aa1!" + secrets.token_urlsafe(12)
+wrong_password = "Zz9?" + secrets.token_urlsafe(12)
+secrets_seen = {password, wrong_password}  # scrubbed from everything printed
+driver = None
+
+
+def scrub(text):
+    for s in sorted(secrets_seen, key=len, reverse=True):
+        if s:
+            text = text.replace(s, "<redacted>")
+    return text
+
+
+def fail(message):
+    print(f"browser sign-in: FAILED: {scrub(message)}", file=sys.stderr, flush=True)
+    sys.exit(1)  # the finally around the browser part quits the browser
+
+
+def redacted_url(url):
+    """The URL with the values of code and token parameters hidden."""
+    parts = urllib.parse.urlsplit(url)
+    hidden = {"code", "access_token", "id_token", "refresh_token", "code_verifier", "password"}
+    query = [
+        (k, "<redacted>" if k in hidden else v)
+        for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, safe="<>/:")))
+
+
+def shown():
+    """What the browser shows: the URL, the title and the start of the text."""
+    try:
+        url = redacted_url(driver.current_url)
+        title = driver.title
+        text = " ".join(driver.find_element(By.TAG_NAME, "body").text.split())
+    except WebDriverException as e:
+        return f"(the page could not be read: {e.msg})"
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return f"the browser showed {url} titled {title!r}: {text!r}"
+
+
+def wait_for(what, condition):
+    """Waits up to WAIT seconds for condition(driver) to be truthy."""
+    try:
+        # A page replaced while it is read is read again at the next poll.
+        wait = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
+        return wait.until(lambda d: condition(d))
+    except TimeoutException:
+        fail(f"expected {what} within {WAIT} s; {shown()}")
+
+
+def b64url_json(part):
+    try:
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except ValueError:
+        return None
+
+
+def payload(token, name):
+    parts = token.split(".") if isinstance(token, str) else []
+    claims = b64url_json(parts[1]) if len(parts) == 3 else None
+    if not isinstance(claims, dict):
+        fail(f"expected the {name} to be a JWT with a JSON payload; it was not")
+    return claims
+
+
+# -- the pool, the resource server, the app client and alice, with boto3 --
+
+idp = boto3.client(
+    "cognito-idp",
+    endpoint_url=base,
+    region_name="us-east-1",
+    aws_access_key_id="local",
+    aws_secret_access_key="local",
+    config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=WAIT),
+)
+
+
+def api(action, **params):
+    """One management call; any error is one line naming the action."""
+    method = "".join("_" + c.lower() if c.isupper() else c for c in action).lstrip("_")
+    try:
+        return getattr(idp, method)(**params)
+    except ClientError as e:
+        error = e.response.get("Error", {})
+        code, message = error.get("Code", "?"), error.get("Message", "")
+        hint = ""
+        if code == "UnknownOperationException":
+            hint = " (the issuer does not implement this action)"
+        fail(f"{action}: expected success, the issuer answered {code}: {message}{hint}")
+    except BotoCoreError as e:
+        fail(f"{action}: expected an answer from the issuer at {base}: {e}")
+
+
+pool_id = api("CreateUserPool", PoolName="Browser")["UserPool"]["Id"]
+api(
+    "CreateResourceServer",
+    UserPoolId=pool_id,
+    Identifier=RESOURCE,
+    Name="Photo API",
+    Scopes=[
+        {"ScopeName": "photos.read", "ScopeDescription": "Read your photos"},
+        {"ScopeName": "photos.write", "ScopeDescription": "Add and delete your photos"},
+    ],
+)
+app = api(
+    "CreateUserPoolClient",
+    UserPoolId=pool_id,
+    ClientName="web",
+    GenerateSecret=False,
+    AllowedOAuthFlows=["code"],
+    AllowedOAuthFlowsUserPoolClient=True,
+    AllowedOAuthScopes=["openid", "email", READ],
+    CallbackURLs=[callback],
+    SupportedIdentityProviders=["COGNITO"],
+)["UserPoolClient"]
+client_id = app["ClientId"]
+if app.get("ClientSecret"):
+    fail("CreateUserPoolClient: expected a client without a secret (GenerateSecret=False); it has one")
+api(
+    "AdminCreateUser",
+    UserPoolId=pool_id,
+    Username="alice",
+    UserAttributes=[
+        {"Name": "email", "Value": EMAIL},
+        {"Name": "email_verified", "Value": "true"},
+    ],
+    MessageAction="SUPPRESS",
+)
+api("AdminSetUserPassword", UserPoolId=pool_id, Username="alice", Password=password, Permanent=True)
+
+
+# -- the browser --
+
+
+def authorize_url():
+    """A fresh authorize URL, with its state and PKCE verifier."""
+    state = secrets.token_urlsafe(16)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = urllib.parse.urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": callback,
+            "scope": f"openid email {READ}",
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    return f"{base}/oauth2/authorize?{query}", state, verifier
+
+
+def on_callback(d):
+    return d.current_url.startswith(callback + "?") or d.current_url == callback
+
+
+def login_form(d):
+    return d.find_elements(By.CSS_SELECTOR, "form input[name=username]")
+
+
+def visible_error(d):
+    """The text of a shown <p class="error" role="alert">, or None."""
+    for p in d.find_elements(By.CSS_SELECTOR, "p.error"):
+        text = " ".join(p.text.split())
+        if p.is_displayed() and text:
+            return text, p.get_attribute("role")
+    return None
+
+
+def check_form(when):
+    """The page is the contract's login form; returns its fields."""
+    forms = driver.find_elements(By.CSS_SELECTOR, "form")
+    form = next((f for f in forms if f.find_elements(By.CSS_SELECTOR, "input[name=username]")), None)
+    if form is None:
+        fail(f"{when}: expected the login form (input name=username); {shown()}")
+    if (form.get_attribute("method") or "").lower() != "post":
+        fail(f"{when}: expected <form method=\"post\">, it has method={form.get_attribute('method')!r}")
+    fields = {}
+    for name, css in [
+        ("username", "input[name=username]"),
+        ("password", "input[name=password]"),
+        ("_csrf", "input[name=_csrf]"),
+        ("signin", "button[type=submit][name=signin]"),
+    ]:
+        found = form.find_elements(By.CSS_SELECTOR, css)
+        if not found:
+            fail(f"{when}: expected {css} in the login form; {shown()}")
+        fields[name] = found[0]
+    if fields["password"].get_attribute("type") != "password":
+        fail(f"{when}: expected the password input to be type=password, it is {fields['password'].get_attribute('type')!r}")
+    if fields["_csrf"].get_attribute("type") != "hidden" or not fields["_csrf"].get_attribute("value"):
+        fail(f"{when}: expected a hidden _csrf input with a value")
+    if fields["signin"].text.strip() != "Sign in":
+        fail(f"{when}: expected the submit button to read 'Sign in', it reads {fields['signin'].text.strip()!r}")
+    return fields
+
+
+def _stale(element):
+    """True once the page that held element has been replaced."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+
+
+def sign_in(fields, secret):
+    fields["username"].clear()
+    fields["username"].send_keys("alice")
+    fields["password"].clear()
+    fields["password"].send_keys(secret)
+    fields["signin"].click()
+
+
+def callback_params(when, state):
+    """The callback page after a redirect: it says "signed in"; code and state."""
+    wait_for(f"{when}: the callback page to say 'signed in'",
+             lambda d: "signed in" in d.find_element(By.TAG_NAME, "body").text)
+    params = urllib.parse.parse_qs(urllib.parse.urlsplit(driver.current_url).query)
+    if "error" in params:
+        fail(f"{when}: expected a code at the callback, got error={params['error'][0]!r} "
+             f"({params.get('error_description', [''])[0]!r})")
+    code = params.get("code", [""])[0]
+    if not code:
+        fail(f"{when}: expected ?code= at the callback; {shown()}")
+    secrets_seen.add(code)
+    if params.get("state", [""])[0] != state:
+        fail(f"{when}: expected the callback's state to be the one sent; it was not")
+    return code
+
+
+def exchange(when, code, verifier):
+    """The code for tokens at /oauth2/token, as a public client with PKCE."""
+    try:
+        r = requests.post(
+            f"{base}/oauth2/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": callback,
+                "client_id": client_id,
+                "code_verifier": verifier,
+            },
+            timeout=WAIT,
+        )
+    except requests.RequestException as e:
+        fail(f"{when}: expected an answer from {base}/oauth2/token: {type(e).__name__}")
+    try:
+        body = r.json()
+    except ValueError:
+        body = None
+    if r.status_code != 200 or not isinstance(body, dict):
+        error = body.get("error") if isinstance(body, dict) else None
+        fail(f"{when}: expected 200 with JSON from /oauth2/token, got {r.status_code} (error={error!r})")
+    for name in ("access_token", "id_token", "refresh_token"):
+        if not isinstance(body.get(name), str) or not body[name]:
+            fail(f"{when}: expected {name} in the token response; it has {sorted(body)}")
+        secrets_seen.add(body[name])
+    return body
+
+
+def check_claims(when, tokens):
+    access = payload(tokens["access_token"], "access token")
+    if READ not in str(access.get("scope", "")).split():
+        fail(f"{when}: expected the access token's scope to contain {READ}, it is {access.get('scope')!r}")
+    if access.get("username") != "alice":
+        fail(f"{when}: expected the access token's username 'alice', it is {access.get('username')!r}")
+    if access.get("token_use") != "access":
+        fail(f"{when}: expected the access token's token_use 'access', it is {access.get('token_use')!r}")
+    id_claims = payload(tokens["id_token"], "ID token")
+    if id_claims.get("aud") != client_id:
+        fail(f"{when}: expected the ID token's aud to be the client id, it is {id_claims.get('aud')!r}")
+    if id_claims.get("email") != EMAIL:
+        fail(f"{when}: expected the ID token's email {EMAIL!r}, it is {id_claims.get('email')!r}")
+
+
+def children(pid):
+    """The processes whose parent is pid (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if entry.isdigit() and stat.rpartition(")")[2].split()[1] == str(pid):
+            found.append(entry)
+    return found
+
+
+profile = tempfile.mkdtemp(prefix="chromium-", dir=os.environ.get("BROWSER_WORK_DIR"))
+options = webdriver.ChromeOptions()
+options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+            f"--user-data-dir={profile}", "--window-size=1280,900"):
+    options.add_argument(arg)
+service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+try:
+    driver = webdriver.Chrome(service=service, options=options)
+except WebDriverException as e:
+    first = ((e.msg or "").strip().splitlines() or [type(e).__name__])[0]
+    fail(f"expected headless Chromium to start through {service.path}: {first}")
+
+pidfile = None
+try:
+    # chromedriver's and Chromium's pids, for browser-check.sh's trap, should
+    # this process die before it quits them; removed once they have quit.
+    if os.environ.get("BROWSER_WORK_DIR") and service.process is not None and os.path.isdir("/proc"):
+        pidfile = os.path.join(os.environ["BROWSER_WORK_DIR"], "browser.pids")
+        with open(pidfile, "w") as f:
+            f.write(" ".join([str(service.process.pid)] + children(service.process.pid)) + "\n")
+    driver.set_page_load_timeout(WAIT)
+
+    # 1. The authorize URL leads to the login form.
+    url, state, verifier = authorize_url()
+    try:
+        driver.get(url)
+    except TimeoutException:
+        fail(f"expected the authorize URL to load within {WAIT} s; {shown()}")
+    wait_for("the authorize URL to show the login form (input name=username)",
+             lambda d: login_form(d) or on_callback(d))
+    if on_callback(driver):
+        fail("expected the login form on the first visit; the browser went straight to the callback")
+    if not urllib.parse.urlsplit(driver.current_url).path.endswith("/login"):
+        fail(f"expected the authorize URL to redirect to /login; {shown()}")
+    fields = check_form("the login page")
+    if visible_error(driver):
+        fail(f"expected no error on the fresh login page, it shows {visible_error(driver)[0]!r}")
+    os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
+    if not driver.save_screenshot(SCREENSHOT):
+        fail(f"expected a screenshot of the login page at {SCREENSHOT}; it could not be saved")
+
+    # 2. A wrong password: the form again, with an error, and no code.
+    sign_in(fields, wrong_password)
+    outcome = wait_for(
+        "a wrong password to show an error in p.error",
+        lambda d: "callback" if on_callback(d) else (_stale(fields["signin"]) and visible_error(d)),
+    )
+    if outcome == "callback":
+        fail("expected a wrong password to be refused; the browser went on to the callback")
+    text, role = outcome
+    if role != "alert":
+        fail(f"expected the error paragraph to have role=\"alert\", it has {role!r}")
+    if "code" in urllib.parse.parse_qs(urllib.parse.urlsplit(driver.current_url).query):
+        fail(f"expected no code in the URL after a wrong password; {shown()}")
+    fields = check_form(f"after a wrong password (error shown: {text!r})")
+
+    # 3. The right password: the callback, with a code that buys tokens.
+    sign_in(fields, password)
+    outcome = wait_for(
+        "the right password to redirect to the callback URL",
+        lambda d: "callback" if on_callback(d) else (_stale(fields["signin"]) and visible_error(d)),
+    )
+    if outcome != "callback":
+        fail(f"expected the right password to redirect to the callback, the page shows the error {outcome[0]!r}")
+    code = callback_params("after signing in", state)
+    tokens = exchange("the first code", code, verifier)
+    check_claims("the first sign-in", tokens)
+
+    # 4. A second authorize in the same browser: the session skips the form.
+    url, state, verifier = authorize_url()
+    try:
+        driver.get(url)
+    except TimeoutException:
+        fail(f"expected the second authorize URL to load within {WAIT} s; {shown()}")
+    outcome = wait_for("the second authorize to go straight to the callback",
+                       lambda d: "callback" if on_callback(d) else ("form" if login_form(d) else None))
+    if outcome == "form":
+        fail(f"expected the session to skip the login form on the second authorize; {shown()}")
+    second = callback_params("the second authorize", state)
+    if second == code:
+        fail("expected the second authorize to give a new code; it gave the first one again")
+    check_claims("the second sign-in", exchange("the second code", second, verifier))
+except WebDriverException as e:
+    fail(f"the browser failed: {((e.msg or '').strip().splitlines() or [type(e).__name__])[0]}; {shown()}")
+finally:
+    try:
+        driver.quit()
+    except Exception:
+        pass
+    if pidfile:
+        os.remove(pidfile)
+    shutil.rmtree(profile, ignore_errors=True)
