@@ -40,9 +40,11 @@ async fn the_login_page_is_a_plain_form_with_csrf_and_security_headers() {
             && set_cookie.contains("SameSite=Lax")
             && set_cookie.contains("Path=/")
     );
+    // Browsers apply form-action to the redirect after the post too: the
+    // callback's origin (and nothing else) is allowed beside 'self'.
     assert_eq!(
         page.headers["content-security-policy"],
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://localhost:3000; frame-ancestors 'none'"
     );
     assert_eq!(page.headers["x-frame-options"], "DENY");
     assert_eq!(page.headers["cache-control"], "no-store");

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use super::complete::{refused, sign_in_browser};
 use super::cookies;
 use super::new_password;
-use super::pages::{LoginPage, error_page, page};
+use super::pages::{LoginPage, error_page, form_page};
 use super::request::check;
 use crate::local::ids::new_opaque_token;
 use crate::local::oauth::Params;
@@ -22,16 +22,17 @@ use crate::local::sign_in::{SignInError, check_password};
 use crate::sync::lock;
 
 /// The sign-in form, with a fresh CSRF token (cookie and hidden input).
-pub(crate) fn form(query: &str, error: Option<&str>) -> Response {
+pub(crate) fn form(query: &str, redirect_uri: &str, error: Option<&str>) -> Response {
     let csrf = new_opaque_token();
     let action = format!("/login?{query}");
-    let mut response = page(
+    let mut response = form_page(
         StatusCode::OK,
         &LoginPage {
             action: &action,
             csrf: &csrf,
             error,
         },
+        redirect_uri,
     );
     cookies::set(&mut response, cookies::CSRF, &csrf, None);
     response
@@ -42,7 +43,7 @@ pub(crate) async fn show(State(shared): State<Arc<Shared>>, RawQuery(query): Raw
     let query = query.unwrap_or_default();
     let checked = check(&lock(&shared.state), &query);
     match checked {
-        Ok(_) => form(&query, None),
+        Ok(authorization) => form(&query, &authorization.redirect_uri, None),
         Err(refusal) => refused(refusal),
     }
 }
@@ -79,7 +80,11 @@ pub(crate) async fn submit(
         return new_password::submit(shared, &headers, authorization, session, new, &query).await;
     }
     let (Some(username), Some(password)) = (fields.get("username"), fields.get("password")) else {
-        return form(&query, Some("Username and password are required."));
+        return form(
+            &query,
+            &authorization.redirect_uri,
+            Some("Username and password are required."),
+        );
     };
     let (checking, pool_id) = (Arc::clone(&shared), authorization.pool_id.clone());
     let (username, password) = (username.to_string(), password.to_string());
@@ -89,7 +94,11 @@ pub(crate) async fn submit(
     .await
     .unwrap_or(Err(SignInError::WrongCredentials));
     match outcome {
-        Err(e) => form(&query, Some(e.api_error().message())),
+        Err(e) => form(
+            &query,
+            &authorization.redirect_uri,
+            Some(e.api_error().message()),
+        ),
         Ok(ok) if ok.must_change => {
             new_password::form(&shared, &authorization, &ok.user.username, &query, None)
         }

@@ -11,7 +11,7 @@ use axum::response::Response;
 use super::complete::sign_in_browser;
 use super::cookies;
 use super::login;
-use super::pages::{NewPasswordPage, page};
+use super::pages::{NewPasswordPage, form_page};
 use crate::local::authorization::{Authorization, PENDING_LOGIN_SECONDS, PendingLogin};
 use crate::local::error::ApiError;
 use crate::local::ids::new_opaque_token;
@@ -41,7 +41,7 @@ pub(crate) fn form(
     );
     let csrf = new_opaque_token();
     let action = format!("/login?{query}");
-    let mut response = page(
+    let mut response = form_page(
         StatusCode::OK,
         &NewPasswordPage {
             action: &action,
@@ -49,6 +49,7 @@ pub(crate) fn form(
             session: &session,
             error,
         },
+        &authorization.redirect_uri,
     );
     cookies::set(&mut response, cookies::CSRF, &csrf, None);
     response
@@ -70,6 +71,7 @@ pub(crate) async fn submit(
     let Some(pending) = pending else {
         return login::form(
             query,
+            &authorization.redirect_uri,
             Some("Invalid session for the user, session is expired."),
         );
     };
@@ -94,6 +96,7 @@ pub(crate) async fn submit(
         }
         Err(_) => login::form(
             query,
+            &authorization.redirect_uri,
             Some("The password could not be changed. Sign in again."),
         ),
     }

@@ -64,6 +64,46 @@ pub(crate) fn page(status: StatusCode, template: &impl Template) -> Response {
     no_store(response)
 }
 
+/// A page with a sign-in form. Browsers apply `form-action` to the
+/// redirects that follow a form's submission too, so the origin of the
+/// (registered, already checked) `redirect_uri` is allowed beside `'self'`:
+/// the sign-in ends with a redirect there.
+pub(crate) fn form_page(
+    status: StatusCode,
+    template: &impl Template,
+    redirect_uri: &str,
+) -> Response {
+    let mut response = page(status, template);
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'{}; frame-ancestors 'none'",
+        redirect_source(redirect_uri)
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default()
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// The CSP source of a redirect URI: its origin (`https://app.example.com`,
+/// `http://localhost:3000`), or its scheme for an app's own scheme
+/// (`myapp:`).
+fn redirect_source(redirect_uri: &str) -> Option<String> {
+    let url = url::Url::parse(redirect_uri).ok()?;
+    let source = match url.host_str() {
+        Some(_) if matches!(url.scheme(), "http" | "https") => url.origin().ascii_serialization(),
+        _ => format!("{}:", url.scheme()),
+    };
+    // Only characters a CSP source may hold: never a `;` or a space.
+    let safe = source
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"+-.:/[]".contains(&b));
+    safe.then_some(source)
+}
+
 /// An error page.
 pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
     page(status, &ErrorPage { message })
@@ -103,4 +143,23 @@ pub(crate) fn with_params(uri: &str, params: &[(&str, &str)], fragment: bool) ->
         (false, false) => '?',
     };
     format!("{uri}{separator}{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_source;
+
+    #[test]
+    fn a_redirect_uri_becomes_its_origin_or_its_scheme() {
+        for (uri, source) in [
+            ("https://app.example.com/cb?x=1", Some("https://app.example.com")),
+            ("http://localhost:3000/callback", Some("http://localhost:3000")),
+            ("http://127.0.0.1:8080/", Some("http://127.0.0.1:8080")),
+            ("myapp://callback", Some("myapp:")),
+            ("com.example.app:/oauth", Some("com.example.app:")),
+            ("not a url", None),
+        ] {
+            assert_eq!(redirect_source(uri).as_deref(), source, "{uri}");
+        }
+    }
 }
