@@ -15,6 +15,14 @@
 //! clients, walks through allowed and refused calls, and prints curl
 //! commands. In a terminal it keeps serving until Ctrl-C so that you can
 //! paste them; otherwise it exits.
+//!
+//! Against an issuer of your own (`scopegate issuer`, or Cognito), it only
+//! serves the API, until Ctrl-C:
+//!
+//! ```sh
+//! cargo run --example photo_api -- --issuer http://127.0.0.1:9229/us-east-1_XXXX \
+//!     --client-id YOUR_CLIENT_ID [--listen 127.0.0.1:8080]
+//! ```
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -127,6 +135,55 @@ pub(crate) fn create_web_client(
         .to_string())
 }
 
+/// `--issuer URL --client-id ID... [--listen ADDR]`: serve the API for
+/// another issuer's tokens.
+struct External {
+    issuer: String,
+    client_ids: Vec<String>,
+    listen: String,
+}
+
+fn external_issuer() -> Result<Option<External>, String> {
+    let mut args = std::env::args().skip(1);
+    let mut external = External {
+        issuer: String::new(),
+        client_ids: Vec::new(),
+        listen: "127.0.0.1:0".into(),
+    };
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--issuer" => external.issuer = value,
+            "--client-id" => external.client_ids.push(value),
+            "--listen" => external.listen = value,
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    match (external.issuer.is_empty(), external.client_ids.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => Ok(Some(external)),
+        _ => Err("--issuer and --client-id go together".into()),
+    }
+}
+
+/// Serves the API for tokens of `external.issuer` (found by OpenID Connect
+/// discovery) until Ctrl-C.
+async fn serve_external(external: External) -> Result<(), Box<dyn std::error::Error>> {
+    let verifier = Verifier::builder(scopegate::Issuer::discover(&external.issuer))
+        .token_use("access")
+        .client_ids(external.client_ids.iter().map(String::as_str))
+        .resource_server(photo_api())
+        .build()?;
+    let listener = tokio::net::TcpListener::bind(&external.listen).await?;
+    println!("photo API   http://{}", listener.local_addr()?);
+    axum::serve(listener, app(&verifier)?)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -134,6 +191,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
         )
         .init();
+    match external_issuer() {
+        Ok(Some(external)) => return serve_external(external).await,
+        Ok(None) => {}
+        Err(message) => {
+            eprintln!("photo_api: {message}");
+            std::process::exit(2);
+        }
+    }
 
     // 1. A local issuer, set up as you would set up Cognito: a user pool, a
     //    resource server with custom scopes, and two app clients.

@@ -33,6 +33,9 @@ if [ -n "${SCOPEGATE_BIN:-}" ]; then
 else
   bin=${CARGO_TARGET_DIR:-target}/debug/scopegate
   cargo build --locked --quiet --features cli --bin scopegate
+  # The README's demo API, run against the pool the browser signs in to.
+  cargo build --locked --quiet --example photo_api
+  export PHOTO_API=${CARGO_TARGET_DIR:-target}/debug/examples/photo_api
 fi
 [ -x "$bin" ] || { echo "no scopegate binary at $bin (cargo build --features cli --bin scopegate)" >&2; exit 1; }
 

@@ -175,6 +175,38 @@ api(
 api("AdminSetUserPassword", UserPoolId=pool_id, Username="alice", Password=password, Permanent=True)
 
 
+# -- the photo API --
+
+
+def check_photo_api(binary, access_token):
+    """Runs the photo_api example against this pool and calls it with the
+    token the browser sign-in got: reading is allowed, writing is not (the
+    sign-in asked for photos.read only), no token is 401."""
+    import subprocess
+
+    api = subprocess.Popen(
+        [binary, "--issuer", f"{base}/{pool_id}", "--client-id", client_id],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = api.stdout.readline()
+        if not line.startswith("photo API"):
+            fail(f"photo_api: expected it to print its address; it printed {line.strip()!r}")
+        api_base = line.split()[-1]
+        auth = {"Authorization": f"Bearer {access_token}"}
+        checks = [
+            ("GET /photos with alice's token", requests.get(f"{api_base}/photos", headers=auth, timeout=WAIT), 200),
+            ("GET /photos without a token", requests.get(f"{api_base}/photos", timeout=WAIT), 401),
+            ("POST /photos with alice's read-only token",
+             requests.post(f"{api_base}/photos", headers=auth, json={"title": "beach"}, timeout=WAIT), 403),
+        ]
+        for what, response, expected in checks:
+            if response.status_code != expected:
+                fail(f"photo_api: {what}: expected {expected}, got {response.status_code}")
+    finally:
+        api.terminate()
+        api.wait(timeout=WAIT)
+
+
 # -- the browser --
 
 
@@ -418,6 +450,10 @@ try:
     if second == code:
         fail("expected the second authorize to give a new code; it gave the first one again")
     check_claims("the second sign-in", exchange("the second code", second, verifier))
+
+    # 5. The photo_api example, serving for this pool, accepts alice's token.
+    if os.environ.get("PHOTO_API"):
+        check_photo_api(os.environ["PHOTO_API"], tokens["access_token"])
 except WebDriverException as e:
     fail(f"the browser failed: {((e.msg or '').strip().splitlines() or [type(e).__name__])[0]}; {shown()}")
 finally:

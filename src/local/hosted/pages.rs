@@ -152,8 +152,14 @@ mod tests {
     #[test]
     fn a_redirect_uri_becomes_its_origin_or_its_scheme() {
         for (uri, source) in [
-            ("https://app.example.com/cb?x=1", Some("https://app.example.com")),
-            ("http://localhost:3000/callback", Some("http://localhost:3000")),
+            (
+                "https://app.example.com/cb?x=1",
+                Some("https://app.example.com"),
+            ),
+            (
+                "http://localhost:3000/callback",
+                Some("http://localhost:3000"),
+            ),
             ("http://127.0.0.1:8080/", Some("http://127.0.0.1:8080")),
             ("myapp://callback", Some("myapp:")),
             ("com.example.app:/oauth", Some("com.example.app:")),
