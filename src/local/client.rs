@@ -34,13 +34,7 @@ pub(crate) async fn client_credentials(
         .send()
         .await
         .map_err(|_| unanswered("the token endpoint did not answer"))?;
-    let status = response.status().as_u16();
-    let body: Value = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(Value::Null);
+    let (status, body) = json_body(response).await;
     match body["access_token"].as_str() {
         Some(token) if status == 200 => Ok(token.to_string()),
         _ => Err(TokenRequestError {
@@ -48,6 +42,19 @@ pub(crate) async fn client_credentials(
             error: body["error"].as_str().unwrap_or("unknown").to_string(),
         }),
     }
+}
+
+/// A token endpoint's answer: its status and JSON body (`null` if it has
+/// none).
+async fn json_body(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = response
+        .bytes()
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    (status, body)
 }
 
 /// The request body: the grant type, and the scopes if any are named.
@@ -197,13 +204,7 @@ impl CodeFlow<'_> {
                 .body(form),
         )
         .await?;
-        let status = response.status().as_u16();
-        let body: Value = response
-            .bytes()
-            .await
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(Value::Null);
+        let (status, body) = json_body(response).await;
         let text = |name: &str| body[name].as_str().map(str::to_string);
         match text("access_token") {
             Some(access_token) if status == 200 => Ok(UserSignIn {
