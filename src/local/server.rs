@@ -23,6 +23,7 @@ use super::ids::new_request_id;
 use super::oauth;
 use super::shared::Shared;
 use super::state::{BUILT_IN_SCOPES, now_epoch};
+use crate::log_safe::log_safe;
 use crate::sync::lock;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -116,11 +117,16 @@ async fn management(
         .unwrap_or_else(|_| Err(ApiError::internal("the call was interrupted")));
     match outcome {
         Ok(output) => {
-            tracing::debug!(action, "management call");
+            tracing::debug!(action = %log_safe(action), "management call");
             aws_json(StatusCode::OK, &output, None)
         }
         Err(e) => {
-            tracing::debug!(action, error = %e, "management call refused");
+            // The message may echo the input (names, values): escaped.
+            tracing::debug!(
+                action = %log_safe(action),
+                error = %log_safe(&e.to_string()),
+                "management call refused"
+            );
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
             error(status, e)
         }

@@ -130,8 +130,10 @@ impl Shared {
                 sessions.code_failures.take(key);
             }
         }
-        if let Some(key) = ctx.wrong_code {
-            sessions.note_wrong_code(&key);
+        // A wrong code stays counted (reserved before the action ran);
+        // any other failure gives its attempt back.
+        if let (false, None, Some(key)) = (ok, &ctx.wrong_code, code_key) {
+            api::release_code_attempt(&mut sessions, key);
         }
     }
 

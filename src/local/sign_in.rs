@@ -105,20 +105,25 @@ pub(crate) fn check_proof(
     username: &str,
     proves: impl FnOnce(Option<&StoredSecret>) -> bool,
 ) -> Result<PasswordOk, SignInError> {
-    let user = lock(&shared.state)
-        .pools
-        .get(pool_id)
-        .and_then(|p| p.directory.find_user(username).cloned());
-    let throttle_key = format!(
-        "{pool_id}/{}",
-        user.as_ref().map_or(username, |u| &u.username)
-    );
-    if is_locked(shared, &throttle_key) {
+    let (user, throttle_key) = {
+        let state = lock(&shared.state);
+        let directory = state.pools.get(pool_id).map(|p| &p.directory);
+        let user = directory.and_then(|d| d.find_user(username).cloned());
+        // An unknown user is counted under the key a real one would have,
+        // so that "Bob" and "BOB" share a counter either way.
+        let name = match (&user, directory) {
+            (Some(u), _) => u.username.clone(),
+            (None, Some(d)) => d.key_of(username),
+            (None, None) => username.to_string(),
+        };
+        (user, format!("{pool_id}/{name}"))
+    };
+    if !reserve_attempt(shared, &throttle_key) {
         return Err(SignInError::AttemptsExceeded);
     }
     let matched = proves(user.as_ref().and_then(|u| u.secret.as_ref()));
     let Some(user) = user.filter(|_| matched) else {
-        note_failure(shared, &throttle_key);
+        // The reserved attempt stays counted as the failure it was.
         return Err(SignInError::WrongCredentials);
     };
     lock(&shared.sessions).failures.take(&throttle_key);
@@ -152,19 +157,18 @@ fn status_allows(user: UserState) -> Result<PasswordOk, SignInError> {
     }
 }
 
-fn is_locked(shared: &Shared, key: &str) -> bool {
-    lock(&shared.sessions)
-        .failures
-        .get(key)
-        .is_some_and(|f| f.locked_until > now_epoch())
-}
-
-/// Counts a failure; from the sixth on, the next attempt waits 1 s, then 2,
-/// 4, ... up to 15 minutes.
-fn note_failure(shared: &Shared, key: &str) {
+/// Counts an attempt as a failure before its proof is checked (a success
+/// then forgets the count), under one lock: parallel guesses cannot all
+/// pass a check made before any of them is counted. `false` when the user
+/// must wait. From the sixth counted attempt on, the next waits 1 s, then
+/// 2, 4, ... up to 15 minutes.
+fn reserve_attempt(shared: &Shared, key: &str) -> bool {
     let now = now_epoch();
     let mut sessions = lock(&shared.sessions);
     let mut failures = sessions.failures.get(key).copied().unwrap_or_default();
+    if failures.locked_until > now {
+        return false;
+    }
     failures.count = failures.count.saturating_add(1);
     if failures.count > FREE_FAILURES {
         let exponent = (failures.count - FREE_FAILURES - 1).min(10);
@@ -173,6 +177,7 @@ fn note_failure(shared: &Shared, key: &str) {
     sessions
         .failures
         .insert(key.to_string(), failures, now + MAX_LOCKOUT_SECONDS);
+    true
 }
 
 fn dummy_secret() -> &'static StoredSecret {

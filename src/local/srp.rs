@@ -129,6 +129,22 @@ pub(crate) fn make_verifier(pool_id: &str, username: &str, password: &str) -> Sr
     )
 }
 
+/// A verifier for `password` with a given salt (a decoy's, made with the
+/// same work as a real one).
+pub(crate) fn make_verifier_with_salt(
+    salt: Vec<u8>,
+    pool_id: &str,
+    username: &str,
+    password: &str,
+) -> SrpVerifier {
+    verifier_with_salt(
+        salt,
+        pool_name(pool_id).unwrap_or_default(),
+        username,
+        password,
+    )
+}
+
 /// `SALT`: the salt in lower-case hex, no leading zeros (clients read it as
 /// a number).
 pub(crate) fn salt_hex(verifier: &SrpVerifier) -> String {

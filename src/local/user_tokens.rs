@@ -206,6 +206,7 @@ pub(crate) fn store_refresh_token(
     let (token, key) = new_refresh_token();
     let now = super::state::now_epoch();
     pool.directory.prune(now);
+    pool.directory.cap_refresh_tokens(username);
     pool.directory.refresh_tokens.insert(
         key,
         RefreshTokenState {

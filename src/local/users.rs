@@ -68,6 +68,10 @@ pub(crate) struct UserState {
     pub(crate) modified: f64,
 }
 
+/// Most refresh tokens one user keeps: past it, a new sign-in's refresh
+/// token pushes out the one of this user closest to its expiry.
+pub(crate) const REFRESH_TOKENS_PER_USER: usize = 100;
+
 /// A group of a pool.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct GroupState {
@@ -152,28 +156,69 @@ impl Directory {
         self.setting("UsernameAttributes")
     }
 
-    /// The attributes a `Username` input may name a user by, besides the
-    /// user name and `sub`: `UsernameAttributes` and `AliasAttributes`.
-    fn aliases(&self) -> Vec<&str> {
-        let mut aliases = self.username_attributes();
-        aliases.extend(self.setting("AliasAttributes"));
-        aliases
+    /// `AliasAttributes` (`email`, `phone_number`, `preferred_username`):
+    /// users may also sign in by these.
+    pub(crate) fn alias_attributes(&self) -> Vec<&str> {
+        self.setting("AliasAttributes")
     }
 
-    /// The user whose alias attribute (see [`Directory::aliases`]) is
-    /// `value` (e-mail addresses compared without case).
-    pub(crate) fn find_by_alias(&self, value: &str) -> Option<&UserState> {
-        let aliases = self.aliases();
+    /// Whether `user`'s attribute `alias` names them at sign-in. An
+    /// `AliasAttributes` e-mail address or phone number does only once
+    /// verified (as in Cognito); a `UsernameAttributes` one always (it is
+    /// what the user signed up with, unique in the pool), and so does
+    /// `preferred_username` (nothing verifies it).
+    fn names_by(&self, user: &UserState, alias: &str, value: &str) -> bool {
+        let matches = user
+            .attributes
+            .get(alias)
+            .is_some_and(|v| v.eq_ignore_ascii_case(value));
+        let verified = || {
+            !matches!(alias, "email" | "phone_number")
+                || self.username_attributes().contains(&alias)
+                || user
+                    .attributes
+                    .get(&format!("{alias}_verified"))
+                    .map(String::as_str)
+                    == Some("true")
+        };
+        matches && verified()
+    }
+
+    /// The users (at most two) that `value` names as an alias.
+    fn alias_holders(&self, value: &str) -> Vec<&UserState> {
+        let mut aliases = self.username_attributes();
+        aliases.extend(self.alias_attributes());
         if aliases.is_empty() {
+            return Vec::new();
+        }
+        self.users
+            .values()
+            .filter(|u| aliases.iter().any(|a| self.names_by(u, a, value)))
+            .take(2)
+            .collect()
+    }
+
+    /// The user whose alias attribute is `value` (e-mail addresses compared
+    /// without case). None when two users hold it: an ambiguous alias signs
+    /// nobody in (fail closed; the writes refuse duplicates, see
+    /// [`Directory::alias_taken`]).
+    pub(crate) fn find_by_alias(&self, value: &str) -> Option<&UserState> {
+        match self.alias_holders(value).as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        }
+    }
+
+    /// Another user than `username` who signs in by the alias `attribute`
+    /// of value `value`, if the pool has that alias.
+    pub(crate) fn alias_taken(&self, username: &str, attribute: &str, value: &str) -> Option<&str> {
+        if !self.alias_attributes().contains(&attribute) {
             return None;
         }
-        self.users.values().find(|u| {
-            aliases.iter().any(|a| {
-                u.attributes
-                    .get(*a)
-                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
-            })
-        })
+        self.users
+            .values()
+            .find(|u| u.username != username && self.names_by(u, attribute, value))
+            .map(|u| u.username.as_str())
     }
 
     /// A user by name or by `sub` (Cognito accepts either as `Username`),
@@ -205,6 +250,28 @@ impl Directory {
             .entry(origin_jti.to_string())
             .or_insert(until);
         *entry = entry.max(until);
+    }
+
+    /// Makes room for one more refresh token of `username`: while the user
+    /// has [`REFRESH_TOKENS_PER_USER`] or more, the one closest to its
+    /// expiry (the oldest of a client) is removed and stops working.
+    pub(crate) fn cap_refresh_tokens(&mut self, username: &str) {
+        loop {
+            let theirs = self
+                .refresh_tokens
+                .iter()
+                .filter(|(_, r)| r.username == username);
+            if theirs.clone().count() < REFRESH_TOKENS_PER_USER {
+                return;
+            }
+            let oldest = theirs
+                .min_by(|a, b| a.1.expires.total_cmp(&b.1.expires))
+                .map(|(key, _)| key.clone());
+            match oldest {
+                Some(key) => self.refresh_tokens.remove(&key),
+                None => return,
+            };
+        }
     }
 
     /// Forgets expired refresh tokens and revocations.

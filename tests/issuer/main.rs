@@ -21,6 +21,7 @@ mod authorize;
 mod code_flow;
 mod discovery;
 mod groups;
+mod hardening;
 mod hosted_support;
 mod login;
 mod logout;

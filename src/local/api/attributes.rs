@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::local::error::ApiError;
+use crate::local::state::ClientState;
 use crate::local::users::UserState;
 use crate::local::validate::{constraint, must_not_be_null};
 
@@ -36,6 +37,11 @@ pub(super) const STANDARD: [&str; 20] = [
     "zoneinfo",
     "identities",
 ];
+
+/// Attributes no user may set on themselves, whatever the client's
+/// `WriteAttributes` say: a contact is verified by a confirmation code or an
+/// administrator, and `identities` belongs to federation.
+const NEVER_SELF_WRITTEN: [&str; 3] = ["email_verified", "phone_number_verified", "identities"];
 
 /// Longest attribute value Cognito stores.
 const MAX_VALUE: usize = 2048;
@@ -173,6 +179,41 @@ pub(super) fn read_list(
         return Err(ApiError::invalid_parameter("Too many attributes."));
     }
     Ok(out)
+}
+
+/// Whether a client may let its users write `name` on themselves (SignUp,
+/// the `userAttributes.*` of NEW_PASSWORD_REQUIRED). Without
+/// `WriteAttributes`, Cognito lets them write the standard attributes:
+/// here that is every standard attribute but [`NEVER_SELF_WRITTEN`], and no
+/// `custom:*` one (a pool's custom attributes must be listed).
+fn self_writable(client: &ClientState, name: &str) -> bool {
+    if NEVER_SELF_WRITTEN.contains(&name) {
+        return false;
+    }
+    match client
+        .config
+        .get("WriteAttributes")
+        .and_then(Value::as_array)
+    {
+        Some(listed) => listed.iter().any(|v| v.as_str() == Some(name)),
+        None => STANDARD.contains(&name),
+    }
+}
+
+/// Refuses a self-service change of an attribute the client may not write,
+/// with Cognito's exception and message.
+pub(super) fn check_self_writable(
+    client: &ClientState,
+    changes: &BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    if changes.keys().all(|name| self_writable(client, name)) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            "NotAuthorizedException",
+            "A client attempted to write unauthorized attribute",
+        ))
+    }
 }
 
 /// Checks the values of attributes already read.

@@ -257,7 +257,7 @@ fn respond(shared: &Shared, input: &Input<'_>, admin: bool) -> Result<Value, Api
     }
     match (name, &challenge.kind) {
         ("NEW_PASSWORD_REQUIRED", ChallengeKind::NewPassword) => {
-            new_password(shared, key, &challenge, &responses)
+            new_password(shared, &client, key, &challenge, &responses)
         }
         ("PASSWORD_VERIFIER", ChallengeKind::Srp { .. }) => {
             super::auth_srp::verify(shared, &client, &challenge, &responses)
@@ -274,12 +274,14 @@ fn respond(shared: &Shared, input: &Input<'_>, admin: bool) -> Result<Value, Api
 /// hashed outside the lock) and `userAttributes.*`; then the tokens.
 fn new_password(
     shared: &Shared,
+    client: &ClientState,
     session: &str,
     challenge: &Challenge,
     responses: &Map<String, Value>,
 ) -> Result<Value, ApiError> {
     let password = param(responses, "NEW_PASSWORD")?;
     let changes = challenge_attributes(responses)?;
+    attributes::check_self_writable(client, &changes)?;
     let policy = {
         let state = lock(&shared.state);
         let pool = state

@@ -2,48 +2,105 @@
 //! `srp.rs`. The challenge is kept under its `SECRET_BLOCK` (clients such
 //! as pycognito answer without a `Session`), used once, for 3 minutes.
 
+use std::sync::LazyLock;
+
+use aws_lc_rs::hmac;
 use serde_json::{Map, Value, json};
 
 use super::auth::{CHALLENGE_SECONDS, new_password_challenge, param};
 use super::auth_client::check_secret_hash;
 use super::tokens;
 use crate::local::error::ApiError;
-use crate::local::ids::random_alnum;
+use crate::local::password::StoredSecret;
 use crate::local::sessions::{Challenge, ChallengeKind};
 use crate::local::shared::Shared;
 use crate::local::sign_in::{SignInError, check_proof};
 use crate::local::srp::{self, SrpVerifier};
 use crate::local::state::{ClientState, now_epoch};
+use crate::local::users::Directory;
 use crate::sync::lock;
 
 /// How far `TIMESTAMP` may be from the issuer's clock.
 const CLOCK_SKEW_SECONDS: i64 = 300;
 
-/// The stored user name and SRP verifier of `username`; for an unknown
-/// user (or one without a verifier), a made-up verifier, so that the
-/// challenge does not tell who exists (the claim then fails).
-fn verifier_of(shared: &Shared, pool_id: &str, username: &str) -> (String, SrpVerifier) {
-    let found = lock(&shared.state).pools.get(pool_id).and_then(|p| {
-        let user = p.directory.find_user(username)?;
-        let secret = user
-            .secret
-            .as_ref()
-            .filter(|s| !s.srp_verifier.is_empty())?;
-        Some((
-            user.username.clone(),
-            SrpVerifier {
-                salt: secret.srp_salt.clone(),
-                verifier: secret.srp_verifier.clone(),
-            },
-        ))
+/// A key, random for each run of the issuer, for the decoys of unknown
+/// users: stable within a run, unguessable from outside.
+fn decoy_key() -> &'static hmac::Key {
+    static KEY: LazyLock<hmac::Key> = LazyLock::new(|| {
+        let mut bytes = [0u8; 32];
+        let _ = aws_lc_rs::rand::fill(&mut bytes);
+        hmac::Key::new(hmac::HMAC_SHA256, &bytes)
     });
-    found.unwrap_or_else(|| {
-        let made_up = random_alnum(32, true);
-        (
-            username.to_string(),
-            srp::make_verifier(pool_id, username, &made_up),
-        )
+    &KEY
+}
+
+/// 32 bytes derived from the decoy key for one purpose, pool and name.
+fn decoy_bytes(purpose: &str, pool_id: &str, name: &str) -> Vec<u8> {
+    let message = format!("{purpose}\0{pool_id}\0{name}");
+    hmac::sign(decoy_key(), message.as_bytes())
+        .as_ref()
+        .to_vec()
+}
+
+/// The name an unknown user's challenge carries, shaped as a real user's:
+/// the input as the pool stores names (lower case when names ignore case);
+/// in a pool signing in by `UsernameAttributes`, a UUID as real users'
+/// names are, the same for each input.
+fn decoy_name(directory: &Directory, pool_id: &str, username: &str) -> String {
+    let key = directory.key_of(username);
+    if directory.username_attributes().is_empty() {
+        return key;
+    }
+    let mut b = decoy_bytes("uuid", pool_id, &key);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b[..16].iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// The verifier of a made-up user `name`: the same salt on every call, and
+/// a password nobody knows.
+fn decoy_verifier(pool_id: &str, name: &str) -> SrpVerifier {
+    let bytes = decoy_bytes("srp", pool_id, name);
+    let (salt, password) = bytes.split_at(16);
+    let password: String = password.iter().map(|x| format!("{x:02x}")).collect();
+    srp::make_verifier_with_salt(salt.to_vec(), pool_id, name, &password)
+}
+
+/// A stored secret's SRP verifier, if it has one.
+fn stored_verifier(secret: &StoredSecret) -> Option<SrpVerifier> {
+    (!secret.srp_verifier.is_empty()).then(|| SrpVerifier {
+        salt: secret.srp_salt.clone(),
+        verifier: secret.srp_verifier.clone(),
     })
+}
+
+/// The stored user name and SRP verifier of `username`; for an unknown
+/// user (or one without a verifier), a decoy name and verifier, stable
+/// across calls, so that the challenge does not tell who exists (the claim
+/// then fails). The decoy is made for every user: the same work either
+/// way.
+fn verifier_of(shared: &Shared, pool_id: &str, username: &str) -> (String, SrpVerifier) {
+    let (found, name) = {
+        let state = lock(&shared.state);
+        let Some(pool) = state.pools.get(pool_id) else {
+            return (username.to_string(), decoy_verifier(pool_id, username));
+        };
+        let found = pool.directory.find_user(username).and_then(|user| {
+            let verifier = stored_verifier(user.secret.as_ref()?)?;
+            Some((user.username.clone(), verifier))
+        });
+        (found, decoy_name(&pool.directory, pool_id, username))
+    };
+    let decoy = decoy_verifier(pool_id, &name);
+    found.unwrap_or((name, decoy))
 }
 
 /// InitiateAuth with `USER_SRP_AUTH`: the `PASSWORD_VERIFIER` challenge.
@@ -123,16 +180,16 @@ pub(super) fn verify(
     }
     let pool_id = &challenge.pool_id;
     let username = &challenge.username;
+    // Made for every user, so that an unknown user's claim costs the same.
+    let decoy = decoy_verifier(pool_id, username);
     let ok = check_proof(shared, pool_id, username, |secret| {
-        secret.is_some_and(|s| {
-            let verifier = SrpVerifier {
-                salt: s.srp_salt.clone(),
-                verifier: s.srp_verifier.clone(),
-            };
-            srp::verify_claim(
-                &verifier, session, srp_a, pool_id, username, block, timestamp, signature,
-            )
-        })
+        let stored = secret.and_then(stored_verifier);
+        let known = stored.is_some();
+        let verifier = stored.unwrap_or(decoy);
+        let proved = srp::verify_claim(
+            &verifier, session, srp_a, pool_id, username, block, timestamp, signature,
+        );
+        proved && known
     })
     .map_err(SignInError::api_error)?;
     if ok.must_change {

@@ -22,7 +22,7 @@ mod tokens;
 mod users;
 
 pub(crate) use auth::{is_sign_in, sign_in};
-pub(crate) use prepare::{PreparedSecret, prepare};
+pub(crate) use prepare::{PreparedSecret, prepare, release_code_attempt};
 
 use serde_json::Value;
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::local::ids::{random_alnum, uuid_v4};
 use crate::local::password::{MAX_PASSWORD_LEN, PasswordPolicy, StoredSecret};
+use crate::local::sessions::Sessions;
 use crate::local::shared::Shared;
 use crate::local::state::State;
 use crate::sync::lock;
@@ -74,11 +75,7 @@ pub(crate) fn prepare(shared: &Shared, action: &str, input: &Value) -> Prepared 
     match action {
         "ConfirmSignUp" => {
             let key = format!("{}/{}", target.pool_id, target.username);
-            let code_failures = lock(&shared.sessions)
-                .code_failures
-                .get(&key)
-                .copied()
-                .unwrap_or(0);
+            let code_failures = reserve_code_attempt(shared, &key);
             Prepared {
                 code_failures,
                 code_key: Some(key),
@@ -99,6 +96,26 @@ pub(crate) fn prepare(shared: &Shared, action: &str, input: &Value) -> Prepared 
             None => Prepared::default(),
         },
         _ => Prepared::default(),
+    }
+}
+
+/// The wrong codes of `key` so far; this attempt is counted as one more,
+/// under the same lock, until it proves right (the count is then cleared)
+/// or fails for another reason (then released, see
+/// [`release_code_attempt`]): parallel guesses cannot all pass a count
+/// read before any of them was made.
+fn reserve_code_attempt(shared: &Shared, key: &str) -> u32 {
+    let mut sessions = lock(&shared.sessions);
+    let before = sessions.code_failures.get(key).copied().unwrap_or(0);
+    sessions.note_wrong_code(key);
+    before
+}
+
+/// Gives back an attempt reserved by [`reserve_code_attempt`] that turned
+/// out not to be a wrong code.
+pub(crate) fn release_code_attempt(sessions: &mut Sessions, key: &str) {
+    if let Some(count) = sessions.code_failures.get_mut(key) {
+        *count = count.saturating_sub(1);
     }
 }
 

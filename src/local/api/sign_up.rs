@@ -13,10 +13,10 @@ use super::attributes::{self, read_list};
 use super::auth_client::{check_secret_hash, find_client};
 use super::input::Input;
 use super::pools::pool_mut;
-use super::users::{check_room, new_key, new_user, take_secret, user_key};
+use super::users::{check_room, claim_aliases, new_key, new_user, take_secret, user_key};
 use crate::local::error::ApiError;
 use crate::local::sessions::{CODE_ATTEMPTS, Message};
-use crate::local::state::{PoolState, State, now_epoch};
+use crate::local::state::{ClientState, PoolState, State, now_epoch};
 use crate::local::users::{UserState, UserStatus};
 
 const CODE_SECONDS: f64 = 86_400.0;
@@ -37,16 +37,27 @@ fn new_code() -> String {
 /// The pool of the input's `ClientId`, mutably, once the `SecretHash` over
 /// the input's `Username` is checked.
 fn client_pool<'s>(state: &'s mut State, input: &Input<'_>) -> Result<&'s mut PoolState, ApiError> {
+    client_and_pool(state, input).map(|(_, pool)| pool)
+}
+
+/// The input's client (a copy) and its pool, mutably, once the
+/// `SecretHash` over the input's `Username` is checked.
+fn client_and_pool<'s>(
+    state: &'s mut State,
+    input: &Input<'_>,
+) -> Result<(ClientState, &'s mut PoolState), ApiError> {
     let client_id = input.required("ClientId", "clientId")?;
     let username = input.required("Username", "username")?;
     attributes::check_username("username", username)?;
     let (pool, client) = find_client(state, client_id)?;
     check_secret_hash(client, &[username], input.string("SecretHash")?)?;
+    let client = client.clone();
     let id = pool.id.clone();
-    state
+    let pool = state
         .pools
         .get_mut(&id)
-        .ok_or_else(|| ApiError::internal("the pool vanished"))
+        .ok_or_else(|| ApiError::internal("the pool vanished"))?;
+    Ok((client, pool))
 }
 
 /// Issues a new code to `user`: stored on the user, sent to the outbox.
@@ -79,7 +90,8 @@ pub(super) fn sign_up(
 ) -> Result<Value, ApiError> {
     let password = input.required("Password", "password")?;
     let mut attributes = read_list(input.0, "UserAttributes")?;
-    let pool = client_pool(state, input)?;
+    let (client, pool) = client_and_pool(state, input)?;
+    attributes::check_self_writable(&client, &attributes)?;
     let name = input.required("Username", "username")?;
     if pool.directory.find_user(name).is_some() {
         let message = if pool.directory.username_attributes().is_empty() {
@@ -149,7 +161,10 @@ pub(super) fn confirm(
             "Invalid code provided, please request a code again.",
         ));
     };
-    if expected != code {
+    let matches =
+        aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), code.as_bytes())
+            .is_ok();
+    if !matches {
         ctx.wrong_code = Some(format!("{pool_id}/{key}"));
         return Err(ApiError::new(
             "CodeMismatchException",
@@ -166,6 +181,10 @@ pub(super) fn confirm(
     user.status = UserStatus::Confirmed;
     user.confirmation_code = None;
     user.modified = now_epoch();
+    // A contact another user already signs in by is refused (the whole
+    // change is dropped), unless ForceAliasCreation moves it here.
+    let force = input.bool("ForceAliasCreation")?.unwrap_or(false);
+    claim_aliases(pool, &key, force)?;
     Ok(json!({}))
 }
 

@@ -3,18 +3,22 @@
 //! (GetUser), and ending them (GlobalSignOut, AdminUserGlobalSignOut,
 //! RevokeToken).
 //!
-//! Access tokens of these flows carry exactly the scope
-//! `aws.cognito.signin.user.admin`, as Cognito's do.
+//! Access tokens of these sign-ins carry exactly the scope
+//! `aws.cognito.signin.user.admin`, as Cognito's do; refreshing a hosted
+//! sign-in's refresh token here keeps that sign-in's scopes and resource.
 
 use serde_json::{Map, Value, json};
 
 use super::attributes::attribute_list;
-use super::auth_client::{check_client_secret, check_secret_hash, find_client};
+use super::auth_client::{
+    check_client_secret, check_secret_hash, find_client, flow_allowed, flow_not_enabled,
+};
 use super::input::Input;
 use super::pools::pool_mut;
 use super::users::user_key;
 use crate::local::error::ApiError;
 use crate::local::ids::uuid_v4;
+use crate::local::oauth::scopes::still_granted;
 use crate::local::shared::Shared;
 use crate::local::state::{ClientState, PoolState, now_epoch};
 use crate::local::user_tokens::{
@@ -53,26 +57,66 @@ fn result_json(tokens: UserTokens, refresh_token: Option<String>) -> Value {
     json!({ "AuthenticationResult": result, "ChallengeParameters": {} })
 }
 
+/// What a sign-in grants: the scopes and resource of its tokens, and
+/// whether an ID token comes with them.
+struct Grant<'g> {
+    scopes: Vec<String>,
+    resource: Option<&'g str>,
+    with_id_token: bool,
+}
+
+impl Grant<'_> {
+    /// A sign-in through these APIs: the admin scope, an ID token.
+    fn sign_in_api() -> Grant<'static> {
+        Grant {
+            scopes: vec![ADMIN_SCOPE.to_string()],
+            resource: None,
+            with_id_token: true,
+        }
+    }
+}
+
+/// What a refresh of `record` grants. A sign-in of these APIs (its
+/// refresh token holds exactly the admin scope) gets the admin scope again.
+/// Any other (the hosted sign-in's) keeps its resource and gets the scopes
+/// it was granted that still hold (the rule of the OAuth refresh grant,
+/// `oauth::scopes::still_granted`), with an ID token only with `openid`.
+fn refresh_grant<'r>(
+    pool: &PoolState,
+    client: &ClientState,
+    record: &'r RefreshTokenState,
+) -> Grant<'r> {
+    if record.scopes == [ADMIN_SCOPE] && record.resource.is_none() {
+        return Grant::sign_in_api();
+    }
+    let scopes = still_granted(pool, client, &record.scopes);
+    let with_id_token = scopes.iter().any(|s| s == "openid");
+    Grant {
+        scopes,
+        resource: record.resource.as_deref(),
+        with_id_token,
+    }
+}
+
 fn minted(
     base_url: &str,
     pool: &PoolState,
     client: &ClientState,
     user: &UserState,
-    auth_time: u64,
-    origin_jti: &str,
+    grant: &Grant<'_>,
+    (auth_time, origin_jti): (u64, &str),
 ) -> Result<UserTokens, ApiError> {
-    let scopes = [ADMIN_SCOPE.to_string()];
     let sign_in = SignIn {
         pool,
         client,
         user,
-        scopes: &scopes,
+        scopes: &grant.scopes,
         auth_time,
         origin_jti,
         nonce: None,
-        resource: None,
+        resource: grant.resource,
     };
-    mint(base_url, &sign_in, true)
+    mint(base_url, &sign_in, grant.with_id_token)
         .ok_or_else(|| ApiError::internal("the tokens could not be signed"))
 }
 
@@ -103,13 +147,14 @@ pub(super) fn issue(
         let user = user.clone();
         let origin = uuid_v4();
         let auth_time = crate::clock::now_secs();
-        let tokens = minted(&shared.base_url, pool, &client, &user, auth_time, &origin)?;
-        let scopes = [ADMIN_SCOPE.to_string()];
+        let grant = Grant::sign_in_api();
+        let sign_in = (auth_time, origin.as_str());
+        let tokens = minted(&shared.base_url, pool, &client, &user, &grant, sign_in)?;
         let refresh = store_refresh_token(
             pool,
             &client,
             &user.username,
-            &scopes,
+            &grant.scopes,
             auth_time,
             &origin,
             None,
@@ -163,14 +208,9 @@ pub(super) fn refresh(
     }
     let (_, record, user) = refresh_record(pool, client, token)?;
     check_secret_hash(client, &[&user.username, &user.sub], text("SECRET_HASH"))?;
-    let tokens = minted(
-        &shared.base_url,
-        pool,
-        client,
-        &user,
-        record.auth_time,
-        &record.origin_jti,
-    )?;
+    let grant = refresh_grant(pool, client, &record);
+    let sign_in = (record.auth_time, record.origin_jti.as_str());
+    let tokens = minted(&shared.base_url, pool, client, &user, &grant, sign_in)?;
     Ok(result_json(tokens, None))
 }
 
@@ -184,16 +224,16 @@ pub(super) fn from_refresh_token(shared: &Shared, input: &Input<'_>) -> Result<V
     shared.change(|state| {
         let (pool, client) = find_client(state, client_id)?;
         check_client_secret(client, secret)?;
+        // As REFRESH_TOKEN_AUTH, this needs ALLOW_REFRESH_TOKEN_AUTH (and
+        // is refused with the same exception and message).
+        if !flow_allowed(client, "REFRESH_TOKEN_AUTH") {
+            return Err(flow_not_enabled("REFRESH_TOKEN_AUTH"));
+        }
         let (key, record, user) = refresh_record(pool, client, token)?;
         let client = client.clone();
-        let tokens = minted(
-            &shared.base_url,
-            pool,
-            &client,
-            &user,
-            record.auth_time,
-            &record.origin_jti,
-        )?;
+        let grant = refresh_grant(pool, &client, &record);
+        let sign_in = (record.auth_time, record.origin_jti.as_str());
+        let tokens = minted(&shared.base_url, pool, &client, &user, &grant, sign_in)?;
         let rotate = client
             .config
             .get("RefreshTokenRotation")
@@ -214,7 +254,7 @@ pub(super) fn from_refresh_token(shared: &Shared, input: &Input<'_>) -> Result<V
                 &record.scopes,
                 record.auth_time,
                 &record.origin_jti,
-                None,
+                record.resource.as_deref(),
             )
         });
         Ok(result_json(tokens, new_refresh))

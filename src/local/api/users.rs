@@ -131,6 +131,47 @@ pub(super) fn new_key(
         .map_or_else(uuid_v4, |p| p.username.clone()))
 }
 
+/// Makes `username`'s verified e-mail address and phone number theirs
+/// alone as sign-in aliases: another user holding the same one is refused
+/// (`AliasExistsException`) or, with `force` (`ForceAliasCreation`), loses
+/// it (their copy is marked unverified, so it no longer signs them in).
+pub(super) fn claim_aliases(
+    pool: &mut PoolState,
+    username: &str,
+    force: bool,
+) -> Result<(), ApiError> {
+    for attribute in ["email", "phone_number"] {
+        let Some(user) = pool.directory.users.get(username) else {
+            return Ok(());
+        };
+        let verified = user.attributes.get(&format!("{attribute}_verified"));
+        let (Some(value), Some("true")) =
+            (user.attributes.get(attribute), verified.map(String::as_str))
+        else {
+            continue;
+        };
+        let Some(other) = pool
+            .directory
+            .alias_taken(username, attribute, value)
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        if !force {
+            return Err(ApiError::new(
+                "AliasExistsException",
+                format!("An account with the {attribute} already exists."),
+            ));
+        }
+        if let Some(other) = pool.directory.users.get_mut(&other) {
+            other
+                .attributes
+                .insert(format!("{attribute}_verified"), "false".into());
+        }
+    }
+    Ok(())
+}
+
 /// Checks room for one more user.
 pub(super) fn check_room(pool: &PoolState) -> Result<(), ApiError> {
     if pool.directory.users.len() >= MAX_USERS {
@@ -206,6 +247,9 @@ pub(super) fn create(
     user.secret = Some(prepared.secret);
     user.temporary_password_expires = Some(expires);
     user.modified = now_epoch();
+    let force = input.bool("ForceAliasCreation")?.unwrap_or(false);
+    claim_aliases(pool, &key, force)?;
+    let user = pool.directory.users.get(&key).ok_or_else(user_not_found)?;
     let out = json!({ "User": user_json(user, None) });
     if action != Some("SUPPRESS") {
         let mediums: Vec<&str> = mediums.iter().map(String::as_str).collect();
@@ -384,9 +428,14 @@ pub(super) fn update_attributes(state: &mut State, input: &Input<'_>) -> Result<
         return Err(crate::local::validate::must_not_be_null("userAttributes"));
     }
     let changes = read_list(input.0, "UserAttributes")?;
-    let user = user_mut(pool_mut(state, input)?, input)?;
+    let pool = pool_mut(state, input)?;
+    let user = user_mut(pool, input)?;
     attributes::apply(user, changes)?;
     user.modified = now_epoch();
+    let username = user.username.clone();
+    // AdminUpdateUserAttributes has no ForceAliasCreation: a taken alias is
+    // refused.
+    claim_aliases(pool, &username, false)?;
     Ok(json!({}))
 }
 

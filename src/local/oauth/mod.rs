@@ -13,7 +13,7 @@ mod outcome;
 mod pkce;
 mod refresh;
 mod revoke;
-mod scopes;
+pub(crate) mod scopes;
 
 use http::HeaderMap;
 
