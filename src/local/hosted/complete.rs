@@ -171,3 +171,71 @@ fn implicit_tokens(
     };
     mint(&shared.base_url, &sign_in, a.wants_id_token())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::header::{LOCATION, RETRY_AFTER};
+
+    use super::*;
+    use crate::local::sessions::Expiring;
+    use crate::local::state::State;
+
+    fn shared_with_full_maps() -> Shared {
+        let shared = Shared::new(
+            "http://127.0.0.1:1".into(),
+            "eu-west-2".into(),
+            State::default(),
+            None,
+        );
+        let mut sessions = lock(&shared.sessions);
+        sessions.codes = Expiring::new(0);
+        sessions.browser_sessions = Expiring::new(0);
+        drop(sessions);
+        shared
+    }
+
+    fn authorization() -> Authorization {
+        Authorization {
+            pool_id: "eu-west-2_test".into(),
+            client_id: "client".into(),
+            redirect_uri: "http://localhost:3000/callback".into(),
+            response_type: ResponseType::Code,
+            state: Some("st".into()),
+            scopes: vec!["openid".into()],
+            code_challenge: None,
+            nonce: None,
+            resource: None,
+        }
+    }
+
+    fn alice() -> Subject {
+        Subject {
+            username: "alice".into(),
+            sub: "0000".into(),
+        }
+    }
+
+    #[test]
+    fn no_room_for_a_code_is_temporarily_unavailable_at_the_redirect_uri() {
+        let shared = shared_with_full_maps();
+        let response = with_code(&shared, authorization(), &alice(), 0);
+        let location = response.headers()[LOCATION].to_str().unwrap_or_default();
+        assert!(
+            location.contains("error=temporarily_unavailable"),
+            "{location}"
+        );
+        assert!(
+            location.contains("state=st") && !location.contains("code="),
+            "{location}"
+        );
+    }
+
+    #[test]
+    fn no_room_for_a_browser_session_is_a_503_page() {
+        let shared = shared_with_full_maps();
+        let response = sign_in_browser(&shared, &HeaderMap::new(), authorization(), &alice());
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key(RETRY_AFTER));
+        assert!(!response.headers().contains_key(LOCATION));
+    }
+}
