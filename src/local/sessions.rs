@@ -50,13 +50,21 @@ impl Message {
     }
 }
 
-/// A map whose entries expire and whose size is bounded: when full, the
-/// entry closest to expiry goes.
+/// A map whose entries expire and whose size is bounded. When full it
+/// refuses new keys rather than evict live ones: its entries protect
+/// something (a redeemed code's replay marker, a failure counter, a
+/// challenge in progress), so a flood must not push them out; the caller
+/// answers an error instead (fail closed).
 #[derive(Debug)]
 pub(crate) struct Expiring<V> {
     entries: HashMap<String, (f64, V)>,
     capacity: usize,
 }
+
+/// [`Expiring::try_insert`] refused a new key: the map is full of live
+/// entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Full;
 
 impl<V> Expiring<V> {
     pub(crate) fn new(capacity: usize) -> Self {
@@ -67,20 +75,30 @@ impl<V> Expiring<V> {
     }
 
     /// Stores `value` under `key` until `expires` (seconds since the epoch).
-    pub(crate) fn insert(&mut self, key: String, value: V, expires: f64) {
+    /// Replacing an existing key always succeeds; a new key is refused
+    /// ([`Full`]) while the map holds `capacity` live entries. No live
+    /// entry is ever evicted.
+    #[must_use = "a full map stored nothing: answer an error"]
+    pub(crate) fn try_insert(&mut self, key: String, value: V, expires: f64) -> Result<(), Full> {
         let now = now_epoch();
         self.entries.retain(|_, (until, _)| *until > now);
-        if self.entries.len() >= self.capacity {
-            let soonest = self
-                .entries
-                .iter()
-                .min_by(|a, b| a.1.0.total_cmp(&b.1.0))
-                .map(|(k, _)| k.clone());
-            if let Some(k) = soonest {
-                self.entries.remove(&k);
-            }
+        if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
+            return Err(Full);
         }
         self.entries.insert(key, (expires, value));
+        Ok(())
+    }
+
+    /// Like [`try_insert`](Self::try_insert), for callers not converted
+    /// yet: when full, nothing is stored (no live entry is evicted) and a
+    /// warning is logged. Prefer `try_insert` and answer an error.
+    pub(crate) fn insert(&mut self, key: String, value: V, expires: f64) {
+        if self.try_insert(key, value, expires).is_err() {
+            tracing::warn!(
+                capacity = self.capacity,
+                "a short-lived map is full; the new entry was not stored"
+            );
+        }
     }
 
     /// The live entry under `key`.
@@ -172,13 +190,18 @@ impl Sessions {
     }
 
     /// Counts a wrong confirmation code of `pool/username` (forgotten 15
-    /// minutes after the first).
-    pub(crate) fn note_wrong_code(&mut self, key: &str) {
+    /// minutes after the first). False when the counter could not be
+    /// stored (the map is full): the caller should then refuse the code.
+    pub(crate) fn note_wrong_code(&mut self, key: &str) -> bool {
         match self.code_failures.get_mut(key) {
-            Some(count) => *count = count.saturating_add(1),
+            Some(count) => {
+                *count = count.saturating_add(1);
+                true
+            }
             None => self
                 .code_failures
-                .insert(key.to_string(), 1, now_epoch() + 900.0),
+                .try_insert(key.to_string(), 1, now_epoch() + 900.0)
+                .is_ok(),
         }
     }
 
@@ -214,4 +237,35 @@ pub(crate) enum ChallengeKind {
         session: super::srp::ServerSession,
         srp_a: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_map_refuses_new_keys_and_evicts_nothing() {
+        let mut map = Expiring::new(2);
+        let later = now_epoch() + 60.0;
+        assert_eq!(map.try_insert("a".into(), 1, later), Ok(()));
+        assert_eq!(map.try_insert("b".into(), 2, later + 1.0), Ok(()));
+        assert_eq!(map.try_insert("c".into(), 3, later + 2.0), Err(Full));
+        map.insert("d".into(), 4, later);
+        assert_eq!((map.get("a"), map.get("b")), (Some(&1), Some(&2)));
+        assert_eq!((map.get("c"), map.get("d")), (None, None));
+        // An existing key may still be replaced (a counter goes on counting).
+        assert_eq!(map.try_insert("a".into(), 10, later), Ok(()));
+        assert_eq!(map.get("a"), Some(&10));
+    }
+
+    #[test]
+    fn expired_entries_make_room() {
+        let mut map = Expiring::new(1);
+        assert_eq!(map.try_insert("old".into(), 1, now_epoch() - 1.0), Ok(()));
+        assert_eq!(map.try_insert("new".into(), 2, now_epoch() + 60.0), Ok(()));
+        assert_eq!(map.get("new"), Some(&2));
+        // Taking an entry out frees its place.
+        assert_eq!(map.take("new"), Some(2));
+        assert_eq!(map.try_insert("next".into(), 3, now_epoch() + 60.0), Ok(()));
+    }
 }

@@ -222,6 +222,16 @@ pub(crate) fn store_refresh_token(
     token
 }
 
+/// Whether a global sign-out (or disabling) of `user` ends what was issued
+/// or signed in at `secs` (whole seconds: a token's `iat`, a sign-in's
+/// `auth_time`). Rule: anything of the sign-out's second or earlier is
+/// ended (`secs <= floor(signed_out_at)`), so a token minted in the same
+/// second just before the sign-out cannot survive it; the price is that a
+/// sign-in in the same second just after it is ended too.
+pub(crate) fn signed_out_since(user: &UserState, secs: u64) -> bool {
+    user.signed_out_at.is_some_and(|t| secs as f64 <= t.floor())
+}
+
 /// Why an access token was refused by `GetUser` or `userInfo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AccessTokenError {
@@ -295,9 +305,7 @@ pub(crate) fn check_access_token<'s>(
         .and_then(|name| pool.directory.users.get(name))
         .filter(|u| Some(u.sub.as_str()) == text("sub"))
         .ok_or(Revoked)?;
-    let signed_out = user
-        .signed_out_at
-        .is_some_and(|t| (number("iat").unwrap_or(0) as f64) < t.floor());
+    let signed_out = signed_out_since(user, number("iat").unwrap_or(0));
     let revoked = text("origin_jti").is_some_and(|o| pool.directory.is_revoked(o));
     if !user.enabled || signed_out || revoked {
         return Err(Revoked);

@@ -31,6 +31,7 @@ mod refresh;
 mod rotation;
 mod seed_rules;
 mod sign_in;
+mod sign_out;
 mod sign_up;
 mod tokens;
 mod userinfo;

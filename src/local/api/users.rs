@@ -390,6 +390,12 @@ pub(super) fn set_enabled(
     let user = user_mut(pool_mut(state, input)?, input)?;
     user.enabled = enabled;
     user.modified = now_epoch();
+    if !enabled {
+        // AdminDisableUser "revokes all access tokens for the user"
+        // (Cognito): what was issued or signed in until now stays ended
+        // once enabled again. Refresh tokens stay (refused while disabled).
+        user.signed_out_at = Some(user.modified);
+    }
     Ok(json!({}))
 }
 

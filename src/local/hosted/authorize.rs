@@ -29,13 +29,14 @@ pub(crate) async fn authorize(
         Err(refusal) => return refused(refusal),
     };
     match signed_in(&shared, &headers, &authorization.pool_id) {
-        Some(session) => finish(&shared, authorization, &session.username, session.auth_time),
+        Some(session) => finish(&shared, authorization, &session.user, session.auth_time),
         None => redirect(&format!("/login?{query}")),
     }
 }
 
-/// The browser's session for `pool_id`, if it has one whose user can still
-/// sign in (exists, enabled, not signed out since).
+/// The browser's session for `pool_id`, if it has one whose sign-in still
+/// stands (the same user by `sub`, enabled, confirmed, not signed out
+/// since: `Subject::signed_in`).
 pub(crate) fn signed_in(
     shared: &Shared,
     headers: &HeaderMap,
@@ -48,14 +49,7 @@ pub(crate) fn signed_in(
         .filter(|s| s.pool_id == pool_id)
         .cloned()?;
     let state = lock(&shared.state);
-    let user = state
-        .pools
-        .get(pool_id)?
-        .directory
-        .users
-        .get(&session.username)?;
-    let signed_out = user
-        .signed_out_at
-        .is_some_and(|t| (session.auth_time as f64) < t.floor());
-    (user.enabled && !signed_out).then_some(session)
+    let directory = &state.pools.get(pool_id)?.directory;
+    session.user.signed_in(directory, session.auth_time)?;
+    Some(session)
 }

@@ -6,10 +6,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::cookies;
-use super::pages::{error_page, redirect, with_params};
+use super::pages::{busy_page, error_page, redirect, with_params};
 use super::request::{ErrorRedirect, Refusal};
 use crate::local::authorization::{
     AuthCode, Authorization, BROWSER_SESSION_SECONDS, BrowserSession, CODE_SECONDS, ResponseType,
+    Subject,
 };
 use crate::local::ids::{new_opaque_token, uuid_v4};
 use crate::local::shared::Shared;
@@ -35,12 +36,13 @@ fn error_location(e: &ErrorRedirect) -> String {
 }
 
 /// Signs the browser in (a new `cognito` session, never a reused id; the
-/// browser's previous session, if any, ends) and completes the request.
+/// browser's previous session, if any, ends) and completes the request. When
+/// no more sessions can be kept, a 503 page (nothing is evicted).
 pub(crate) fn sign_in_browser(
     shared: &Shared,
     headers: &HeaderMap,
     authorization: Authorization,
-    username: &str,
+    user: &Subject,
 ) -> Response {
     let auth_time = crate::clock::now_secs();
     let id = new_opaque_token();
@@ -48,17 +50,21 @@ pub(crate) fn sign_in_browser(
     if let Some(previous) = cookies::read(headers, cookies::SESSION) {
         sessions.browser_sessions.take(&previous);
     }
-    sessions.browser_sessions.insert(
+    let session = BrowserSession {
+        pool_id: authorization.pool_id.clone(),
+        user: user.clone(),
+        auth_time,
+    };
+    let kept = sessions.browser_sessions.try_insert(
         id.clone(),
-        BrowserSession {
-            pool_id: authorization.pool_id.clone(),
-            username: username.to_string(),
-            auth_time,
-        },
+        session,
         now_epoch() + BROWSER_SESSION_SECONDS,
     );
     drop(sessions);
-    let mut response = finish(shared, authorization, username, auth_time);
+    if kept.is_err() {
+        return busy_page();
+    }
+    let mut response = finish(shared, authorization, user, auth_time);
     cookies::set(
         &mut response,
         cookies::SESSION,
@@ -72,19 +78,22 @@ pub(crate) fn sign_in_browser(
 pub(crate) fn finish(
     shared: &Shared,
     authorization: Authorization,
-    username: &str,
+    user: &Subject,
     auth_time: u64,
 ) -> Response {
     match authorization.response_type {
-        ResponseType::Code => with_code(shared, authorization, username, auth_time),
-        ResponseType::Token => with_tokens(shared, &authorization, username, auth_time),
+        ResponseType::Code => with_code(shared, authorization, user, auth_time),
+        ResponseType::Token => with_tokens(shared, &authorization, user, auth_time),
     }
 }
 
+/// The code at the `redirect_uri`; `temporarily_unavailable` (RFC 6749
+/// §4.1.2.1) when no more codes can be kept (nothing is evicted: a code's
+/// entry is also its replay marker).
 fn with_code(
     shared: &Shared,
     authorization: Authorization,
-    username: &str,
+    user: &Subject,
     auth_time: u64,
 ) -> Response {
     // Cognito's codes are UUIDs (122 random bits).
@@ -94,21 +103,30 @@ fn with_code(
         params.push(("state", state));
     }
     let location = with_params(&authorization.redirect_uri, &params, false);
-    lock(&shared.sessions).codes.insert(
-        code.clone(),
-        AuthCode {
-            authorization,
-            username: username.to_string(),
-            auth_time,
-            redeemed: None,
-        },
-        now_epoch() + CODE_SECONDS,
-    );
-    redirect(&location)
+    let busy = ErrorRedirect {
+        redirect_uri: authorization.redirect_uri.clone(),
+        fragment: false,
+        error: "temporarily_unavailable",
+        description: "too many sign-ins are in progress; try again in a few minutes",
+        state: authorization.state.clone(),
+    };
+    let entry = AuthCode {
+        authorization,
+        user: user.clone(),
+        auth_time,
+        redeemed: None,
+    };
+    let kept = lock(&shared.sessions)
+        .codes
+        .try_insert(code, entry, now_epoch() + CODE_SECONDS);
+    match kept {
+        Ok(()) => redirect(&location),
+        Err(_) => refused(Refusal::Redirect(busy)),
+    }
 }
 
-fn with_tokens(shared: &Shared, a: &Authorization, username: &str, auth_time: u64) -> Response {
-    let Some(tokens) = implicit_tokens(shared, a, username, auth_time) else {
+fn with_tokens(shared: &Shared, a: &Authorization, user: &Subject, auth_time: u64) -> Response {
+    let Some(tokens) = implicit_tokens(shared, a, user, auth_time) else {
         return refused(Refusal::Redirect(ErrorRedirect {
             redirect_uri: a.redirect_uri.clone(),
             fragment: true,
@@ -133,13 +151,13 @@ fn with_tokens(shared: &Shared, a: &Authorization, username: &str, auth_time: u6
 fn implicit_tokens(
     shared: &Shared,
     a: &Authorization,
-    username: &str,
+    user: &Subject,
     auth_time: u64,
 ) -> Option<UserTokens> {
     let state = lock(&shared.state);
     let pool = state.pools.get(&a.pool_id)?;
     let client = pool.find_client(&a.client_id)?;
-    let user = pool.directory.users.get(username)?;
+    let user = user.signed_in(&pool.directory, auth_time)?;
     let origin_jti = uuid_v4();
     let sign_in = SignIn {
         pool,
@@ -152,4 +170,72 @@ fn implicit_tokens(
         resource: a.resource.as_deref(),
     };
     mint(&shared.base_url, &sign_in, a.wants_id_token())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::header::{LOCATION, RETRY_AFTER};
+
+    use super::*;
+    use crate::local::sessions::Expiring;
+    use crate::local::state::State;
+
+    fn shared_with_full_maps() -> Shared {
+        let shared = Shared::new(
+            "http://127.0.0.1:1".into(),
+            "eu-west-2".into(),
+            State::default(),
+            None,
+        );
+        let mut sessions = lock(&shared.sessions);
+        sessions.codes = Expiring::new(0);
+        sessions.browser_sessions = Expiring::new(0);
+        drop(sessions);
+        shared
+    }
+
+    fn authorization() -> Authorization {
+        Authorization {
+            pool_id: "eu-west-2_test".into(),
+            client_id: "client".into(),
+            redirect_uri: "http://localhost:3000/callback".into(),
+            response_type: ResponseType::Code,
+            state: Some("st".into()),
+            scopes: vec!["openid".into()],
+            code_challenge: None,
+            nonce: None,
+            resource: None,
+        }
+    }
+
+    fn alice() -> Subject {
+        Subject {
+            username: "alice".into(),
+            sub: "0000".into(),
+        }
+    }
+
+    #[test]
+    fn no_room_for_a_code_is_temporarily_unavailable_at_the_redirect_uri() {
+        let shared = shared_with_full_maps();
+        let response = with_code(&shared, authorization(), &alice(), 0);
+        let location = response.headers()[LOCATION].to_str().unwrap_or_default();
+        assert!(
+            location.contains("error=temporarily_unavailable"),
+            "{location}"
+        );
+        assert!(
+            location.contains("state=st") && !location.contains("code="),
+            "{location}"
+        );
+    }
+
+    #[test]
+    fn no_room_for_a_browser_session_is_a_503_page() {
+        let shared = shared_with_full_maps();
+        let response = sign_in_browser(&shared, &HeaderMap::new(), authorization(), &alice());
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key(RETRY_AFTER));
+        assert!(!response.headers().contains_key(LOCATION));
+    }
 }

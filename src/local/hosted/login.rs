@@ -15,6 +15,7 @@ use super::cookies;
 use super::new_password;
 use super::pages::{LoginPage, error_page, form_page};
 use super::request::check;
+use crate::local::authorization::Subject;
 use crate::local::ids::new_opaque_token;
 use crate::local::oauth::Params;
 use crate::local::shared::Shared;
@@ -99,9 +100,13 @@ pub(crate) async fn submit(
             &authorization.redirect_uri,
             Some(e.api_error().message()),
         ),
-        Ok(ok) if ok.must_change => {
-            new_password::form(&shared, &authorization, &ok.user.username, &query, None)
-        }
-        Ok(ok) => sign_in_browser(&shared, &headers, authorization, &ok.user.username),
+        Ok(ok) if ok.must_change => new_password::form(
+            &shared,
+            &authorization,
+            &Subject::of(&ok.user),
+            &query,
+            None,
+        ),
+        Ok(ok) => sign_in_browser(&shared, &headers, authorization, &Subject::of(&ok.user)),
     }
 }

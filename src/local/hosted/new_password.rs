@@ -11,8 +11,8 @@ use axum::response::Response;
 use super::complete::sign_in_browser;
 use super::cookies;
 use super::login;
-use super::pages::{NewPasswordPage, form_page};
-use crate::local::authorization::{Authorization, PENDING_LOGIN_SECONDS, PendingLogin};
+use super::pages::{NewPasswordPage, busy_page, form_page};
+use crate::local::authorization::{Authorization, PENDING_LOGIN_SECONDS, PendingLogin, Subject};
 use crate::local::error::ApiError;
 use crate::local::ids::new_opaque_token;
 use crate::local::password::StoredSecret;
@@ -21,24 +21,29 @@ use crate::local::state::now_epoch;
 use crate::local::users::UserStatus;
 use crate::sync::lock;
 
-/// The new-password form, with a new pending sign-in.
+/// The new-password form, with a new pending sign-in (a 503 page when no
+/// more can be kept: nothing is evicted).
 pub(crate) fn form(
     shared: &Shared,
     authorization: &Authorization,
-    username: &str,
+    user: &Subject,
     query: &str,
     error: Option<&str>,
 ) -> Response {
     let session = new_opaque_token();
-    lock(&shared.sessions).pending_logins.insert(
+    let pending = PendingLogin {
+        pool_id: authorization.pool_id.clone(),
+        client_id: authorization.client_id.clone(),
+        user: user.clone(),
+    };
+    let kept = lock(&shared.sessions).pending_logins.try_insert(
         session.clone(),
-        PendingLogin {
-            pool_id: authorization.pool_id.clone(),
-            client_id: authorization.client_id.clone(),
-            username: username.to_string(),
-        },
+        pending,
         now_epoch() + PENDING_LOGIN_SECONDS,
     );
+    if kept.is_err() {
+        return busy_page();
+    }
     let csrf = new_opaque_token();
     let action = format!("/login?{query}");
     let mut response = form_page(
@@ -79,20 +84,20 @@ pub(crate) async fn submit(
         return form(
             &shared,
             &authorization,
-            &pending.username,
+            &pending.user,
             query,
             Some("A new password is required."),
         );
     };
     let setting = Arc::clone(&shared);
-    let (username, password) = (pending.username.clone(), new_password.to_string());
+    let (user, password) = (pending.user.clone(), new_password.to_string());
     let outcome = tokio::task::spawn_blocking(move || set_password(&setting, &pending, &password))
         .await
         .unwrap_or_else(|_| Err(ApiError::internal("the password could not be set")));
     match outcome {
-        Ok(()) => sign_in_browser(&shared, headers, authorization, &username),
+        Ok(()) => sign_in_browser(&shared, headers, authorization, &user),
         Err(e) if e.kind() == "InvalidPasswordException" => {
-            form(&shared, &authorization, &username, query, Some(e.message()))
+            form(&shared, &authorization, &user, query, Some(e.message()))
         }
         Err(_) => login::form(
             query,
@@ -103,7 +108,8 @@ pub(crate) async fn submit(
 }
 
 /// Checks the policy, hashes outside the lock, stores the password and
-/// confirms the user (who must still be waiting for a new password).
+/// confirms the user (who must still be the same user, by `sub`, enabled
+/// and waiting for a new password).
 fn set_password(shared: &Shared, pending: &PendingLogin, password: &str) -> Result<(), ApiError> {
     let policy = lock(&shared.state)
         .pools
@@ -111,12 +117,13 @@ fn set_password(shared: &Shared, pending: &PendingLogin, password: &str) -> Resu
         .map(|p| p.directory.password_policy.clone())
         .ok_or_else(|| ApiError::not_found("the user pool no longer exists"))?;
     policy.check(password)?;
-    let secret = StoredSecret::new(&pending.pool_id, &pending.username, password);
+    let secret = StoredSecret::new(&pending.pool_id, &pending.user.username, password);
     shared.change(|state| {
         let user = state
             .pools
             .get_mut(&pending.pool_id)
-            .and_then(|p| p.directory.users.get_mut(&pending.username))
+            .and_then(|p| p.directory.users.get_mut(&pending.user.username))
+            .filter(|u| u.sub == pending.user.sub && u.enabled)
             .filter(|u| u.status == UserStatus::ForceChangePassword)
             .ok_or_else(|| {
                 ApiError::new("NotAuthorizedException", "Invalid session for the user.")

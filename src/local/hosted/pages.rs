@@ -109,6 +109,20 @@ pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
     page(status, &ErrorPage { message })
 }
 
+/// `503 Service Unavailable` with `Retry-After`: a short-lived map is full
+/// (see `sessions::Expiring`), so the sign-in cannot be kept; nothing is
+/// evicted to make room.
+pub(crate) fn busy_page() -> Response {
+    let mut response = error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Too many sign-ins are in progress. Try again in a few minutes.",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    response
+}
+
 /// `302 Found` to `location`, not cached.
 pub(crate) fn redirect(location: &str) -> Response {
     let Ok(value) = HeaderValue::from_str(location) else {

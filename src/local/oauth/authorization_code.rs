@@ -135,7 +135,11 @@ fn check(code: &AuthCode, redirect_uri: &str, params: &Params) -> Result<(), OAu
     }
 }
 
-/// Mints the tokens and stores the refresh token.
+/// Mints the tokens and stores the refresh token, inside the state change
+/// that checks the code still stands: the same user (`sub`), enabled,
+/// confirmed, not signed out since the sign-in, and its `origin_jti` not
+/// revoked (a replay of the code may have revoked it since `redeem`; the
+/// check and the store under one lock leave no window).
 fn issue(
     state: &mut State,
     base_url: &str,
@@ -146,13 +150,16 @@ fn issue(
     let gone = || OAuthError::invalid_grant("the user or client no longer exists");
     let pool = state.pools.get_mut(&a.pool_id).ok_or_else(gone)?;
     let client = pool.clients.get(&a.client_id).cloned().ok_or_else(gone)?;
-    let user = pool
-        .directory
-        .users
-        .get(&code.username)
-        .filter(|u| u.enabled)
+    if pool.directory.is_revoked(origin_jti) {
+        return Err(OAuthError::invalid_grant("the code was already used"));
+    }
+    let user = code
+        .user
+        .signed_in(&pool.directory, code.auth_time)
         .cloned()
-        .ok_or_else(gone)?;
+        .ok_or(OAuthError::invalid_grant(
+            "the user signed out, was disabled or no longer exists",
+        ))?;
     let scopes = still_granted(pool, &client, &a.scopes);
     let sign_in = SignIn {
         pool,
@@ -182,4 +189,116 @@ fn issue(
         refresh_token: Some(refresh_token),
         expires_in: tokens.expires_in,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::Algorithm;
+    use crate::local::authorization::{Authorization, ResponseType, Subject};
+    use crate::local::keys::SigningKey;
+    use crate::local::state::PoolState;
+
+    const POOL: &str = "eu-west-2_test";
+    const CALLBACK: &str = "http://localhost:3000/callback";
+
+    fn call(shared: &Shared, action: &str, input: Value) -> Value {
+        shared.call("eu-west-2", action, &input).unwrap()
+    }
+
+    /// A pool with a public code-flow client and a confirmed `alice`; the
+    /// client id and a fresh, unredeemed code of alice's for it.
+    fn with_code() -> (Shared, String, String) {
+        let shared = Shared::new(
+            "http://127.0.0.1:1".into(),
+            "eu-west-2".into(),
+            State::default(),
+            None,
+        );
+        let key = SigningKey::generate(Algorithm::ES256).unwrap();
+        shared
+            .change(|state| {
+                let pool = PoolState::new(POOL.into(), "Local".into(), "eu-west-2", key);
+                state.pools.insert(POOL.into(), pool);
+                Ok(())
+            })
+            .unwrap();
+        let client = call(
+            &shared,
+            "CreateUserPoolClient",
+            json!({
+                "UserPoolId": POOL, "ClientName": "web", "AllowedOAuthFlows": ["code"],
+                "AllowedOAuthScopes": ["openid"], "AllowedOAuthFlowsUserPoolClient": true,
+                "CallbackURLs": [CALLBACK],
+            }),
+        );
+        let client_id = client["UserPoolClient"]["ClientId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        call(
+            &shared,
+            "AdminCreateUser",
+            json!({"UserPoolId": POOL, "Username": "alice", "MessageAction": "SUPPRESS"}),
+        );
+        call(
+            &shared,
+            "AdminSetUserPassword",
+            json!({"UserPoolId": POOL, "Username": "alice", "Password": "Correct-Horse-9", "Permanent": true}),
+        );
+        let user = Subject::of(&lock(&shared.state).pools[POOL].directory.users["alice"]);
+        let code = AuthCode {
+            authorization: Authorization {
+                pool_id: POOL.into(),
+                client_id: client_id.clone(),
+                redirect_uri: CALLBACK.into(),
+                response_type: ResponseType::Code,
+                state: None,
+                scopes: vec!["openid".into()],
+                code_challenge: None,
+                nonce: None,
+                resource: None,
+            },
+            user,
+            auth_time: crate::clock::now_secs(),
+            redeemed: None,
+        };
+        lock(&shared.sessions)
+            .codes
+            .try_insert("the-code".into(), code, now_epoch() + 300.0)
+            .unwrap();
+        (shared, client_id, "the-code".into())
+    }
+
+    /// Redeems the code, lets `between` run (a replay landing between
+    /// `redeem` and `issue`), then issues. The outcome, and the number of
+    /// refresh tokens stored.
+    fn redeem_then_issue(
+        between: impl FnOnce(&Shared, &str),
+    ) -> (Result<Issued, OAuthError>, usize) {
+        let (shared, client_id, code) = with_code();
+        let params = Params::parse(format!("redirect_uri={CALLBACK}").as_bytes()).unwrap();
+        let (code, origin_jti) = redeem(&shared, &code, &client_id, CALLBACK, &params).unwrap();
+        between(&shared, &origin_jti);
+        let outcome = shared
+            .try_change(|state| issue(state, &shared.base_url, &code, &origin_jti))
+            .unwrap();
+        let stored = lock(&shared.state).pools[POOL]
+            .directory
+            .refresh_tokens
+            .len();
+        (outcome, stored)
+    }
+
+    #[test]
+    fn a_revocation_between_redeem_and_issue_stores_no_refresh_token() {
+        let (outcome, stored) = redeem_then_issue(|_, _| {});
+        assert!(outcome.is_ok_and(|i| i.refresh_token.is_some()));
+        assert_eq!(stored, 1);
+        let (outcome, stored) = redeem_then_issue(|shared, origin| revoke(shared, POOL, origin));
+        assert_eq!(outcome.err().map(|e| e.error), Some("invalid_grant"));
+        assert_eq!(stored, 0, "no refresh token for a revoked origin");
+    }
 }

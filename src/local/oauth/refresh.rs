@@ -11,7 +11,7 @@ use super::outcome::{Issued, OAuthError};
 use super::scopes::still_granted;
 use crate::local::shared::Shared;
 use crate::local::state::now_epoch;
-use crate::local::user_tokens::{SignIn, mint, refresh_key};
+use crate::local::user_tokens::{SignIn, mint, refresh_key, signed_out_since};
 use crate::sync::lock;
 
 /// `grant_type=refresh_token`.
@@ -43,10 +43,7 @@ pub(crate) fn grant(
         .users
         .get(&stored.username)
         .filter(|u| u.enabled)
-        .filter(|u| {
-            u.signed_out_at
-                .is_none_or(|t| (stored.auth_time as f64) >= t)
-        })
+        .filter(|u| !signed_out_since(u, stored.auth_time))
         .ok_or_else(invalid)?;
     let scopes = still_granted(pool, client, &stored.scopes);
     let sign_in = SignIn {
