@@ -174,10 +174,12 @@ fn reserve_attempt(shared: &Shared, key: &str) -> bool {
         let exponent = (failures.count - FREE_FAILURES - 1).min(10);
         failures.locked_until = now + f64::from(1u32 << exponent).min(MAX_LOCKOUT_SECONDS);
     }
+    // With no room to count the attempt (10,000 users failing at once), it
+    // is refused: a guess is never left uncounted.
     sessions
         .failures
-        .insert(key.to_string(), failures, now + MAX_LOCKOUT_SECONDS);
-    true
+        .try_insert(key.to_string(), failures, now + MAX_LOCKOUT_SECONDS)
+        .is_ok()
 }
 
 fn dummy_secret() -> &'static StoredSecret {

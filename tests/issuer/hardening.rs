@@ -531,3 +531,82 @@ async fn a_user_keeps_at_most_a_hundred_refresh_tokens_the_oldest_goes_first() {
     ok(&issuer, "InitiateAuth", refresh(&tokens[1])).await;
     ok(&issuer, "InitiateAuth", refresh(&tokens[100])).await;
 }
+
+#[tokio::test]
+async fn a_new_password_session_does_not_apply_to_a_user_created_again() {
+    let issuer = empty_issuer().await;
+    let pool = users_pool(&issuer, json!({})).await;
+    let (client, _) = app_client(&issuer, &pool, &["ALLOW_USER_PASSWORD_AUTH"], false).await;
+    let create = json!({"UserPoolId": pool, "Username": "rui", "TemporaryPassword": "Temp-pass1",
+                        "MessageAction": "SUPPRESS"});
+    ok(&issuer, "AdminCreateUser", create.clone()).await;
+    let (status, body, _) = password_auth(&issuer, &client, "rui", "Temp-pass1").await;
+    assert_eq!(
+        (status, &body["ChallengeName"]),
+        (200, &json!("NEW_PASSWORD_REQUIRED"))
+    );
+    let session = body["Session"].as_str().unwrap().to_string();
+    // The user goes, and another one comes under the same name.
+    ok(
+        &issuer,
+        "AdminDeleteUser",
+        json!({"UserPoolId": pool, "Username": "rui"}),
+    )
+    .await;
+    ok(&issuer, "AdminCreateUser", create).await;
+    let answer = json!({"ClientId": client, "ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": session,
+                        "ChallengeResponses": {"USERNAME": "rui", "NEW_PASSWORD": GOOD_PASSWORD}});
+    fails(
+        &issuer,
+        "RespondToAuthChallenge",
+        answer,
+        "NotAuthorizedException",
+    )
+    .await;
+    let user = ok(
+        &issuer,
+        "AdminGetUser",
+        json!({"UserPoolId": pool, "Username": "rui"}),
+    )
+    .await;
+    assert_eq!(
+        user["UserStatus"], "FORCE_CHANGE_PASSWORD",
+        "the new user's password is untouched"
+    );
+}
+
+#[tokio::test]
+async fn an_api_refresh_token_from_before_a_disable_stays_refused_once_enabled_again() {
+    let issuer = empty_issuer().await;
+    let pool = users_pool(&issuer, json!({})).await;
+    let flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"];
+    let (client, _) = app_client(&issuer, &pool, &flows, false).await;
+    confirmed_user(&issuer, &pool, "sol", GOOD_PASSWORD, json!([]));
+    let (status, body, _) = password_auth(&issuer, &client, "sol", GOOD_PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["AuthenticationResult"]["RefreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refresh = json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client,
+                         "AuthParameters": {"REFRESH_TOKEN": token}});
+    ok(&issuer, "InitiateAuth", refresh.clone()).await;
+    // A disable ends the sign-ins before it (and in its second), as Cognito
+    // revokes the user's tokens; enabling the user does not bring them back.
+    ok(
+        &issuer,
+        "AdminDisableUser",
+        json!({"UserPoolId": pool, "Username": "sol"}),
+    )
+    .await;
+    ok(
+        &issuer,
+        "AdminEnableUser",
+        json!({"UserPoolId": pool, "Username": "sol"}),
+    )
+    .await;
+    fails(&issuer, "InitiateAuth", refresh, "NotAuthorizedException").await;
+    // A new sign-in works again.
+    let (status, _, _) = password_auth(&issuer, &client, "sol", GOOD_PASSWORD).await;
+    assert_eq!(status, 200);
+}

@@ -157,7 +157,7 @@ fn password_flow(
     }
     let ok = check_password(shared, pool_id, username, password).map_err(SignInError::api_error)?;
     if ok.must_change {
-        return Ok(new_password_challenge(shared, pool_id, client, &ok.user));
+        return new_password_challenge(shared, pool_id, client, &ok.user);
     }
     tokens::issue(shared, pool_id, &client.id, &ok.user.username, |_| Ok(()))
 }
@@ -175,25 +175,25 @@ pub(super) fn new_password_challenge(
     pool_id: &str,
     client: &ClientState,
     user: &crate::local::users::UserState,
-) -> Value {
+) -> Result<Value, ApiError> {
     let session = new_session();
     let challenge = Challenge {
         pool_id: pool_id.to_string(),
         client_id: client.id.clone(),
         username: user.username.clone(),
+        sub: Some(user.sub.clone()),
         kind: ChallengeKind::NewPassword,
     };
-    lock(&shared.sessions).challenges.insert(
-        session.clone(),
-        challenge,
-        now_epoch() + CHALLENGE_SECONDS,
-    );
+    lock(&shared.sessions)
+        .challenges
+        .try_insert(session.clone(), challenge, now_epoch() + CHALLENGE_SECONDS)
+        .map_err(|_| too_many_challenges())?;
     let attributes: Map<String, Value> = user
         .attributes
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
-    json!({
+    Ok(json!({
         "ChallengeName": "NEW_PASSWORD_REQUIRED",
         "Session": session,
         "ChallengeParameters": {
@@ -201,7 +201,7 @@ pub(super) fn new_password_challenge(
             "requiredAttributes": "[]",
             "userAttributes": Value::Object(attributes).to_string(),
         },
-    })
+    }))
 }
 
 pub(super) fn invalid_session() -> ApiError {
@@ -303,7 +303,8 @@ fn new_password(
         &challenge.client_id,
         &challenge.username,
         |user| {
-            if user.status != UserStatus::ForceChangePassword {
+            let same_user = challenge.sub.as_deref() == Some(user.sub.as_str());
+            if !same_user || user.status != UserStatus::ForceChangePassword {
                 return Err(invalid_session());
             }
             attributes::apply(user, changes)?;
@@ -313,6 +314,15 @@ fn new_password(
             user.modified = now_epoch();
             Ok(())
         },
+    )
+}
+
+/// The challenge map is full (10,000 sign-ins in progress): refused, never
+/// another user's challenge dropped.
+pub(super) fn too_many_challenges() -> ApiError {
+    ApiError::new(
+        "TooManyRequestsException",
+        "Too many sign-ins are in progress. Try again shortly.",
     )
 }
 

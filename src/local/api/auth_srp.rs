@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use aws_lc_rs::hmac;
 use serde_json::{Map, Value, json};
 
-use super::auth::{CHALLENGE_SECONDS, new_password_challenge, param};
+use super::auth::{CHALLENGE_SECONDS, new_password_challenge, param, too_many_challenges};
 use super::auth_client::check_secret_hash;
 use super::tokens;
 use crate::local::error::ApiError;
@@ -139,16 +139,16 @@ pub(super) fn start(
         pool_id: pool_id.to_string(),
         client_id: client.id.clone(),
         username: stored,
+        sub: None,
         kind: ChallengeKind::Srp {
             session,
             srp_a: srp_a.to_string(),
         },
     };
-    lock(&shared.sessions).challenges.insert(
-        secret_block,
-        challenge,
-        now_epoch() + CHALLENGE_SECONDS,
-    );
+    lock(&shared.sessions)
+        .challenges
+        .try_insert(secret_block, challenge, now_epoch() + CHALLENGE_SECONDS)
+        .map_err(|_| too_many_challenges())?;
     Ok(out)
 }
 
@@ -193,7 +193,7 @@ pub(super) fn verify(
     })
     .map_err(SignInError::api_error)?;
     if ok.must_change {
-        return Ok(new_password_challenge(shared, pool_id, client, &ok.user));
+        return new_password_challenge(shared, pool_id, client, &ok.user);
     }
     tokens::issue(shared, pool_id, &client.id, &ok.user.username, |_| Ok(()))
 }

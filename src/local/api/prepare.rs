@@ -107,7 +107,10 @@ pub(crate) fn prepare(shared: &Shared, action: &str, input: &Value) -> Prepared 
 fn reserve_code_attempt(shared: &Shared, key: &str) -> u32 {
     let mut sessions = lock(&shared.sessions);
     let before = sessions.code_failures.get(key).copied().unwrap_or(0);
-    sessions.note_wrong_code(key);
+    if !sessions.note_wrong_code(key) {
+        // No room to count it: refused as if over the limit.
+        return u32::MAX;
+    }
     before
 }
 

@@ -185,6 +185,11 @@ fn refresh_record(
     if !user.enabled {
         return Err(not_authorized("User is disabled."));
     }
+    // Signed out (or disabled) since this sign-in: its refresh token is
+    // over, as at the OAuth refresh grant.
+    if crate::local::user_tokens::signed_out_since(user, record.auth_time) {
+        return Err(invalid_refresh_token());
+    }
     Ok((key, record.clone(), user.clone()))
 }
 
