@@ -18,18 +18,7 @@ async fn code_flow_with_pkce_gives_verified_tokens_bound_to_the_request() {
     assert_eq!(page.param("state").as_deref(), Some("st-123"));
     assert!(browser.cookies.contains_key("cognito"));
     let code = page.param("code").unwrap();
-    let (status, body) = token_call(
-        &h.issuer,
-        None,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &h.public),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
+    let (status, body) = redeem_public(&h, &code, &[]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);

@@ -328,19 +328,8 @@ async fn tokens_for_the_photo_api(h: &Hosted) -> Value {
     query.push(("resource", "https://photos.example.com"));
     let page = browser.sign_in(&query, "alice", PASSWORD).await;
     let code = page.param("code").unwrap();
-    let (status, body) = token_call(
-        &h.issuer,
-        None,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &h.public),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", VERIFIER),
-            ("resource", "https://photos.example.com"),
-        ],
-    )
-    .await;
+    let (status, body) =
+        redeem_public(h, &code, &[("resource", "https://photos.example.com")]).await;
     assert_eq!(status, 200, "{body}");
     body
 }

@@ -270,6 +270,20 @@ pub(crate) async fn token_call(
     (status, json_body(response).await)
 }
 
+/// Redeems a code of the public client (verifier `VERIFIER`, callback
+/// `CALLBACK`), with `extra` parameters.
+pub(crate) async fn redeem_public(h: &Hosted, code: &str, extra: &[(&str, &str)]) -> (u16, Value) {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", h.public.as_str()),
+        ("code", code),
+        ("redirect_uri", CALLBACK),
+        ("code_verifier", VERIFIER),
+    ];
+    form.extend_from_slice(extra);
+    token_call(&h.issuer, None, &form).await
+}
+
 /// Signs `alice` in with the public client and redeems the code.
 pub(crate) async fn public_tokens(h: &Hosted) -> Value {
     let mut browser = Browser::new(&h.issuer);
@@ -278,18 +292,7 @@ pub(crate) async fn public_tokens(h: &Hosted) -> Value {
         .sign_in(&code_query(&h.public, &challenge), "alice", PASSWORD)
         .await;
     let code = page.param("code").unwrap();
-    let (status, body) = token_call(
-        &h.issuer,
-        None,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &h.public),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
+    let (status, body) = redeem_public(h, &code, &[]).await;
     assert_eq!(status, 200, "{body}");
     body
 }

@@ -138,6 +138,23 @@ fn initiate(shared: &Shared, input: &Input<'_>, admin: bool) -> Result<Value, Ap
     }
 }
 
+/// `USERNAME` and the flow's other required parameter (`PASSWORD`,
+/// `SRP_A`), once the `SECRET_HASH` over the user name is checked.
+pub(super) fn username_and<'p>(
+    client: &ClientState,
+    params: &'p Map<String, Value>,
+    other: &str,
+) -> Result<(&'p str, &'p str), ApiError> {
+    let username = param(params, "USERNAME")?;
+    let value = param(params, other)?;
+    check_secret_hash(
+        client,
+        &[username],
+        params.get("SECRET_HASH").and_then(Value::as_str),
+    )?;
+    Ok((username, value))
+}
+
 /// USER_PASSWORD_AUTH and ADMIN_USER_PASSWORD_AUTH.
 fn password_flow(
     shared: &Shared,
@@ -145,13 +162,7 @@ fn password_flow(
     client: &ClientState,
     params: &Map<String, Value>,
 ) -> Result<Value, ApiError> {
-    let username = param(params, "USERNAME")?;
-    let password = param(params, "PASSWORD")?;
-    check_secret_hash(
-        client,
-        &[username],
-        params.get("SECRET_HASH").and_then(Value::as_str),
-    )?;
+    let (username, password) = username_and(client, params, "PASSWORD")?;
     if password.len() > MAX_PASSWORD_LEN * 4 {
         return Err(SignInError::WrongCredentials.api_error());
     }

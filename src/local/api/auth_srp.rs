@@ -7,8 +7,9 @@ use std::sync::LazyLock;
 use aws_lc_rs::hmac;
 use serde_json::{Map, Value, json};
 
-use super::auth::{CHALLENGE_SECONDS, new_password_challenge, param, too_many_challenges};
-use super::auth_client::check_secret_hash;
+use super::auth::{
+    CHALLENGE_SECONDS, new_password_challenge, param, too_many_challenges, username_and,
+};
 use super::tokens;
 use crate::local::error::ApiError;
 use crate::local::password::StoredSecret;
@@ -110,13 +111,7 @@ pub(super) fn start(
     client: &ClientState,
     params: &Map<String, Value>,
 ) -> Result<Value, ApiError> {
-    let username = param(params, "USERNAME")?;
-    let srp_a = param(params, "SRP_A")?;
-    check_secret_hash(
-        client,
-        &[username],
-        params.get("SECRET_HASH").and_then(Value::as_str),
-    )?;
+    let (username, srp_a) = username_and(client, params, "SRP_A")?;
     if srp_a.len() > 1024 || username.len() > 512 {
         return Err(ApiError::invalid_parameter(
             "SRP_A or USERNAME is too long.",

@@ -33,11 +33,10 @@ use super::state::State;
 use input::Input;
 
 /// Whether an action changes the state (and must be saved): all but the
-/// reads.
+/// reads. (The sign-in actions, `GetUser` and `GetTokensFromRefreshToken`
+/// among them, never come here: `Shared::call` routes them to
+/// [`sign_in`].)
 pub(crate) fn mutates(action: &str) -> bool {
-    if action == "GetTokensFromRefreshToken" {
-        return true;
-    }
     let action = action.strip_prefix("Admin").unwrap_or(action);
     !["Describe", "List", "Get"]
         .iter()
