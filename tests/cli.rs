@@ -236,3 +236,50 @@ fn environment_variables_set_flags() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains(&state.display().to_string()), "{stderr}");
 }
+
+/// Starts `scopegate issuer --listen addr`, waits for its banner's console
+/// line, stops it; returns the console line and everything on stderr.
+fn issuer_banner(addr: &str) -> (String, String) {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = scopegate(&["issuer", "--listen", addr])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.trim_start().starts_with("console") {
+                let _ = send.send(line);
+                return;
+            }
+        }
+    });
+    let console = receive.recv_timeout(Duration::from_secs(10));
+    child.kill().unwrap();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (console.expect("the banner names the console"), stderr)
+}
+
+#[test]
+fn the_issuer_names_its_console_and_warns_off_loopback() {
+    let (console, stderr) = issuer_banner("127.0.0.1:0");
+    assert!(
+        console.contains("http://127.0.0.1:") && console.ends_with("/console"),
+        "{console}"
+    );
+    assert!(!stderr.contains("not loopback"), "{stderr}");
+    let (_, stderr) = issuer_banner("0.0.0.0:0");
+    assert!(stderr.contains("not loopback"), "{stderr}");
+    assert!(stderr.contains("no authentication"), "{stderr}");
+}

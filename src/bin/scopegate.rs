@@ -155,6 +155,7 @@ async fn run_issuer(args: IssuerArgs) -> Result<(), String> {
     println!(
         "  DEVELOPMENT ONLY: it accepts any AWS signature and has no authentication of its own."
     );
+    println!("  console          {base}/console");
     println!("  management API   {base}   (aws cognito-idp ... --endpoint-url {base})");
     println!("  token endpoint   {}", issuer.token_endpoint());
     println!(

@@ -99,6 +99,13 @@ impl LocalIssuerBuilder {
             .await
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
+        if !addr.ip().is_loopback() {
+            tracing::warn!(
+                %addr,
+                "the local issuer listens on an address that is not loopback; it has no \
+                 authentication: anyone who can reach it can change its pools and mint tokens"
+            );
+        }
         let base_url = format!("http://{addr}");
         let shared = Arc::new(Shared::new(base_url, self.region, state, self.state_file));
         let default_pool = self.default_pool.unwrap_or_default();

@@ -15,7 +15,12 @@
 //!   `POST /oauth2/token` (client credentials, authorization code with PKCE,
 //!   refresh token), applying the seed's scope rules, and the hosted sign-in
 //!   of the user flows (`/oauth2/authorize`, `/login`, `/logout`,
-//!   `/oauth2/userInfo`, `/oauth2/revoke`).
+//!   `/oauth2/userInfo`, `/oauth2/revoke`);
+//! - a **web console** at `/console` over the two, with a token workbench
+//!   that asks this crate's verifier about a token. The management API, the
+//!   `/_local/` endpoints and the console refuse requests from other web
+//!   pages (foreign `Origin`, cross-site fetch metadata, a non-loopback
+//!   `Host`, a browser's write without the console's CSRF token).
 //!
 //! Keys are real (RSA, EC, Ed25519), tokens are signed by
 //! `jsonwebtoken`, and faults can be injected into the key-set endpoint
@@ -65,6 +70,10 @@
 //! | `fault.rs` | [`Fault`]: fault injection in the key-set endpoints |
 //! | `shared.rs` | what the server and the handles share; copy-then-commit changes |
 //! | `server.rs` | the HTTP server and its routes |
+//! | `guard.rs` | keeping other web pages away from the controls: `Host`, `Origin`, fetch metadata, CSRF token |
+//! | `console/` | the web console at `/console`: the page and its embedded assets |
+//! | `dev_endpoints.rs` | the `/_local/` endpoints: key rotation and list, messages |
+//! | `workbench.rs` | `/_local/{pool}/verify`: the console asks this crate's verifier and layer about a token |
 //! | `api/` | the management API's actions, one file per resource |
 //! | `validate.rs` | the management API's checks, in Cognito's words |
 //! | `oauth/` | the token endpoint (client credentials, authorization code, refresh token) and the revocation endpoint |
@@ -86,8 +95,11 @@ mod api;
 mod authorization;
 mod builder;
 mod client;
+mod console;
+mod dev_endpoints;
 mod error;
 mod fault;
+mod guard;
 mod hosted;
 mod ids;
 mod issuer;
@@ -108,6 +120,7 @@ mod token;
 mod user_tokens;
 mod users;
 mod validate;
+mod workbench;
 
 pub use builder::LocalIssuerBuilder;
 pub use client::UserSignIn;

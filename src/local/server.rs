@@ -5,8 +5,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
@@ -16,8 +17,11 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use super::console;
+use super::dev_endpoints;
 use super::error::ApiError;
 use super::fault::Fault;
+use super::guard::is_json;
 use super::hosted;
 use super::ids::new_request_id;
 use super::oauth;
@@ -27,17 +31,40 @@ use crate::log_safe::log_safe;
 use crate::sync::lock;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    // The controls: what only the issuer's own pages and programs may use.
+    let controls = Router::new()
         .route("/", post(management))
+        .merge(dev_endpoints::routes())
+        .merge(console::routes())
+        .route_layer(middleware::from_fn_with_state(Arc::clone(&shared), guarded));
+    Router::new()
+        .merge(controls)
         .route("/oauth2/token", post(token))
         .route("/oauth2/revoke", post(revoke))
         .merge(hosted::routes())
         .route("/{pool}/.well-known/jwks.json", get(jwks))
         .route("/{pool}/.well-known/openid-configuration", get(discovery))
-        .route("/_local/{pool}/rotate-key", post(rotate_key))
-        .route("/_local/{pool}/messages", get(messages))
         .with_state(shared)
 }
+
+/// Runs [`Guard::check`](super::guard::Guard::check) before a control.
+async fn guarded(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    match shared.guard.check(request.method(), request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(refused) => {
+            tracing::debug!(reason = refused.as_str(), "request to a control refused");
+            let error = ApiError::new("AccessDeniedException", refused.as_str());
+            aws_json(StatusCode::FORBIDDEN, &error.body(), Some(error.kind()))
+        }
+    }
+}
+
+/// The content types of AWS JSON requests (`application/json` too).
+const AWS_JSON_TYPES: [&str; 3] = [
+    "application/x-amz-json-1.1",
+    "application/x-amz-json-1.0",
+    "application/json",
+];
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
@@ -73,7 +100,8 @@ fn aws_json(status: StatusCode, body: &Value, error_type: Option<&str>) -> Respo
 }
 
 /// `POST /`: the Cognito management API (AWS JSON 1.1). Any signature is
-/// accepted: this is a local development server.
+/// accepted: this is a local development server. An AWS JSON content type
+/// is required, as AWS requires it, which no HTML form can send.
 async fn management(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -93,6 +121,15 @@ async fn management(
             ),
         );
     };
+    if !is_json(&headers, &AWS_JSON_TYPES) {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::new(
+                "UnsupportedMediaTypeException",
+                "The Content-Type must be application/x-amz-json-1.1.",
+            ),
+        );
+    }
     let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
@@ -184,59 +221,6 @@ fn oauth_json(outcome: Result<Value, oauth::OAuthError>, refused: &'static str) 
             HeaderValue::from_static("Basic realm=\"scopegate local issuer\""),
         );
     }
-    response
-}
-
-#[derive(serde::Deserialize)]
-struct RotateQuery {
-    grace_seconds: Option<f64>,
-}
-
-/// `POST /_local/{pool}/rotate-key?grace_seconds=N`: a new signing key; the
-/// old one stays published for N seconds (default 3600).
-async fn rotate_key(
-    State(shared): State<Arc<Shared>>,
-    Path(pool): Path<String>,
-    Query(query): Query<RotateQuery>,
-) -> Response {
-    let grace = query.grace_seconds.unwrap_or(3600.0);
-    if !(grace.is_finite() && grace >= 0.0) {
-        return (
-            StatusCode::BAD_REQUEST,
-            "grace_seconds must be a number >= 0\n",
-        )
-            .into_response();
-    }
-    let rotating = Arc::clone(&shared);
-    let outcome = tokio::task::spawn_blocking(move || rotating.rotate(&pool, Some(grace)))
-        .await
-        .unwrap_or_else(|_| Err(ApiError::internal("the rotation was interrupted")))
-        .map(|(kid, previous)| json!({ "kid": kid, "previous_kid": previous, "grace_seconds": grace }));
-    match outcome {
-        Ok(body) => axum::Json(body).into_response(),
-        Err(e) => {
-            let status = if e.kind() == "ResourceNotFoundException" {
-                StatusCode::NOT_FOUND
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
-            };
-            (status, axum::Json(e.body())).into_response()
-        }
-    }
-}
-
-/// `GET /_local/{pool}/messages`: the messages Cognito would have sent
-/// (confirmation codes, temporary passwords), newest first; 404 for an
-/// unknown pool. A local development aid: it shows temporary passwords.
-async fn messages(State(shared): State<Arc<Shared>>, Path(pool): Path<String>) -> Response {
-    if !lock(&shared.state).pools.contains_key(&pool) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let messages = lock(&shared.sessions).messages(&pool);
-    let mut response = axum::Json(json!({ "Messages": messages })).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

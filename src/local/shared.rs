@@ -15,6 +15,8 @@ use serde_json::Value;
 use super::api;
 use super::error::ApiError;
 use super::fault::Fault;
+use super::guard::Guard;
+use super::ids::new_opaque_token;
 use super::keys::SigningKey;
 use super::persist;
 use super::sessions::Sessions;
@@ -34,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) cache_control: Mutex<Option<String>>,
     pub(crate) jwks_requests: AtomicU64,
     pub(crate) discovery_requests: AtomicU64,
+    /// What keeps other web pages away from the controls.
+    pub(crate) guard: Guard,
 }
 
 impl fmt::Debug for Shared {
@@ -54,6 +58,7 @@ impl Shared {
         state_file: Option<PathBuf>,
     ) -> Self {
         Shared {
+            guard: Guard::new(&base_url, new_opaque_token()),
             base_url,
             region,
             state: Mutex::new(state),

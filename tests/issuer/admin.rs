@@ -341,6 +341,7 @@ async fn unknown_things_are_resource_not_found_for_every_action() {
                 "x-amz-target",
                 "AWSCognitoIdentityProviderService.ListUserPools",
             )
+            .header("content-type", "application/x-amz-json-1.1")
             .body(body)
             .send()
             .await
@@ -353,6 +354,7 @@ async fn unknown_things_are_resource_not_found_for_every_action() {
             "x-amz-target",
             "AWSCognitoIdentityProviderService.ListUserPools",
         )
+        .header("content-type", "application/x-amz-json-1.1")
         .body(vec![0xff, 0xfe, b'{'])
         .send()
         .await

@@ -19,6 +19,7 @@ use support::*;
 mod admin;
 mod authorize;
 mod code_flow;
+mod console;
 mod discovery;
 mod groups;
 mod hardening;

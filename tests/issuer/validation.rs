@@ -199,6 +199,7 @@ async fn cognito_validation_errors() {
             "x-amz-target",
             "AWSCognitoIdentityProviderService.ListUserPools",
         )
+        .header("content-type", "application/x-amz-json-1.1")
         .body("{not json")
         .send()
         .await
