@@ -4,7 +4,9 @@
 # with boto3 (tests/interop/browser_login.py). Installs Debian's chromium and
 # chromium-driver with apt-get when they are missing, and selenium, boto3 and
 # requests into target/browser-venv. The login page's screenshot lands in
-# target/screenshots/login.png. Run by scripts/test.sh.
+# target/screenshots/login.png. Then walks the web console at /console
+# (tests/interop/console_walk.py; screenshots in target/screenshots/console-*.png).
+# Run by scripts/test.sh.
 #
 # SCOPEGATE_BIN=path runs a binary built elsewhere and skips the build.
 set -euo pipefail
@@ -111,3 +113,15 @@ if ! BROWSER_WORK_DIR=$work "$python" tests/interop/browser_login.py "$endpoint"
   exit 1
 fi
 echo "browser sign-in: ok"
+
+# The web console at /console, walked through the page (the seed's console
+# steps, the token workbench, keys, users, and cross-site requests from a page
+# on another loopback port); screenshots in target/screenshots/console-*.png.
+if ! BROWSER_WORK_DIR=$work "$python" tests/interop/console_walk.py "$endpoint"; then
+  if ! kill -0 "$issuer" 2>/dev/null; then
+    echo "the issuer exited during the console walk; the end of its log:" >&2
+    tail -n 20 "$work/issuer.log" >&2
+  fi
+  exit 1
+fi
+echo "browser console walk: ok"
