@@ -7,7 +7,7 @@
 //! each as one line. Every flag can also be set by a `SCOPEGATE_*`
 //! environment variable.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -61,6 +61,17 @@ struct IssuerArgs {
         value_parser = region
     )]
     region: String,
+    /// A host name, besides localhost and IP addresses, that browsers and
+    /// clients may use to reach the console and the management API (for
+    /// example a Docker Compose service name); repeatable
+    #[arg(
+        long = "allowed-host",
+        value_name = "NAME",
+        env = "SCOPEGATE_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_parser = host_name
+    )]
+    allowed_hosts: Vec<String>,
 }
 
 /// A non-empty file name.
@@ -82,6 +93,20 @@ fn region(value: &str) -> Result<String, String> {
         Ok(value.to_string())
     } else {
         Err("not a region like us-east-1".into())
+    }
+}
+
+/// A DNS host name: letters, digits, dots and hyphens, at most 253 bytes.
+fn host_name(value: &str) -> Result<String, String> {
+    let valid = !value.is_empty()
+        && value.len() <= 253
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if valid {
+        Ok(value.to_string())
+    } else {
+        Err("not a host name like issuer or dev.example.internal".into())
     }
 }
 
@@ -142,6 +167,7 @@ async fn run_issuer(args: IssuerArgs) -> Result<(), String> {
     let mut builder = LocalIssuer::builder()
         .listen(args.listen)
         .region(args.region)
+        .allowed_hosts(args.allowed_hosts.iter().cloned())
         .without_default_pool();
     if let Some(path) = &args.state {
         builder = builder.state_file(path);
@@ -155,7 +181,14 @@ async fn run_issuer(args: IssuerArgs) -> Result<(), String> {
     println!(
         "  DEVELOPMENT ONLY: it accepts any AWS signature and has no authentication of its own."
     );
-    println!("  console          {base}/console");
+    if !args.listen.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {}, which is not a loopback address. The issuer has no \
+             authentication: anyone who can reach it can change its pools and mint tokens.",
+            args.listen
+        );
+    }
+    println!("  console          {}/console", browsable(issuer.addr()));
     println!("  management API   {base}   (aws cognito-idp ... --endpoint-url {base})");
     println!("  token endpoint   {}", issuer.token_endpoint());
     println!(
@@ -173,6 +206,17 @@ async fn run_issuer(args: IssuerArgs) -> Result<(), String> {
     println!("scopegate issuer: shutting down");
     issuer.shutdown();
     Ok(())
+}
+
+/// The issuer's URL as a browser on this machine opens it: an unspecified
+/// address (`0.0.0.0`, `::`) becomes loopback.
+fn browsable(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 async fn shutdown_signal() {
@@ -238,8 +282,12 @@ mod tests {
             "--state=/tmp/s.json",
             "--region",
             "eu-west-1",
+            "--allowed-host",
+            "issuer",
+            "--allowed-host=dev.example.internal",
         ])
         .unwrap();
+        assert_eq!(parsed.allowed_hosts, ["issuer", "dev.example.internal"]);
         assert_eq!(parsed.listen.port(), 1234);
         assert_eq!(parsed.state.unwrap(), PathBuf::from("/tmp/s.json"));
         assert_eq!(parsed.region, "eu-west-1");
@@ -247,6 +295,7 @@ mod tests {
         assert_eq!(defaults.listen, SocketAddr::from(([127, 0, 0, 1], 9229)));
         assert!(defaults.state.is_none());
         assert_eq!(defaults.region, "us-east-1");
+        assert!(defaults.allowed_hosts.is_empty());
     }
 
     #[test]

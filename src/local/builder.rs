@@ -25,6 +25,7 @@ impl LocalIssuer {
             algorithm: Algorithm::RS256,
             region: "us-east-1".to_string(),
             state_file: None,
+            allowed_hosts: Vec::new(),
         }
     }
 
@@ -44,10 +45,15 @@ pub struct LocalIssuerBuilder {
     algorithm: Algorithm,
     region: String,
     state_file: Option<PathBuf>,
+    allowed_hosts: Vec<String>,
 }
 
 impl LocalIssuerBuilder {
     /// Where to listen. Default `127.0.0.1:0` (any free port).
+    ///
+    /// The issuer has no authentication: on an address that is not
+    /// loopback, anyone who can reach it can change its pools and mint
+    /// tokens (`scopegate issuer` prints a warning).
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
         self
@@ -82,6 +88,20 @@ impl LocalIssuerBuilder {
         self
     }
 
+    /// Host names, besides `localhost` and IP addresses, that requests to
+    /// the management API, the `/_local/` endpoints and the console may
+    /// address in their `Host` header: for example a Docker Compose service
+    /// name. Any other name is refused (403), so that a web page whose name
+    /// was rebound to the issuer's address cannot use them.
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_hosts = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Keeps the state in this file: loaded at start, saved atomically
     /// after every change (keys included, mode 0600).
     pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
@@ -99,15 +119,10 @@ impl LocalIssuerBuilder {
             .await
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
-        if !addr.ip().is_loopback() {
-            tracing::warn!(
-                %addr,
-                "the local issuer listens on an address that is not loopback; it has no \
-                 authentication: anyone who can reach it can change its pools and mint tokens"
-            );
-        }
         let base_url = format!("http://{addr}");
-        let shared = Arc::new(Shared::new(base_url, self.region, state, self.state_file));
+        let shared = Shared::new(base_url, self.region, state, self.state_file)
+            .allowing_hosts(&self.allowed_hosts);
+        let shared = Arc::new(shared);
         let default_pool = self.default_pool.unwrap_or_default();
         prepare_default_pool(&shared, &default_pool, self.algorithm)?;
         let (stop, stopped) = watch::channel(());

@@ -6,23 +6,26 @@
 //! requests that a page of the issuer's own origin (or a program that is not
 //! a browser) sends:
 //!
-//! - **Host.** When the issuer listens on a loopback address, the `Host`
-//!   header must name a loopback host (`localhost`, `127.0.0.1`, `[::1]`):
-//!   a page whose name was rebound to `127.0.0.1` (DNS rebinding) sends its
-//!   own name and is refused.
-//! - **Origin.** A request that carries `Origin` must come from the issuer's
-//!   own origin (`http://` + the `Host` it addressed, or the base URL).
-//! - **Fetch metadata.** `Sec-Fetch-Site`, when present, must be
-//!   `same-origin` or `none`.
-//! - **CSRF token.** A state-changing request from a browser (one that
-//!   carries `Origin` or fetch metadata) must carry `X-Scopegate-Csrf` with
-//!   the token that the console page was served with.
+//! - **Host**, on every request: it must be a loopback name (`localhost`),
+//!   an IP address, the host of the base URL, or a name allowed with
+//!   [`allowed_hosts`](super::LocalIssuerBuilder::allowed_hosts). A page
+//!   whose own name was rebound to the issuer's address (DNS rebinding)
+//!   sends that name and is refused, whatever address the issuer listens on.
+//! - **Origin**, on every request but `GET` and `HEAD`: when present, it
+//!   must be the issuer's own (`http://` + the `Host` it addressed).
+//! - **Fetch metadata**, on the same requests: `Sec-Fetch-Site`, when
+//!   present, must be `same-origin` or `none`.
+//! - **CSRF token**, on the same requests from a browser (one that sends
+//!   `Origin` or `Sec-Fetch-Site`): `X-Scopegate-Csrf` must carry the token
+//!   the console page was served with.
 //!
-//! No response carries CORS headers, so a cross-origin `fetch` with
-//! `X-Amz-Target` fails its preflight before it is sent. AWS SDKs, the AWS
-//! CLI and `curl` send none of the browser headers and pass unchanged.
-//! Endpoints that take JSON also require a JSON content type
-//! ([`is_json`]): an HTML form cannot send one.
+//! `GET` and `HEAD` are exempt from the last three so that a link to the
+//! console opens from anywhere; another origin cannot read what they return,
+//! since no response carries CORS headers (which also makes a cross-origin
+//! `fetch` with `X-Amz-Target` fail its preflight). AWS SDKs, the AWS CLI,
+//! Node's `fetch` and `curl` send neither `Origin` nor `Sec-Fetch-Site` and
+//! pass unchanged. Endpoints that take JSON also require a JSON content
+//! type ([`has_content_type`]).
 
 use std::net::IpAddr;
 
@@ -34,7 +37,7 @@ pub(crate) const CSRF_HEADER: &str = "x-scopegate-csrf";
 /// Why a request was refused. The text is fixed: it never repeats a header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refused {
-    /// `Host` is not a loopback name while the issuer listens on loopback.
+    /// `Host` is a name that is neither loopback nor allowed.
     Host,
     /// `Origin` is not the issuer's own.
     Origin,
@@ -48,7 +51,9 @@ impl Refused {
     /// A short, fixed explanation.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
-            Refused::Host => "The Host header does not name this loopback issuer.",
+            Refused::Host => {
+                "The Host header names neither this issuer nor an allowed host (--allowed-host)."
+            }
             Refused::Origin => "Cross-origin requests to the issuer's controls are refused.",
             Refused::FetchSite => "Cross-site requests to the issuer's controls are refused.",
             Refused::CsrfToken => "The console's CSRF token is missing or wrong.",
@@ -60,20 +65,25 @@ impl Refused {
 #[derive(Debug)]
 pub(crate) struct Guard {
     csrf_token: String,
-    loopback: bool,
+    /// Host names (lower case, no port) allowed besides loopback names and
+    /// IP addresses: the base URL's and the configured ones.
+    allowed_hosts: Vec<String>,
     base_origin: String,
 }
 
 impl Guard {
-    /// A guard for an issuer serving at `base_url` (`http://ip:port`), with
-    /// the given CSRF token.
-    pub(crate) fn new(base_url: &str, csrf_token: String) -> Self {
-        let host = url::Url::parse(base_url)
+    /// A guard for an issuer serving at `base_url` (`http://ip:port`) that
+    /// also answers to `allowed_hosts`, with the given CSRF token.
+    pub(crate) fn new(base_url: &str, allowed_hosts: &[String], csrf_token: String) -> Self {
+        let base_host = url::Url::parse(base_url)
             .ok()
-            .and_then(|url| url.host_str().map(str::to_string));
+            .and_then(|url| url.host_str().map(str::to_ascii_lowercase));
         Guard {
             csrf_token,
-            loopback: host.is_some_and(|h| is_loopback_host(&h)),
+            allowed_hosts: base_host
+                .into_iter()
+                .chain(allowed_hosts.iter().map(|h| h.to_ascii_lowercase()))
+                .collect(),
             base_origin: base_url.trim_end_matches('/').to_string(),
         }
     }
@@ -86,7 +96,7 @@ impl Guard {
     /// Checks a request to a guarded endpoint.
     pub(crate) fn check(&self, method: &Method, headers: &HeaderMap) -> Result<(), Refused> {
         let host = text(headers, header::HOST.as_str());
-        if self.loopback && host.is_some_and(|h| !is_loopback_host(h)) {
+        if host.is_some_and(|h| !self.is_allowed_host(h)) {
             return Err(Refused::Host);
         }
         if method == Method::GET || method == Method::HEAD {
@@ -102,12 +112,22 @@ impl Guard {
         if fetch_site.is_some_and(|site| site != "same-origin" && site != "none") {
             return Err(Refused::FetchSite);
         }
-        let from_browser =
-            origin.is_some() || fetch_site.is_some() || headers.contains_key("sec-fetch-mode");
+        // Not `Sec-Fetch-Mode` alone: Node's `fetch` sends it too.
+        let from_browser = origin.is_some() || fetch_site.is_some();
         if from_browser && !self.has_csrf_token(headers) {
             return Err(Refused::CsrfToken);
         }
         Ok(())
+    }
+
+    fn is_allowed_host(&self, host: &str) -> bool {
+        let name = host_name(host);
+        name.eq_ignore_ascii_case("localhost")
+            || name.parse::<IpAddr>().is_ok()
+            || self
+                .allowed_hosts
+                .iter()
+                .any(|h| name.eq_ignore_ascii_case(h))
     }
 
     fn is_own_origin(&self, origin: &str, host: Option<&str>) -> bool {
@@ -127,7 +147,7 @@ impl Guard {
 
 /// Whether the request's `Content-Type` is one of `accepted` (parameters
 /// such as `charset` aside).
-pub(crate) fn is_json(headers: &HeaderMap, accepted: &[&str]) -> bool {
+pub(crate) fn has_content_type(headers: &HeaderMap, accepted: &[&str]) -> bool {
     let Some(value) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -149,16 +169,12 @@ fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     Some(value.to_str().unwrap_or(""))
 }
 
-/// Whether a `Host` value (`name[:port]`) names the loopback interface.
-fn is_loopback_host(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
+/// The name of a `Host` value (`name[:port]`, `[v6]:port`), brackets off.
+fn host_name(host: &str) -> &str {
+    match host.strip_prefix('[') {
         Some(rest) => rest.split_once(']').map_or("", |(name, _)| name),
         None => host.rsplit_once(':').map_or(host, |(name, _)| name),
-    };
-    if name.eq_ignore_ascii_case("localhost") {
-        return true;
     }
-    name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -167,7 +183,7 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn guard() -> Guard {
-        Guard::new("http://127.0.0.1:9229", "token".into())
+        Guard::new("http://127.0.0.1:9229", &[], "token".into())
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -202,24 +218,39 @@ mod tests {
     }
 
     #[test]
-    fn foreign_hosts_are_refused_on_loopback_only() {
-        let rebound = headers(&[("host", "attacker.example:9229")]);
-        assert_eq!(guard().check(&Method::GET, &rebound), Err(Refused::Host));
-        for host in [
-            "127.0.0.1.attacker.example",
-            "localhost.attacker.example:1",
-            "[::2]:1",
-        ] {
-            let mut h = HeaderMap::new();
-            h.insert("host", HeaderValue::from_str(host).unwrap());
-            assert_eq!(
-                guard().check(&Method::GET, &h),
-                Err(Refused::Host),
-                "{host}"
-            );
+    fn rebound_names_are_refused_wherever_it_listens() {
+        let everywhere = Guard::new("http://0.0.0.0:9229", &["issuer".into()], "t".into());
+        for guard in [guard(), everywhere] {
+            for host in [
+                "attacker.example:9229",
+                "127.0.0.1.attacker.example",
+                "localhost.attacker.example:1",
+                "",
+            ] {
+                let mut h = HeaderMap::new();
+                h.insert("host", HeaderValue::from_str(host).unwrap());
+                assert_eq!(guard.check(&Method::GET, &h), Err(Refused::Host), "{host}");
+            }
+            for host in [
+                "127.0.0.1:9229",
+                "LOCALHOST:1",
+                "[::1]:9229",
+                "192.168.1.5:9229",
+                "[fe80::1]",
+            ] {
+                let mut h = HeaderMap::new();
+                h.insert("host", HeaderValue::from_str(host).unwrap());
+                assert_eq!(guard.check(&Method::GET, &h), Ok(()), "{host}");
+            }
         }
-        let open = Guard::new("http://0.0.0.0:9229", "t".into());
-        assert_eq!(open.check(&Method::GET, &rebound), Ok(()));
+    }
+
+    #[test]
+    fn configured_names_are_allowed() {
+        let compose = Guard::new("http://0.0.0.0:9229", &["Issuer".into()], "t".into());
+        let h = headers(&[("host", "issuer:9229")]);
+        assert_eq!(compose.check(&Method::POST, &h), Ok(()));
+        assert_eq!(guard().check(&Method::POST, &h), Err(Refused::Host));
     }
 
     #[test]
@@ -269,11 +300,9 @@ mod tests {
             guard().check(&Method::POST, &wrong),
             Err(Refused::CsrfToken)
         );
-        let mode_only = headers(&[("sec-fetch-mode", "navigate")]);
-        assert_eq!(
-            guard().check(&Method::POST, &mode_only),
-            Err(Refused::CsrfToken)
-        );
+        // What Node's fetch sends: not a browser.
+        let node = headers(&[("host", "127.0.0.1:9229"), ("sec-fetch-mode", "cors")]);
+        assert_eq!(guard().check(&Method::POST, &node), Ok(()));
         // Reads need no token.
         assert_eq!(guard().check(&Method::GET, &headers(&same)), Ok(()));
     }
@@ -287,7 +316,7 @@ mod tests {
         ] {
             let mut h = HeaderMap::new();
             h.insert("content-type", HeaderValue::from_str(ok).unwrap());
-            assert!(is_json(&h, &accepted), "{ok}");
+            assert!(has_content_type(&h, &accepted), "{ok}");
         }
         for refused in [
             "text/plain",
@@ -297,9 +326,9 @@ mod tests {
         ] {
             let mut h = HeaderMap::new();
             h.insert("content-type", HeaderValue::from_str(refused).unwrap());
-            assert!(!is_json(&h, &accepted), "{refused}");
+            assert!(!has_content_type(&h, &accepted), "{refused}");
         }
-        assert!(!is_json(&HeaderMap::new(), &accepted));
+        assert!(!has_content_type(&HeaderMap::new(), &accepted));
     }
 
     #[test]

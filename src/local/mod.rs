@@ -19,8 +19,9 @@
 //! - a **web console** at `/console` over the two, with a token workbench
 //!   that asks this crate's verifier about a token. The management API, the
 //!   `/_local/` endpoints and the console refuse requests from other web
-//!   pages (foreign `Origin`, cross-site fetch metadata, a non-loopback
-//!   `Host`, a browser's write without the console's CSRF token).
+//!   pages (a `Host` other than `localhost`, an IP address or an allowed
+//!   name; on writes a foreign `Origin`, cross-site fetch metadata, or a
+//!   browser's request without the console's CSRF token).
 //!
 //! Keys are real (RSA, EC, Ed25519), tokens are signed by
 //! `jsonwebtoken`, and faults can be injected into the key-set endpoint

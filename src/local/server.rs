@@ -21,7 +21,7 @@ use super::console;
 use super::dev_endpoints;
 use super::error::ApiError;
 use super::fault::Fault;
-use super::guard::is_json;
+use super::guard::has_content_type;
 use super::hosted;
 use super::ids::new_request_id;
 use super::oauth;
@@ -49,14 +49,19 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 /// Runs [`Guard::check`](super::guard::Guard::check) before a control.
 async fn guarded(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    match shared.guard.check(request.method(), request.headers()) {
+    let mut response = match shared.guard.check(request.method(), request.headers()) {
         Ok(()) => next.run(request).await,
         Err(refused) => {
             tracing::debug!(reason = refused.as_str(), "request to a control refused");
             let error = ApiError::new("AccessDeniedException", refused.as_str());
             aws_json(StatusCode::FORBIDDEN, &error.body(), Some(error.kind()))
         }
-    }
+    };
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// The content types of AWS JSON requests (`application/json` too).
@@ -101,7 +106,7 @@ fn aws_json(status: StatusCode, body: &Value, error_type: Option<&str>) -> Respo
 
 /// `POST /`: the Cognito management API (AWS JSON 1.1). Any signature is
 /// accepted: this is a local development server. An AWS JSON content type
-/// is required, as AWS requires it, which no HTML form can send.
+/// is required, as AWS requires it (and as no HTML form can send).
 async fn management(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -121,7 +126,7 @@ async fn management(
             ),
         );
     };
-    if !is_json(&headers, &AWS_JSON_TYPES) {
+    if !has_content_type(&headers, &AWS_JSON_TYPES) {
         return error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::new(

@@ -58,7 +58,7 @@ impl Shared {
         state_file: Option<PathBuf>,
     ) -> Self {
         Shared {
-            guard: Guard::new(&base_url, new_opaque_token()),
+            guard: Guard::new(&base_url, &[], new_opaque_token()),
             base_url,
             region,
             state: Mutex::new(state),
@@ -69,6 +69,13 @@ impl Shared {
             jwks_requests: AtomicU64::new(0),
             discovery_requests: AtomicU64::new(0),
         }
+    }
+
+    /// Also answers requests whose `Host` names one of `hosts` (see
+    /// `guard.rs`).
+    pub(crate) fn allowing_hosts(mut self, hosts: &[String]) -> Self {
+        self.guard = Guard::new(&self.base_url, hosts, new_opaque_token());
+        self
     }
 
     /// Runs a management action: reads directly, writes on a copy that is

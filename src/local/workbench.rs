@@ -22,7 +22,7 @@ use serde_json::json;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::guard::is_json;
+use super::guard::has_content_type;
 use super::shared::Shared;
 use crate::layer::{Rejection, RejectionKind};
 use crate::{Issuer, ResourceServer, Verifier};
@@ -42,7 +42,7 @@ pub(crate) async fn verify(
     headers: HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
-    if !is_json(&headers, &["application/json"]) {
+    if !has_content_type(&headers, &["application/json"]) {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "The Content-Type must be application/json.",
@@ -54,11 +54,9 @@ pub(crate) async fn verify(
             "The body must be {\"token\": ..., \"scope\": ...}.",
         );
     };
-    let Some(verifier) = verifier_for(&shared, &pool) else {
-        return refuse(
-            StatusCode::NOT_FOUND,
-            "No such user pool, or it has no app client.",
-        );
+    let verifier = match verifier_for(&shared, &pool) {
+        Ok(verifier) => verifier,
+        Err(why) => return refuse(why.status(), why.as_str()),
     };
     let gate = if request.scope.is_empty() {
         verifier.authenticated()
@@ -89,29 +87,61 @@ pub(crate) async fn verify(
     answer(response.status(), response.extensions().get::<Rejection>())
 }
 
-/// A verifier configured for `pool` as an API protecting its resource
-/// servers would be; `None` for an unknown pool or one without clients.
-fn verifier_for(shared: &Shared, pool: &str) -> Option<Verifier> {
-    let (clients, servers) = shared.with_pool(pool, |pool| {
-        let clients: Vec<String> = pool.clients.keys().cloned().collect();
-        let servers: Vec<ResourceServer> = pool
-            .resource_servers
-            .values()
-            .filter(|server| !server.scopes.is_empty())
-            .map(|server| {
-                server.scopes.iter().fold(
-                    ResourceServer::new(&server.identifier, &server.name),
-                    |rs, (name, description)| rs.scope(name, description),
-                )
-            })
-            .collect();
-        (clients, servers)
-    })?;
-    if clients.is_empty() {
-        return None;
+/// Why no verifier could be built for a pool.
+#[derive(Clone, Copy, Debug)]
+enum NoVerifier {
+    UnknownPool,
+    NoClient,
+    /// The issuer listens on a non-loopback address: the verifier fetches
+    /// plain `http` from loopback only, as it does everywhere.
+    NotLoopback,
+}
+
+impl NoVerifier {
+    fn status(self) -> StatusCode {
+        match self {
+            NoVerifier::UnknownPool => StatusCode::NOT_FOUND,
+            NoVerifier::NoClient => StatusCode::CONFLICT,
+            NoVerifier::NotLoopback => StatusCode::SERVICE_UNAVAILABLE,
+        }
     }
-    let url = shared.pool_url(pool);
-    let issuer = Issuer::with_jwks_url(&url, format!("{url}/.well-known/jwks.json"));
+
+    fn as_str(self) -> &'static str {
+        match self {
+            NoVerifier::UnknownPool => "No such user pool.",
+            NoVerifier::NoClient => "The pool has no app client, so no token can be valid.",
+            NoVerifier::NotLoopback => {
+                "The workbench verifies only when the issuer listens on loopback or on all addresses."
+            }
+        }
+    }
+}
+
+/// A verifier configured for `pool` as an API protecting its resource
+/// servers would be.
+fn verifier_for(shared: &Shared, pool: &str) -> Result<Verifier, NoVerifier> {
+    let (clients, servers) = shared
+        .with_pool(pool, |pool| {
+            let clients: Vec<String> = pool.clients.keys().cloned().collect();
+            let servers: Vec<ResourceServer> = pool
+                .resource_servers
+                .values()
+                .filter(|server| !server.scopes.is_empty())
+                .map(|server| {
+                    server.scopes.iter().fold(
+                        ResourceServer::new(&server.identifier, &server.name),
+                        |rs, (name, description)| rs.scope(name, description),
+                    )
+                })
+                .collect();
+            (clients, servers)
+        })
+        .ok_or(NoVerifier::UnknownPool)?;
+    if clients.is_empty() {
+        return Err(NoVerifier::NoClient);
+    }
+    let jwks_url = format!("{}/.well-known/jwks.json", shared.pool_url(pool));
+    let issuer = Issuer::with_jwks_url(shared.pool_url(pool), reachable(&jwks_url));
     let builder = Verifier::builder(issuer)
         .token_use("access")
         .client_ids(clients)
@@ -120,7 +150,24 @@ fn verifier_for(shared: &Shared, pool: &str) -> Option<Verifier> {
         .into_iter()
         .fold(builder, |b, server| b.resource_server(server))
         .build()
-        .ok()
+        .map_err(|_| NoVerifier::NotLoopback)
+}
+
+/// `url` on this issuer, as a process on this machine reaches it: an
+/// unspecified listen address (`0.0.0.0`, `[::]`) becomes loopback.
+fn reachable(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) if ip.is_unspecified() => "127.0.0.1",
+        Some(url::Host::Ipv6(ip)) if ip.is_unspecified() => "[::1]",
+        _ => return url.to_string(),
+    };
+    match parsed.set_host(Some(loopback)) {
+        Ok(()) => parsed.into(),
+        Err(_) => url.to_string(),
+    }
 }
 
 /// RFC 6750's error code for a rejection, if it has one.

@@ -36,6 +36,7 @@ async fn list_pools_with(issuer: &LocalIssuer, headers: &[(&str, &str)]) -> (u16
         request = request.header(*name, *value);
     }
     let response = request.send().await.unwrap();
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     assert!(
         !response
             .headers()
@@ -191,6 +192,77 @@ async fn a_preflight_is_never_granted() {
     ] {
         assert!(!response.headers().contains_key(name), "{name}");
     }
+}
+
+#[tokio::test]
+async fn node_fetch_is_a_program_not_a_browser() {
+    // undici (Node 18+ fetch, Amplify and the AWS SDK v3 in Node) sends
+    // `sec-fetch-mode: cors` but neither `Origin` nor `Sec-Fetch-Site`.
+    let issuer = empty_issuer().await;
+    let response = http()
+        .post(issuer.base_url())
+        .header(
+            "x-amz-target",
+            "AWSCognitoIdentityProviderService.CreateUserPool",
+        )
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("sec-fetch-mode", "cors")
+        .header("accept-language", "*")
+        .header("user-agent", "node")
+        .body(r#"{"PoolName": "FromNode"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn allowed_host_names_reach_the_controls_on_any_address() {
+    let issuer = LocalIssuer::builder()
+        .listen(std::net::SocketAddr::from(([0, 0, 0, 0], 0)))
+        .allowed_hosts(["issuer"])
+        .start()
+        .await
+        .unwrap();
+    let port = issuer.addr().port();
+    let pool = issuer.pool().id().to_string();
+    for (host, expected) in [
+        (format!("issuer:{port}"), 200),
+        (format!("127.0.0.1:{port}"), 200),
+        (format!("attacker.example:{port}"), 403),
+        (format!("issuer.attacker.example:{port}"), 403),
+    ] {
+        let response = http()
+            .get(format!("http://127.0.0.1:{port}/_local/{pool}/messages"))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{host}");
+    }
+    // The workbench's verifier reaches the keys over loopback.
+    let photos = scopegate::ResourceServer::new("https://photos.example.com", "Photo API")
+        .scope("photos.read", "Read");
+    issuer.pool().create_resource_server(&photos).unwrap();
+    let client = issuer
+        .pool()
+        .create_client("viewer", &["https://photos.example.com/photos.read"])
+        .unwrap();
+    let token = issuer
+        .client_credentials(&client.id, &client.secret, None)
+        .await
+        .unwrap();
+    let response = http()
+        .post(format!("http://127.0.0.1:{port}/_local/{pool}/verify"))
+        .header("content-type", "application/json")
+        .body(
+            json!({"token": token, "scope": "https://photos.example.com/photos.read"}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let verdict = json_body(response).await;
+    assert_eq!(verdict["accepted"], true, "{verdict}");
 }
 
 #[tokio::test]
@@ -355,7 +427,7 @@ async fn the_workbench_refuses_what_it_cannot_judge() {
     let issuer = empty_issuer().await;
     let pool = new_pool(&issuer).await;
     let (status, _) = verdict(&issuer, &pool, "x", "").await;
-    assert_eq!(status, 404, "a pool without clients has no verifier");
+    assert_eq!(status, 409, "a pool without clients has no verifier");
     photo_server(&issuer, &pool, &["photos.read"]).await;
     client(&issuer, &pool, &["https://photos.example.com/photos.read"]).await;
     let (status, body) = verdict(&issuer, &pool, "x", "https://elsewhere.example/x").await;

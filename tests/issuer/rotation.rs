@@ -31,3 +31,20 @@ async fn rotation_signs_with_the_new_key_and_drops_the_old_after_the_grace_perio
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(published(&issuer), vec![new_kid]);
 }
+
+#[tokio::test]
+async fn rotating_in_a_loop_keeps_at_most_sixteen_keys() {
+    let issuer = LocalIssuer::start().await.unwrap();
+    let pool = issuer.pool();
+    let first = pool.signing_kid();
+    let mut latest = Vec::new();
+    for _ in 0..20 {
+        latest.push(pool.rotate(Some(Duration::from_secs(3600))).unwrap());
+    }
+    let kids = pool.kids();
+    assert_eq!(kids.len(), 16, "{kids:?}");
+    // The newest sixteen: the signing key and fifteen retiring ones.
+    assert_eq!(kids, latest[4..].to_vec());
+    assert!(!kids.contains(&first));
+    assert_eq!(pool.signing_kid(), *latest.last().unwrap());
+}

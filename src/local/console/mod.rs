@@ -5,7 +5,8 @@
 //!
 //! The page carries the guard's CSRF token (`guard.rs`), so it is never
 //! cached, and a strict Content-Security-Policy: scripts and styles of this
-//! origin only, requests to this origin only, never framed.
+//! origin only, requests to this origin only, never framed, no HTML from
+//! strings (Trusted Types required).
 //!
 //! In debug builds, `SCOPEGATE_CONSOLE_ASSETS=dir` serves the assets from
 //! `dir` instead, so that editing them needs no rebuild.
@@ -27,7 +28,7 @@ const STYLE: &str = include_str!("assets/app.css");
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; connect-src 'self'; form-action 'self'; \
-    frame-ancestors 'none'; base-uri 'none'";
+    frame-ancestors 'none'; base-uri 'none'; require-trusted-types-for 'script'";
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
