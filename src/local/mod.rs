@@ -72,6 +72,7 @@
 //! | `shared.rs` | what the server and the handles share; copy-then-commit changes |
 //! | `server.rs` | the HTTP server and its routes |
 //! | `guard.rs` | keeping other web pages away from the controls: `Host`, `Origin`, fetch metadata, CSRF token |
+//! | `html.rs` | the security headers of every HTML page |
 //! | `console/` | the web console at `/console`: the page and its embedded assets |
 //! | `dev_endpoints.rs` | the `/_local/` endpoints: key rotation and list, messages |
 //! | `workbench.rs` | `/_local/{pool}/verify`: the console asks this crate's verifier and layer about a token |
@@ -102,6 +103,7 @@ mod error;
 mod fault;
 mod guard;
 mod hosted;
+mod html;
 mod ids;
 mod issuer;
 mod keys;

@@ -16,10 +16,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use super::html::html_page;
 use super::shared::Shared;
 
 const INDEX: &str = include_str!("assets/index.html");
@@ -44,19 +45,11 @@ async fn index(State(shared): State<Arc<Shared>>) -> Response {
     let html = asset("index.html", INDEX)
         .replace("__CSRF_TOKEN__", shared.guard.csrf_token())
         .replace("__VERSION__", env!("CARGO_PKG_VERSION"));
-    let mut response = with_headers(html, "text/html; charset=utf-8");
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+    let mut response = html_page(StatusCode::OK, html, CSP);
+    response.headers_mut().insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
     );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    // The page holds the CSRF token.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

@@ -5,6 +5,8 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::local::html::html_page;
+
 /// `default-src 'none'`: no script, no external asset; the pages' own
 /// `<style>` only, forms posted to this origin only, never framed.
 const CSP: &str =
@@ -46,22 +48,7 @@ pub(crate) fn page(status: StatusCode, template: &impl Template) -> Response {
         )
             .into_response();
     };
-    let mut response = (status, html).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    no_store(response)
+    html_page(status, html, CSP)
 }
 
 /// A page with a sign-in form. Browsers apply `form-action` to the
