@@ -48,6 +48,17 @@ pub(crate) enum Refused {
 }
 
 impl Refused {
+    /// A stable code for the `x-scopegate-refused` header, which the
+    /// console reads (a restarted issuer has a new CSRF token).
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Refused::Host => "host",
+            Refused::Origin => "origin",
+            Refused::FetchSite => "fetch-site",
+            Refused::CsrfToken => "csrf-token",
+        }
+    }
+
     /// A short, fixed explanation.
     pub(crate) fn as_str(self) -> &'static str {
         match self {

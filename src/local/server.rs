@@ -54,7 +54,12 @@ async fn guarded(State(shared): State<Arc<Shared>>, request: Request, next: Next
         Err(refused) => {
             tracing::debug!(reason = refused.as_str(), "request to a control refused");
             let error = ApiError::new("AccessDeniedException", refused.as_str());
-            aws_json(StatusCode::FORBIDDEN, &error.body(), Some(error.kind()))
+            let mut response = aws_json(StatusCode::FORBIDDEN, &error.body(), Some(error.kind()));
+            response.headers_mut().insert(
+                "x-scopegate-refused",
+                HeaderValue::from_static(refused.code()),
+            );
+            response
         }
     };
     response.headers_mut().insert(

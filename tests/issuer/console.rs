@@ -22,7 +22,8 @@ async fn csrf_token(issuer: &LocalIssuer) -> String {
     token.to_string()
 }
 
-/// `ListUserPools` with extra headers; returns the status and `__type`.
+/// `ListUserPools` with extra headers; returns the status and the body
+/// (with the `x-scopegate-refused` code as `refused`, if any).
 async fn list_pools_with(issuer: &LocalIssuer, headers: &[(&str, &str)]) -> (u16, Value) {
     let mut request = http()
         .post(issuer.base_url())
@@ -42,7 +43,14 @@ async fn list_pools_with(issuer: &LocalIssuer, headers: &[(&str, &str)]) -> (u16
             .headers()
             .contains_key("access-control-allow-origin")
     );
-    (response.status().as_u16(), json_body(response).await)
+    let status = response.status().as_u16();
+    let refused = response.headers().get("x-scopegate-refused").cloned();
+    let mut body = json_body(response).await;
+    // The header's code, beside the body, for the assertions.
+    if let Some(code) = refused {
+        body["refused"] = json!(code.to_str().unwrap());
+    }
+    (status, body)
 }
 
 fn origin_of(issuer: &LocalIssuer) -> String {
@@ -122,23 +130,34 @@ async fn cross_site_and_tokenless_browser_requests_are_refused() {
     let token = csrf_token(&issuer).await;
     let origin = origin_of(&issuer);
     let other = "http://127.0.0.1:1";
-    let cases: [&[(&str, &str)]; 6] = [
-        &[("origin", other), ("x-scopegate-csrf", &token)],
-        &[("origin", "null"), ("x-scopegate-csrf", &token)],
-        &[
-            ("sec-fetch-site", "same-site"),
-            ("x-scopegate-csrf", &token),
-        ],
-        &[
-            ("sec-fetch-site", "cross-site"),
-            ("x-scopegate-csrf", &token),
-        ],
-        &[("origin", &origin), ("sec-fetch-site", "same-origin")],
-        &[("origin", &origin), ("x-scopegate-csrf", "not-the-token")],
+    let token = token.as_str();
+    let cases: [(&[(&str, &str)], &str); 6] = [
+        (&[("origin", other), ("x-scopegate-csrf", token)], "origin"),
+        (&[("origin", "null"), ("x-scopegate-csrf", token)], "origin"),
+        (
+            &[("sec-fetch-site", "same-site"), ("x-scopegate-csrf", token)],
+            "fetch-site",
+        ),
+        (
+            &[
+                ("sec-fetch-site", "cross-site"),
+                ("x-scopegate-csrf", token),
+            ],
+            "fetch-site",
+        ),
+        (
+            &[("origin", &origin), ("sec-fetch-site", "same-origin")],
+            "csrf-token",
+        ),
+        (
+            &[("origin", &origin), ("x-scopegate-csrf", "not-the-token")],
+            "csrf-token",
+        ),
     ];
-    for headers in cases {
+    for (headers, code) in cases {
         let (status, body) = list_pools_with(&issuer, headers).await;
         assert_eq!(status, 403, "{headers:?}: {body}");
+        assert_eq!(body["refused"], code, "{headers:?}");
         assert_eq!(body["__type"], "AccessDeniedException", "{headers:?}");
     }
 }
