@@ -50,8 +50,9 @@ function checkedValues(root, name) {
   return Array.from(root.querySelectorAll(`input[name="${name}"]:checked:not(:disabled)`)).map((b) => b.value);
 }
 
+/** One URL a line: trimmed, empty lines dropped (a URL may hold commas). */
 function lines(text) {
-  return text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+  return text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
 }
 
 function table(headers, rows, attrs) {
@@ -76,10 +77,12 @@ function formatTime(seconds) {
 // ---------------------------------------------------------------------------
 
 class ApiError extends Error {
-  constructor(type, message, status) {
+  constructor(type, message, status, refused) {
     super(message || type || `HTTP ${status}`);
     this.type = type || '';
     this.status = status;
+    /** The guard's code (x-scopegate-refused), when it refused the call. */
+    this.refused = refused || '';
   }
 }
 
@@ -165,9 +168,35 @@ async function api(action, input) {
   const body = await readJson(response);
   if (!response.ok) {
     const type = String(body.__type || '').split('#').pop();
-    throw new ApiError(type, body.message || body.Message || type, response.status);
+    throw staleCheck(new ApiError(type, body.message || body.Message || type, response.status,
+      response.headers.get('x-scopegate-refused')));
   }
   return body;
+}
+
+/** A 403 for the CSRF token: the issuer restarted with a new one. Says so at
+ *  the top, once; a reload gives the page the new token (not done for the
+ *  user: a loop of reloads helps no one). */
+function staleCheck(error) {
+  if (error.status === 403 && error.refused === 'csrf-token'
+      && !document.getElementById('stale-token')) {
+    const where = document.getElementById('dev-notice');
+    const banner = el('p', { id: 'stale-token', class: 'form-error', role: 'alert' }, 'The issuer was restarted: reload this page.');
+    if (where) where.after(banner); else document.body.prepend(banner);
+  }
+  return error;
+}
+
+/** Every item of a List* action, following its pagination token to the end. */
+async function listAll(action, input, itemsKey, tokenKey) {
+  const items = [];
+  let next;
+  do {
+    const page = await api(action, next ? Object.assign({}, input, { [tokenKey]: next }) : input);
+    items.push(...(page[itemsKey] || []));
+    next = page[tokenKey];
+  } while (next);
+  return items;
 }
 
 /** GET or POST on /_local/{pool}/...; JSON either way. */
@@ -183,7 +212,9 @@ async function local(poolId, path, options) {
   });
   const body = await readJson(response);
   if (!response.ok) {
-    throw new ApiError(body.__type || body.error || '', body.message || body.error || `HTTP ${response.status}`, response.status);
+    const type = String(body.__type || body.error || '').split('#').pop();
+    throw staleCheck(new ApiError(type, body.message || body.error || `HTTP ${response.status}`, response.status,
+      response.headers.get('x-scopegate-refused')));
   }
   return body;
 }
@@ -192,6 +223,7 @@ async function local(poolId, path, options) {
 async function tokenRequest(params, clientId, secret) {
   const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
   if (secret) headers.Authorization = 'Basic ' + btoa(`${clientId}:${secret}`);
+  else params = Object.assign({ client_id: clientId }, params); // a public client names itself
   const response = await fetch('/oauth2/token', {
     method: 'POST', headers, credentials: 'omit', body: new URLSearchParams(params).toString(),
   });
@@ -203,11 +235,27 @@ async function tokenRequest(params, clientId, secret) {
 }
 
 async function listResourceServers(poolId) {
-  return (await api('ListResourceServers', { UserPoolId: poolId, MaxResults: 50 })).ResourceServers || [];
+  return listAll('ListResourceServers', { UserPoolId: poolId, MaxResults: 50 }, 'ResourceServers', 'NextToken');
 }
 
 async function listClients(poolId) {
-  return (await api('ListUserPoolClients', { UserPoolId: poolId, MaxResults: 60 })).UserPoolClients || [];
+  return listAll('ListUserPoolClients', { UserPoolId: poolId, MaxResults: 60 }, 'UserPoolClients', 'NextToken');
+}
+
+/** The pool's scopes as the issuer computes them: its discovery document's
+ *  scopes_supported (the built-in ones and every active custom scope). */
+async function supportedScopes(poolId) {
+  const response = await fetch(`/${encodeURIComponent(poolId)}/.well-known/openid-configuration`, { credentials: 'omit' });
+  const body = await readJson(response);
+  if (!response.ok) throw new ApiError(body.__type || '', body.message || `HTTP ${response.status}`, response.status);
+  return body.scopes_supported || [];
+}
+
+/** A scope set, what a scope screen needs: {servers} the resource servers
+ *  (descriptions, grouping) and {supported} the pool's scopes (which exist). */
+async function poolScopes(poolId) {
+  const [servers, supported] = await Promise.all([listResourceServers(poolId), supportedScopes(poolId)]);
+  return { servers, supported };
 }
 
 async function describeClient(poolId, clientId) {
@@ -215,35 +263,43 @@ async function describeClient(poolId, clientId) {
 }
 
 // ---------------------------------------------------------------------------
-// Scopes: built-in, custom, inactive
+// Scopes: which exist is the issuer's answer (scopes_supported); the resource
+// servers only give the custom ones their descriptions and order.
 // ---------------------------------------------------------------------------
 
-const BUILT_IN_SCOPES = ['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin'];
+/** The OpenID Connect scopes: the supported ones that are not identifier/name. */
+function oidcScopes(scopeSet) {
+  return scopeSet.supported.filter((s) => !s.includes('/'));
+}
 
-/** [{scope: 'identifier/name', description, server}] of every resource server. */
-function customScopes(servers) {
+/** [{scope: 'identifier/name', description, server}]: every supported custom
+ *  scope, in the resource servers' order, with its description. */
+function customScopes(scopeSet) {
   const out = [];
-  for (const server of servers) {
+  for (const server of scopeSet.servers) {
     for (const s of server.Scopes || []) {
-      out.push({ scope: `${server.Identifier}/${s.ScopeName}`, description: s.ScopeDescription || '', server: server.Name });
+      const scope = `${server.Identifier}/${s.ScopeName}`;
+      if (scopeSet.supported.includes(scope)) out.push({ scope, description: s.ScopeDescription || '', server: server.Name });
     }
+  }
+  for (const scope of scopeSet.supported) {
+    if (scope.includes('/') && !out.some((c) => c.scope === scope)) out.push({ scope, description: '', server: '' });
   }
   return out;
 }
 
-/** A client's allowed scope that no resource server defines any more. */
-function isInactive(scope, servers) {
-  if (BUILT_IN_SCOPES.includes(scope)) return false;
-  return !customScopes(servers).some((c) => c.scope === scope);
+/** A client's allowed scope that the pool does not support (any more). */
+function isInactive(scope, scopeSet) {
+  return !scopeSet.supported.includes(scope);
 }
 
 const INACTIVE_HINT = 'deleted from its resource server: left out of tokens until it is re-added; ' +
   'saving this client removes it (Cognito refuses scopes that do not exist)';
 
-function scopeList(scopes, servers) {
+function scopeList(scopes, scopeSet) {
   if (!scopes || !scopes.length) return el('span', { class: 'muted' }, 'none');
   return el('ul', { class: 'scopes' }, scopes.map((s) => {
-    const inactive = isInactive(s, servers);
+    const inactive = isInactive(s, scopeSet);
     return el('li', { 'data-scope': s, class: inactive ? 'inactive' : null },
       el('code', {}, s), inactive ? [' ', el('span', { class: 'badge inactive-badge' }, 'inactive')] : null);
   }));
@@ -326,7 +382,7 @@ async function poolHeader(route) {
 // ---------------------------------------------------------------------------
 
 async function poolsScreen(screen) {
-  const pools = (await api('ListUserPools', { MaxResults: 60 })).UserPools || [];
+  const pools = await listAll('ListUserPools', { MaxResults: 60 }, 'UserPools', 'NextToken');
   const name = el('input', { id: 'pool-name-input', 'data-field': 'poolName', required: true, autocomplete: 'off' });
   const form = el('form', { id: 'create-pool', class: 'inline-form' },
     field('Pool name', name), el('button', { type: 'submit', id: 'create-pool-button' }, 'Create user pool'));
@@ -438,13 +494,13 @@ const AUTH_FLOWS = ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_US
 async function clientsScreen(screen, route) {
   if (route.action === 'new' || route.action === 'edit') return clientForm(screen, route);
   const base = `#/pools/${encodeURIComponent(route.pool)}/clients`;
-  const [servers, list] = await Promise.all([listResourceServers(route.pool), listClients(route.pool)]);
+  const [scopeSet, list] = await Promise.all([poolScopes(route.pool), listClients(route.pool)]);
   const clients = await Promise.all(list.map((c) => describeClient(route.pool, c.ClientId)));
   const rows = clients.map((c) => el('tr', { 'data-testid': 'client-row', 'data-client-id': c.ClientId },
     el('td', {}, el('a', { href: `${base}/edit/${encodeURIComponent(c.ClientId)}`, class: 'client-link' }, c.ClientName)),
     el('td', {}, el('code', {}, c.ClientId)),
     el('td', {}, (c.AllowedOAuthFlows || []).join(', ') || '—'),
-    el('td', { class: 'client-scopes' }, scopeList(c.AllowedOAuthScopes, servers)),
+    el('td', { class: 'client-scopes' }, scopeList(c.AllowedOAuthScopes, scopeSet)),
     el('td', {}, button('Delete', async () => {
       if (!confirm(`Delete the app client ${c.ClientName}?`)) return;
       try { await api('DeleteUserPoolClient', { UserPoolId: route.pool, ClientId: c.ClientId }); render(); } catch (e) { screenError(e); }
@@ -465,12 +521,12 @@ function copyField(label, value, id) {
   return el('div', { class: 'field copy' }, el('label', { for: id }, label), el('div', { class: 'row' }, input, copy));
 }
 
-function customScopeRows(servers, allowed) {
-  const known = customScopes(servers);
+function customScopeRows(scopeSet, allowed) {
+  const known = customScopes(scopeSet);
   const rows = known.map((c) => el('div', { class: 'scope-choice', 'data-scope': c.scope },
     checkbox(el('code', {}, c.scope), { name: 'custom-scope', value: c.scope, checked: allowed.includes(c.scope) }),
     el('span', { class: 'muted description' }, c.description)));
-  for (const scope of allowed.filter((s) => isInactive(s, servers))) {
+  for (const scope of allowed.filter((s) => isInactive(s, scopeSet))) {
     rows.push(el('div', { class: 'scope-choice inactive', 'data-scope': scope, 'data-inactive': 'true' },
       checkbox(el('code', {}, scope), { name: 'custom-scope', value: scope, checked: true, disabled: true },
         el('span', { class: 'badge inactive-badge' }, 'inactive')),
@@ -483,7 +539,7 @@ function customScopeRows(servers, allowed) {
 async function clientForm(screen, route) {
   const base = `#/pools/${encodeURIComponent(route.pool)}/clients`;
   const editing = route.action === 'edit';
-  const [servers, client] = await Promise.all([listResourceServers(route.pool),
+  const [scopeSet, client] = await Promise.all([poolScopes(route.pool),
     editing ? describeClient(route.pool, route.key) : Promise.resolve(null)]);
   const c = client || { AllowedOAuthFlows: [], AllowedOAuthScopes: [], CallbackURLs: [], LogoutURLs: [],
     ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] };
@@ -512,9 +568,9 @@ async function clientForm(screen, route) {
     }, { id: 'add-console-callback' }),
     field('Sign out URL(s)', logouts, 'One per line.'),
     el('fieldset', { id: 'client-oidc-scopes' }, el('legend', {}, 'OpenID Connect scopes'),
-      BUILT_IN_SCOPES.map((s) => checkbox(el('code', {}, s), { name: 'oidc-scope', value: s, checked: allowed.includes(s) }))),
+      oidcScopes(scopeSet).map((s) => checkbox(el('code', {}, s), { name: 'oidc-scope', value: s, checked: allowed.includes(s) }))),
     el('fieldset', { id: 'client-custom-scopes' }, el('legend', {}, 'OAuth2.0 Allowed Custom Scopes'),
-      el('span', { 'data-field': 'allowedOAuthScopes' }), customScopeRows(servers, allowed)),
+      el('span', { 'data-field': 'allowedOAuthScopes' }), customScopeRows(scopeSet, allowed)),
     el('div', { class: 'actions' },
       el('button', { type: 'submit', class: 'primary', id: 'save-client' }, 'Save changes'),
       button('Cancel', () => go(base))));
@@ -567,11 +623,11 @@ async function saveClient(form, route, client) {
 async function usersScreen(screen, route) {
   const pool = route.pool;
   const [users, groups] = await Promise.all([
-    api('ListUsers', { UserPoolId: pool, Limit: 60 }).then((r) => r.Users || []),
-    api('ListGroups', { UserPoolId: pool, Limit: 60 }).then((r) => r.Groups || []),
+    listAll('ListUsers', { UserPoolId: pool, Limit: 60 }, 'Users', 'PaginationToken'),
+    listAll('ListGroups', { UserPoolId: pool, Limit: 60 }, 'Groups', 'NextToken'),
   ]);
   const memberships = await Promise.all(users.map((u) =>
-    api('AdminListGroupsForUser', { UserPoolId: pool, Username: u.Username }).then((r) => r.Groups || [], () => [])));
+    listAll('AdminListGroupsForUser', { UserPoolId: pool, Username: u.Username, Limit: 60 }, 'Groups', 'NextToken')));
   screen.append(el('h2', {}, 'Users'), createUserForm(pool));
   const act = (action, extra) => async () => {
     try { await api(action, Object.assign({ UserPoolId: pool }, extra)); render(); } catch (e) { screenError(e); }
@@ -598,6 +654,15 @@ async function usersScreen(screen, route) {
     : el('p', { class: 'muted' }, 'No users yet.'));
 }
 
+/** AdminSetUserPassword's message names the field 'password' only sometimes:
+ *  put it next to the Password field either way. */
+function passwordError(form, password, error) {
+  const holder = password.closest('.field');
+  clearErrors(form);
+  password.setAttribute('aria-invalid', 'true');
+  holder.append(el('p', { class: 'field-error', role: 'alert', 'data-for': 'password', 'data-type': error.type || null }, error.message));
+}
+
 function createUserForm(pool) {
   const username = el('input', { id: 'user-username', 'data-field': 'username', autocomplete: 'off' });
   const email = el('input', { id: 'user-email', type: 'email', autocomplete: 'off' });
@@ -620,11 +685,18 @@ function createUserForm(pool) {
     if (permanent.checked) input.MessageAction = 'SUPPRESS';
     try {
       await api('AdminCreateUser', input);
-      if (permanent.checked) {
-        await api('AdminSetUserPassword', { UserPoolId: pool, Username: username.value, Password: password.value, Permanent: true });
+    } catch (error) { showError(form, error); return; }
+    if (permanent.checked) {
+      try {
+        await api('AdminSetUserPassword', { UserPoolId: pool, Username: input.Username, Password: password.value, Permanent: true });
+      } catch (error) {
+        // No half-made user: the password was refused, so the user goes too.
+        await api('AdminDeleteUser', { UserPoolId: pool, Username: input.Username }).catch(() => {});
+        passwordError(form, password, error);
+        return;
       }
-      render();
-    } catch (error) { showError(form, error); }
+    }
+    render();
   });
   return form;
 }
@@ -635,9 +707,9 @@ function createUserForm(pool) {
 
 async function groupsScreen(screen, route) {
   const pool = route.pool;
-  const groups = (await api('ListGroups', { UserPoolId: pool, Limit: 60 })).Groups || [];
+  const groups = await listAll('ListGroups', { UserPoolId: pool, Limit: 60 }, 'Groups', 'NextToken');
   const members = await Promise.all(groups.map((g) =>
-    api('ListUsersInGroup', { UserPoolId: pool, GroupName: g.GroupName }).then((r) => r.Users || [], () => [])));
+    listAll('ListUsersInGroup', { UserPoolId: pool, GroupName: g.GroupName, Limit: 60 }, 'Users', 'NextToken')));
   const name = el('input', { id: 'group-name', 'data-field': 'groupName', autocomplete: 'off' });
   const description = el('input', { id: 'group-description', 'data-field': 'description', autocomplete: 'off' });
   const form = el('form', { id: 'create-group', class: 'card', novalidate: true },
@@ -684,6 +756,7 @@ async function messagesScreen(screen, route) {
 // ---------------------------------------------------------------------------
 
 const TOKEN_KEY = (pool) => `scopegate.token.${pool}`;
+const PKCE_KEY = (state) => `scopegate.pkce.${state}`;
 
 function decodePart(part) {
   const base64 = part.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (part.length % 4)) % 4);
@@ -707,7 +780,7 @@ function expiryText(exp) {
 
 async function workbenchScreen(screen, route) {
   const pool = route.pool;
-  const [servers, clients] = await Promise.all([listResourceServers(pool), listClients(pool)]);
+  const [scopeSet, clients] = await Promise.all([poolScopes(pool), listClients(pool)]);
   const clientSelect = el('select', { id: 'wb-client' }, el('option', { value: '' }, '(choose an app client)'),
     clients.map((c) => el('option', { value: c.ClientId }, `${c.ClientName} (${c.ClientId})`)));
   const clientPanel = el('div', { id: 'wb-client-panel' });
@@ -717,29 +790,27 @@ async function workbenchScreen(screen, route) {
     el('button', { type: 'submit', id: 'wb-use-token' }, 'Use this token'));
   pasteForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    showToken(tokenPanel, pool, servers, paste.value.trim(), 'pasted');
+    showToken(tokenPanel, pool, scopeSet, paste.value.trim(), 'pasted');
   });
-  clientSelect.addEventListener('change', () => clientChosen(clientPanel, tokenPanel, pool, servers, clientSelect.value));
+  clientSelect.addEventListener('change', () => clientChosen(clientPanel, tokenPanel, pool, scopeSet, clientSelect.value));
   screen.append(el('h2', {}, 'Token workbench'),
     el('div', { class: 'card' }, field('App client', clientSelect), clientPanel), el('div', { class: 'card' }, pasteForm), tokenPanel);
   const stored = sessionStorage.getItem(TOKEN_KEY(pool));
   if (stored) {
     const { token, source } = JSON.parse(stored);
-    showToken(tokenPanel, pool, servers, token, source);
+    showToken(tokenPanel, pool, scopeSet, token, source);
   }
 }
 
-async function clientChosen(panel, tokenPanel, pool, servers, clientId) {
+async function clientChosen(panel, tokenPanel, pool, scopeSet, clientId) {
   panel.replaceChildren();
   if (!clientId) return;
   const client = await describeClient(pool, clientId).catch((e) => { panel.append(el('p', { class: 'form-error' }, e.message)); });
   if (!client) return;
   const allowed = client.AllowedOAuthScopes || [];
-  const custom = allowed.filter((s) => !BUILT_IN_SCOPES.includes(s));
-  const active = custom.filter((s) => !isInactive(s, servers));
-  const inactive = custom.filter((s) => isInactive(s, servers));
-  const flows = client.AllowedOAuthFlows || [];
-  const canCredentials = Boolean(client.ClientSecret) && flows.includes('client_credentials') && client.AllowedOAuthFlowsUserPoolClient !== false;
+  const custom = allowed.filter((s) => !oidcScopes(scopeSet).includes(s));
+  const active = custom.filter((s) => !isInactive(s, scopeSet));
+  const inactive = custom.filter((s) => isInactive(s, scopeSet));
   const scopes = el('fieldset', { id: 'wb-scopes' }, el('legend', {}, 'Scopes to ask for'),
     active.length ? active.map((s) => checkbox(el('code', {}, s), { name: 'wb-scope', value: s, checked: true }))
       : el('p', { class: 'muted' }, 'This client is allowed no active custom scope.'),
@@ -752,17 +823,17 @@ async function clientChosen(panel, tokenPanel, pool, servers, clientId) {
     tokenPanel.replaceChildren(el('p', { class: 'muted' }, 'Asking the token endpoint…'));
     try {
       const body = await tokenRequest(params, client.ClientId, client.ClientSecret);
-      showToken(tokenPanel, pool, servers, body.access_token, 'client credentials');
+      showToken(tokenPanel, pool, scopeSet, body.access_token, 'client credentials');
     } catch (e) {
-      tokenPanel.replaceChildren(el('p', { class: 'form-error', role: 'alert', id: 'token-error' }, 'The token endpoint refused: ' + e.message));
+      // The issuer's own answer (error and error_description), verbatim.
+      tokenPanel.replaceChildren(el('p', { class: 'form-error', role: 'alert', id: 'token-error', 'data-error': e.type || null },
+        'The token endpoint refused: ' + e.message));
     }
-  }, { id: 'wb-get-token', class: 'primary', disabled: !canCredentials });
-  const why = canCredentials ? null : el('p', { class: 'hint', id: 'wb-get-token-note' },
-    !client.ClientSecret ? 'Client credentials need a client with a secret.' : 'This client is not allowed the Client credentials flow (App clients tab).');
-  panel.append(scopes, el('div', { class: 'actions' }, get, hostedSignIn(pool, client, servers)), why);
+  }, { id: 'wb-get-token', class: 'primary' });
+  panel.append(scopes, el('div', { class: 'actions' }, get, hostedSignIn(pool, client, scopeSet)));
 }
 
-function hostedSignIn(pool, client, servers) {
+function hostedSignIn(pool, client, scopeSet) {
   const redirect = location.origin + '/console/callback';
   const hasCallback = (client.CallbackURLs || []).includes(redirect);
   const hasCode = (client.AllowedOAuthFlows || []).includes('code');
@@ -776,8 +847,10 @@ function hostedSignIn(pool, client, servers) {
     const state = randomString(16);
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
     const challenge = base64url(digest);
-    const scope = (client.AllowedOAuthScopes || []).filter((s) => !isInactive(s, servers)).join(' ');
-    sessionStorage.setItem('scopegate.pkce', JSON.stringify({ verifier, state, pool, client: client.ClientId, redirect }));
+    const scope = (client.AllowedOAuthScopes || []).filter((s) => !isInactive(s, scopeSet)).join(' ');
+    // localStorage: the sign-in's tab shares no sessionStorage or opener with
+    // this one (Cross-Origin-Opener-Policy), only the origin's storage.
+    localStorage.setItem(PKCE_KEY(state), JSON.stringify({ verifier, pool, client: client.ClientId, redirect }));
     const query = new URLSearchParams({ response_type: 'code', client_id: client.ClientId, redirect_uri: redirect,
       scope, state, code_challenge: challenge, code_challenge_method: 'S256' });
     window.open('/oauth2/authorize?' + query.toString(), '_blank');
@@ -792,7 +865,7 @@ function base64url(bytes) {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-function showToken(panel, pool, servers, token, source) {
+function showToken(panel, pool, scopeSet, token, source) {
   timers.forEach(clearInterval);
   timers = [];
   let decoded;
@@ -815,12 +888,12 @@ function showToken(panel, pool, servers, token, source) {
       el('div', {}, el('h4', {}, 'Header'), el('pre', { id: 'token-header' }, JSON.stringify(header, null, 2))),
       el('div', {}, el('h4', {}, 'Claims'), el('pre', { id: 'token-claims' }, JSON.stringify(claims, null, 2)))),
     copyField('The token', token, 'token-raw'),
-    verifyForm(pool, servers, token)));
+    verifyForm(pool, scopeSet, token)));
 }
 
-function verifyForm(pool, servers, token) {
+function verifyForm(pool, scopeSet, token) {
   const select = el('select', { id: 'wb-verify-scope' }, el('option', { value: '' }, '(any valid token)'),
-    customScopes(servers).map((c) => el('option', { value: c.scope }, c.scope)));
+    customScopes(scopeSet).map((c) => el('option', { value: c.scope }, c.scope)));
   const result = el('div', { id: 'verify-result', 'aria-live': 'polite' });
   const form = el('form', { id: 'wb-verify' }, el('h4', {}, "The project's verifier"), field('Required scope', select),
     el('button', { type: 'submit', id: 'wb-verify-button' }, 'Verify'), result);
@@ -853,14 +926,20 @@ function verifyAnswer(answer, scope) {
 async function keysScreen(screen, route) {
   const body = await local(route.pool, 'keys');
   const keys = body.Keys || [];
-  const grace = el('input', { id: 'keys-grace', type: 'number', min: 0, value: 3600, 'data-field': 'grace_seconds' });
+  const grace = el('input', { id: 'keys-grace', type: 'number', min: 0, step: 1, value: 3600, required: true, 'data-field': 'grace_seconds' });
   const form = el('form', { id: 'rotate-key', class: 'inline-form' }, field('Grace period (seconds)', grace,
     'The old key stays in the JWKS this long, so tokens it signed still verify.'),
     el('button', { type: 'submit', class: 'primary', id: 'rotate-key-button' }, 'Rotate signing key'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    // required + min=0 stop an empty or negative value in the browser; never
+    // turn an empty one into 0 (no grace: tokens of the old key stop verifying).
+    if (grace.value.trim() === '' || !grace.checkValidity()) {
+      showError(form, new ApiError('', grace.validationMessage || 'Give a grace period in seconds.', 0));
+      return;
+    }
     try {
-      await local(route.pool, `rotate-key?grace_seconds=${encodeURIComponent(grace.value || '0')}`, { method: 'POST' });
+      await local(route.pool, `rotate-key?grace_seconds=${encodeURIComponent(grace.value.trim())}`, { method: 'POST' });
       render();
     } catch (error) { showError(form, error); }
   });
@@ -878,15 +957,34 @@ async function keysScreen(screen, route) {
 // The hosted sign-in's return: /console/callback?code=..&state=..
 // ---------------------------------------------------------------------------
 
+// RFC 6749 4.1.2.1's error codes: the only error text from the query shown
+// (error_description is anyone's text: a link from another site can carry it).
+const OAUTH_ERRORS = ['invalid_request', 'unauthorized_client', 'access_denied', 'unsupported_response_type',
+  'invalid_scope', 'server_error', 'temporarily_unavailable'];
+
+/** The saved PKCE data of the sign-in with that state, removed as it is read. */
+function takePkce(state) {
+  if (!state) return null;
+  const key = PKCE_KEY(state);
+  let saved = null;
+  try { saved = JSON.parse(localStorage.getItem(key) || 'null'); } catch (_) { saved = null; }
+  localStorage.removeItem(key);
+  return saved;
+}
+
 async function handleCallback() {
   const app = document.getElementById('app');
   const params = new URLSearchParams(location.search);
-  const saved = JSON.parse(sessionStorage.getItem('scopegate.pkce') || 'null');
-  sessionStorage.removeItem('scopegate.pkce');
-  const fail = (text) => app.replaceChildren(el('section', { id: 'screen' }, el('h2', {}, 'Hosted sign-in'),
-    el('p', { class: 'form-error', role: 'alert' }, text), el('p', {}, el('a', { href: '/console#/pools' }, 'Back to the console'))));
-  if (params.get('error')) return fail(`The issuer answered ${params.get('error')}: ${params.get('error_description') || ''}`);
-  if (!saved || saved.state !== params.get('state')) return fail('This sign-in was not started by this tab (its state does not match).');
+  const saved = takePkce(params.get('state'));
+  const fail = (text) => app.replaceChildren(el('section', { id: 'screen', 'data-screen': 'callback', 'data-ready': 'true' },
+    el('h2', {}, 'Hosted sign-in'),
+    el('p', { class: 'form-error', role: 'alert', id: 'callback-error' }, text),
+    el('p', {}, el('a', { href: '/console#/pools' }, 'Back to the console'))));
+  if (!saved) return fail('This sign-in was not started by this console.');
+  const error = params.get('error');
+  if (error) {
+    return fail(OAUTH_ERRORS.includes(error) ? `The sign-in ended with the error ${error}.` : 'The sign-in ended with an error.');
+  }
   try {
     const client = await describeClient(saved.pool, saved.client);
     const body = await tokenRequest({ grant_type: 'authorization_code', code: params.get('code') || '',
