@@ -17,25 +17,17 @@ Each failure prints one line, what was expected and what the page showed
 
 import base64
 import hashlib
-import json
 import os
 import secrets
-import shutil
 import sys
-import tempfile
 import urllib.parse
 
-import boto3
 import requests
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
-from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-WAIT = 20  # seconds, for every wait on the browser
+from browser_support import WAIT, Api, Reporter, b64url_json, chromium
+
 SCREENSHOT = "target/screenshots/login.png"
 RESOURCE = "https://photos.example.com"
 READ = f"{RESOURCE}/photos.read"
@@ -45,65 +37,16 @@ base, callback = sys.argv[1].rstrip("/"), sys.argv[2]
 password = "Aa1!" + secrets.token_urlsafe(12)
 wrong_password = "Zz9?" + secrets.token_urlsafe(12)
 secrets_seen = {password, wrong_password}  # scrubbed from everything printed
-driver = None
-
-
-def scrub(text):
-    for s in sorted(secrets_seen, key=len, reverse=True):
-        if s:
-            text = text.replace(s, "<redacted>")
-    return text
-
-
-def fail(message):
-    print(f"browser sign-in: FAILED: {scrub(message)}", file=sys.stderr, flush=True)
-    sys.exit(1)  # the finally around the browser part quits the browser
-
-
-def redacted_url(url):
-    """The URL with the values of code and token parameters hidden."""
-    parts = urllib.parse.urlsplit(url)
-    hidden = {"code", "access_token", "id_token", "refresh_token", "code_verifier", "password"}
-    query = [
-        (k, "<redacted>" if k in hidden else v)
-        for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, safe="<>/:")))
-
-
-def shown():
-    """What the browser shows: the URL, the title and the start of the text."""
-    try:
-        url = redacted_url(driver.current_url)
-        title = driver.title
-        text = " ".join(driver.find_element(By.TAG_NAME, "body").text.split())
-    except WebDriverException as e:
-        return f"(the page could not be read: {e.msg})"
-    if len(text) > 200:
-        text = text[:200] + "..."
-    return f"the browser showed {url} titled {title!r}: {text!r}"
-
-
-def wait_for(what, condition):
-    """Waits up to WAIT seconds for condition(driver) to be truthy."""
-    try:
-        # A page replaced while it is read is read again at the next poll.
-        wait = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
-        return wait.until(lambda d: condition(d))
-    except TimeoutException:
-        fail(f"expected {what} within {WAIT} s; {shown()}")
-
-
-def b64url_json(part):
-    try:
-        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except ValueError:
-        return None
+fail = Reporter("browser sign-in", secrets_seen).fail
+driver = None  # and shown() and wait_for(what, condition): the browser's, once it has started
 
 
 def payload(token, name):
     parts = token.split(".") if isinstance(token, str) else []
-    claims = b64url_json(parts[1]) if len(parts) == 3 else None
+    try:
+        claims = b64url_json(parts[1]) if len(parts) == 3 else None
+    except ValueError:
+        claims = None
     if not isinstance(claims, dict):
         fail(f"expected the {name} to be a JWT with a JSON payload; it was not")
     return claims
@@ -111,31 +54,7 @@ def payload(token, name):
 
 # -- the pool, the resource server, the app client and alice, with boto3 --
 
-idp = boto3.client(
-    "cognito-idp",
-    endpoint_url=base,
-    region_name="us-east-1",
-    aws_access_key_id="local",
-    aws_secret_access_key="local",
-    config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=WAIT),
-)
-
-
-def api(action, **params):
-    """One management call; any error is one line naming the action."""
-    method = "".join("_" + c.lower() if c.isupper() else c for c in action).lstrip("_")
-    try:
-        return getattr(idp, method)(**params)
-    except ClientError as e:
-        error = e.response.get("Error", {})
-        code, message = error.get("Code", "?"), error.get("Message", "")
-        hint = ""
-        if code == "UnknownOperationException":
-            hint = " (the issuer does not implement this action)"
-        fail(f"{action}: expected success, the issuer answered {code}: {message}{hint}")
-    except BotoCoreError as e:
-        fail(f"{action}: expected an answer from the issuer at {base}: {e}")
-
+api = Api(base, fail)
 
 pool_id = api("CreateUserPool", PoolName="Browser")["UserPool"]["Id"]
 api(
@@ -353,42 +272,8 @@ def check_claims(when, tokens):
         fail(f"{when}: expected the ID token's email {EMAIL!r}, it is {id_claims.get('email')!r}")
 
 
-def children(pid):
-    """The processes whose parent is pid (from /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if entry.isdigit() and stat.rpartition(")")[2].split()[1] == str(pid):
-            found.append(entry)
-    return found
-
-
-profile = tempfile.mkdtemp(prefix="chromium-", dir=os.environ.get("BROWSER_WORK_DIR"))
-options = webdriver.ChromeOptions()
-options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-            f"--user-data-dir={profile}", "--window-size=1280,900"):
-    options.add_argument(arg)
-service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-try:
-    driver = webdriver.Chrome(service=service, options=options)
-except WebDriverException as e:
-    first = ((e.msg or "").strip().splitlines() or [type(e).__name__])[0]
-    fail(f"expected headless Chromium to start through {service.path}: {first}")
-
-pidfile = None
-try:
-    # chromedriver's and Chromium's pids, for browser-check.sh's trap, should
-    # this process die before it quits them; removed once they have quit.
-    if os.environ.get("BROWSER_WORK_DIR") and service.process is not None and os.path.isdir("/proc"):
-        pidfile = os.path.join(os.environ["BROWSER_WORK_DIR"], "browser.pids")
-        with open(pidfile, "w") as f:
-            f.write(" ".join([str(service.process.pid)] + children(service.process.pid)) + "\n")
-    driver.set_page_load_timeout(WAIT)
+with chromium(fail) as browser:
+    driver, shown, wait_for = browser.driver, browser.shown, browser.wait_for
 
     # 1. The authorize URL leads to the login form.
     url, state, verifier = authorize_url()
@@ -454,13 +339,3 @@ try:
     # 5. The photo_api example, serving for this pool, accepts alice's token.
     if os.environ.get("PHOTO_API"):
         check_photo_api(os.environ["PHOTO_API"], tokens["access_token"])
-except WebDriverException as e:
-    fail(f"the browser failed: {((e.msg or '').strip().splitlines() or [type(e).__name__])[0]}; {shown()}")
-finally:
-    try:
-        driver.quit()
-    except Exception:
-        pass
-    if pidfile:
-        os.remove(pidfile)
-    shutil.rmtree(profile, ignore_errors=True)

@@ -24,48 +24,45 @@ afterwards only to double-check):
     inactive scopes out: src/local/oauth/scopes.rs; the client's only scope
     being inactive, the token has no scope claim at all).
  6. read is added back: active again, and in the next token.
- 7. Keys: rotating gives two keys, the old one with a retire time.
+ 7. Keys: the grace period is required (empty is invalid, never 0);
+    rotating gives two keys, the old one with a retire time.
  8. Groups and users: a group; a user with a temporary password, whose
     invitation is on the Messages screen; the user added to the group; a
-    user with a permanent password, who then signs in on the hosted page
-    opened by the workbench (a client given the console's callback), and
-    the workbench shows that token.
+    permanent password the pool refuses shows AdminSetUserPassword's message
+    at the Password field and leaves no user; a user with a permanent
+    password, who then signs in on the hosted page opened by the workbench
+    (a client given the console's callback), and the workbench shows that
+    token. "Get token" for that client (no secret) shows the token
+    endpoint's own refusal. A forged /console/callback shows only the
+    console's words (never the link's error_description).
  9. Cross-site: a page on another loopback port, in the same browser, tries
-    a management call, a text/plain form post and a key rotation; none has an
-    effect, and a request with that Origin is refused with 403.
-10. Screenshots of every screen in target/screenshots/console-*.png.
+    a management call, a text/plain form post, a key rotation, reading the
+    messages, and framing the console; none has an effect (the fetches fail
+    with TypeError, the frame shows no console), and a request with that
+    Origin is refused with 403.
+10. Through the page: an UNCONFIRMED user (signed up through the API) is
+    confirmed, a user removed from a group, a user deleted, the web client,
+    Photo Server and finally the pool deleted; the lists show it.
+11. Screenshots of every screen in target/screenshots/console-*.png.
 
 Each failure prints one line, what was expected and what the page showed
 (never a token, a secret or a password), and exits 1.
 """
 
-import base64
-import http.server
 import json
 import os
 import re
 import secrets
-import shutil
 import sys
-import tempfile
-import threading
 
-import boto3
 import requests
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-from selenium import webdriver
-from selenium.common.exceptions import (
-    NoSuchElementException,
-    StaleElementReferenceException,
-    TimeoutException,
-    WebDriverException,
-)
-from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select
 
-WAIT = 20  # seconds, for every wait on the browser
+from browser_support import WAIT, Api, Reporter, b64url_json, chromium, serving
+
 SHOTS = "target/screenshots"
 NOTICE = ("Development only: this issuer accepts any AWS signature and has no "
           "authentication of its own. Never expose it to a network.")
@@ -78,49 +75,17 @@ pool_name = "Console walk " + secrets.token_hex(3)
 temporary_password = "Tmp-" + secrets.token_urlsafe(10) + "1a!"
 permanent_password = "Per-" + secrets.token_urlsafe(10) + "1a!"
 secrets_seen = {temporary_password, permanent_password}  # scrubbed from everything printed
-driver = None
+driver = None  # and shown() and wait_for(what, condition, timeout): the browser's, once it has started
 screenshots = []
 
 
 # -- reporting --
 
-
-def scrub(text):
-    for s in sorted(secrets_seen, key=len, reverse=True):
-        if s:
-            text = text.replace(s, "<redacted>")
-    return re.sub(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", "<token>", text)
-
-
-def fail(message):
-    print(f"console walk: FAILED: {scrub(message)}", file=sys.stderr, flush=True)
-    sys.exit(1)  # the finally around the browser part quits the browser
+fail = Reporter("console walk", secrets_seen, hide_jwts=True).fail
 
 
 def step(text):
     print(f"console walk: {text}", flush=True)
-
-
-def shown():
-    """What the browser shows: the URL, the heading and the start of the text."""
-    try:
-        url = driver.current_url
-        headings = [h.text for h in driver.find_elements(By.TAG_NAME, "h2")]
-        text = " ".join(driver.find_element(By.TAG_NAME, "body").text.split())
-    except WebDriverException as e:
-        return f"(the page could not be read: {e.msg})"
-    if len(text) > 300:
-        text = text[:300] + "..."
-    return f"the browser showed {url} (h2 {headings}): {text!r}"
-
-
-def wait_for(what, condition, timeout=WAIT):
-    """Waits up to timeout seconds for condition(driver) to be truthy."""
-    try:
-        wait = WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
-        return wait.until(lambda d: condition(d))
-    except TimeoutException:
-        fail(f"expected {what} within {timeout} s; {shown()}")
 
 
 def shot(name, focus=None):
@@ -253,41 +218,10 @@ def listed_scope(row, scope):
     return None
 
 
-def b64url_json(part):
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-
-
 # -- the API, to double-check what the page did --
 
-idp = boto3.client(
-    "cognito-idp",
-    endpoint_url=base,
-    region_name="us-east-1",
-    aws_access_key_id="local",
-    aws_secret_access_key="local",
-    config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=WAIT),
-)
-
-
-def api(action, **params):
-    method = "".join("_" + c.lower() if c.isupper() else c for c in action).lstrip("_")
-    try:
-        return getattr(idp, method)(**params)
-    except ClientError as e:
-        error = e.response.get("Error", {})
-        fail(f"{action}: expected success, the issuer answered {error.get('Code')}: {error.get('Message')}")
-    except BotoCoreError as e:
-        fail(f"{action}: expected an answer from the issuer at {base}: {e}")
-
-
-def api_error(action, **params):
-    """The message of an action expected to fail."""
-    method = "".join("_" + c.lower() if c.isupper() else c for c in action).lstrip("_")
-    try:
-        getattr(idp, method)(**params)
-    except ClientError as e:
-        return e.response.get("Error", {}).get("Message", "")
-    fail(f"{action}: expected the issuer to refuse it; it accepted it")
+api = Api(base, fail)
+api_error = api.refusal
 
 
 def keys_of(pool_id):
@@ -481,7 +415,7 @@ def edit_photo_server():
     return screen
 
 
-def remove_read(pool_id):
+def remove_read(pool_id, client_id):
     screen = edit_photo_server()
     rows = screen.find_elements(By.CSS_SELECTOR, ".scope-row")
     read_rows = [r for r in rows if input_labelled(r, "Scope name").get_attribute("value") == "read"]
@@ -528,7 +462,7 @@ def remove_read(pool_id):
     shot("workbench-inactive", screen.find_element(By.ID, "wb-scopes"))
 
 
-def re_add_read():
+def re_add_read(client_id):
     screen = edit_photo_server()
     by_text(screen, "button", "Add another scope").click()
     rows = wait_for("a new scope row", lambda d: len(screen.find_elements(By.CSS_SELECTOR, ".scope-row")) == 2
@@ -566,6 +500,12 @@ def rotate_keys(pool_id):
     grace = input_labelled(screen, "Grace period (seconds)")
     if grace.get_attribute("value") != "3600":
         fail(f"expected the grace period to default to 3600 s; it is {grace.get_attribute('value')!r}")
+    if grace.get_attribute("required") is None or grace.get_attribute("min") != "0":
+        fail("expected the grace period to be required, at least 0")
+    grace.clear()
+    if not driver.execute_script("return arguments[0].matches(':invalid') && !arguments[0].form.checkValidity();", grace):
+        fail("expected an empty grace period to make the rotation form invalid (no rotation with 0)")
+    type_into(grace, "3600")
     screen = goes_to("Rotate signing key", "keys", "Keys", by_text(screen, "button", "Rotate signing key").click)
     rows = {r.get_attribute("data-kid"): r for r in screen.find_elements(By.CSS_SELECTOR, "[data-testid=key-row]")}
     if len(rows) != 2 or old_kid not in rows:
@@ -636,7 +576,22 @@ def users_and_groups(pool_id):
     if [g["GroupName"] for g in groups] != ["editors"]:
         fail(f"expected the issuer to hold carol in editors; it holds {groups}")
 
+    # A permanent password the pool refuses: AdminSetUserPassword's message at
+    # the Password field, and no half-made user left behind.
     screen = tab("Users", "Users", "users")
+    type_into(input_labelled(screen, "Username"), "frank")
+    type_into(input_labelled(screen, "Password"), "x")
+    tick(screen, "Permanent password")
+    by_text(screen, "button", "Create user").click()
+    password_field = input_labelled(screen, "Password").find_element(By.XPATH, "./ancestor::div[contains(@class,'field')][1]")
+    error = wait_for("AdminSetUserPassword's message next to the Password field",
+                     lambda d: password_field.find_elements(By.CSS_SELECTOR, ".field-error"))[0]
+    if not text_of(error):
+        fail("expected the refused password's message next to the Password field; it is empty")
+    if "frank" in [u["Username"] for u in api("ListUsers", UserPoolId=pool_id)["Users"]]:
+        fail(f"expected frank deleted again after AdminSetUserPassword failed (the page showed {text_of(error)!r})")
+    step(f"8a. a refused permanent password: {text_of(error)!r} at the Password field; the user was removed")
+    screen = goes_to("the Users tab", "users", "Users", lambda: driver.refresh())
     type_into(input_labelled(screen, "Username"), "dave")
     type_into(input_labelled(screen, "Password"), permanent_password)
     tick(screen, "Permanent password")
@@ -680,10 +635,16 @@ def hosted_sign_in(pool_id):
     screen = tab("Token workbench", "Token workbench", "workbench")
     Select(screen.find_element(By.ID, "wb-client")).select_by_value(web_id)
     hosted = wait_for("the 'Open hosted sign-in' button", lambda d: d.find_element(By.ID, "wb-hosted"))
+    # The page decides nothing: 'Get token' is offered, and the token
+    # endpoint's own refusal (a client without a secret) is what it shows.
     get = driver.find_element(By.ID, "wb-get-token")
-    note = text_of(driver.find_element(By.ID, "wb-get-token-note"))
-    if get.is_enabled() or note != "Client credentials need a client with a secret.":
-        fail(f"expected 'Get token' disabled for a client without a secret, with a note; the note reads {note!r}")
+    if not get.is_enabled() or driver.find_elements(By.ID, "wb-get-token-note"):
+        fail(f"expected 'Get token' enabled for every client, with no note of the page's own; {shown()}")
+    get.click()
+    refusal = text_of(wait_for("the token endpoint's refusal on the workbench", lambda d: d.find_element(By.ID, "token-error")))
+    if not refusal.startswith("The token endpoint refused: unauthorized_client: "):
+        fail(f"expected the token endpoint's refusal (unauthorized_client and its description) for a client without a secret; "
+             f"the page shows {refusal!r}")
     console_tab = driver.current_window_handle
     handles = set(driver.window_handles)
     hosted.click()
@@ -707,10 +668,39 @@ def hosted_sign_in(pool_id):
                  f"the page shows {title!r}, username {claims.get('username')!r}, scopes {scopes}")
         verify(card, READ, "Accepted by the verifier")
         shot("workbench-hosted", card)
+        left = driver.execute_script("return Object.keys(localStorage).filter((k) => k.startsWith('scopegate.pkce.'));")
+        if left:
+            fail(f"expected the sign-in's PKCE data removed from localStorage once used; it still holds {left}")
     finally:
         if driver.current_window_handle != console_tab:
             driver.close()
         driver.switch_to.window(console_tab)
+    return web_id
+
+
+def forged_callback(pool_id):
+    """A link from anywhere to /console/callback: with a state this console
+    did not start, the page shows its generic message, never the link's text."""
+    driver.get(f"{base}/console/callback?error=access_denied&error_description=Call%20evil.example%20now&state=forged")
+    error = wait_for("the callback's message", lambda d: d.find_element(By.ID, "callback-error"))
+    if text_of(error) != "This sign-in was not started by this console." or "evil.example" in driver.page_source:
+        fail(f"expected a forged callback to show only 'This sign-in was not started by this console.'; {shown()}")
+    # A started sign-in (its state saved) whose error is not one of RFC 6749's codes.
+    driver.execute_script("localStorage.setItem('scopegate.pkce.s1', JSON.stringify({verifier: 'v', pool: arguments[0], "
+                          "client: 'c', redirect: location.origin + '/console/callback'}));", pool_id)
+    driver.get(f"{base}/console/callback?error=%3Cb%3Eyour%20account%20is%20locked%3C%2Fb%3E&error_description=call%20us&state=s1")
+    error = wait_for("the callback's message", lambda d: d.find_element(By.ID, "callback-error"))
+    if text_of(error) != "The sign-in ended with an error." or "locked" in text_of(driver.find_element(By.TAG_NAME, "body")):
+        fail(f"expected an unknown error code to show only 'The sign-in ended with an error.'; {shown()}")
+    if driver.execute_script("return localStorage.getItem('scopegate.pkce.s1');") is not None:
+        fail("expected a failed callback to remove its PKCE data from localStorage")
+    driver.execute_script("localStorage.setItem('scopegate.pkce.s2', '{\"verifier\":\"v\",\"pool\":\"p\",\"client\":\"c\"}');")
+    driver.get(f"{base}/console/callback?error=access_denied&error_description=call%20us&state=s2")
+    error = wait_for("the callback's message", lambda d: d.find_element(By.ID, "callback-error"))
+    if text_of(error) != "The sign-in ended with the error access_denied." or "call us" in text_of(driver.find_element(By.TAG_NAME, "body")):
+        fail(f"expected an RFC 6749 error code shown without its description; {shown()}")
+    driver.get(f"{base}/console#/pools/{pool_id}/resource-servers")
+    wait_for("the console again", lambda d: screen_ready("resource-servers", "Resource servers"))
 
 
 ATTACK = """<!doctype html><title>another site</title>
@@ -718,7 +708,10 @@ ATTACK = """<!doctype html><title>another site</title>
 <p>fetch: <span id="a">pending</span></p>
 <p>form: <span id="b">pending</span></p>
 <p>rotate: <span id="c">pending</span></p>
+<p>read messages: <span id="e">pending</span></p>
+<p>frame: <span id="d">pending</span></p>
 <p id="done"></p>
+<iframe id="console-frame" title="the console, framed"></iframe>
 <form id="f" method="POST" action="ENDPOINT/" enctype="text/plain" target="sink">
 <input type="hidden" name='{"PoolName":"evil-form","x":"' value='"}'>
 </form>
@@ -746,40 +739,49 @@ function viaForm() {
     document.getElementById("f").submit();
   });
 }
-Promise.all([viaFetch(), rotate(), viaForm()]).then(() => out("done", "done"));
+async function readMessages() {
+  try {
+    const r = await fetch(ep + "/_local/" + pool + "/messages");
+    out("e", "read " + (await r.text()).length + " characters");
+  } catch (e) { out("e", e.name); }
+}
+function viaFrame() {
+  return new Promise((resolve) => {
+    const frame = document.getElementById("console-frame");
+    frame.addEventListener("load", () => {
+      let doc = null;
+      try { doc = frame.contentDocument; } catch (e) { doc = null; }
+      out("d", doc === null ? "no access" : "document readable: " + (doc.getElementById("dev-notice") ? "console" : "other"));
+      resolve();
+    }, {once: true});
+    frame.src = ep + "/console";
+  });
+}
+Promise.all([viaFetch(), rotate(), viaForm(), readMessages(), viaFrame()]).then(() => out("done", "done"));
 </script>
 """
 
 
 def cross_site(pool_id, kids_before):
     pools_before = sorted(p["Id"] for p in api("ListUserPools", MaxResults=60)["UserPools"])
-    holder = {}
-
-    class Attacker(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = holder["page"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Attacker)
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
-    holder["page"] = ATTACK.replace("ENDPOINT", base).replace("POOL", pool_id)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ATTACK.replace("ENDPOINT", base).replace("POOL", pool_id)) as origin:
         driver.get(origin + "/")
-        wait_for("the other site's page to finish its three attempts",
+        wait_for("the other site's page to finish its five attempts",
                  lambda d: text_of(d.find_element(By.ID, "done")) == "done")
-        results = {k: text_of(driver.find_element(By.ID, k)) for k in "abc"}
+        results = {k: text_of(driver.find_element(By.ID, k)) for k in "abcde"}
         shot("cross-site")
-        if results["a"] != "TypeError" or results["c"] != "TypeError":
+        if results["a"] != "TypeError" or results["c"] != "TypeError" or results["e"] != "TypeError":
             fail(f"expected the other site's fetches to fail (TypeError, no CORS); they gave {results}")
+        if results["d"] != "no access":
+            fail(f"expected the other site to have no access to a framed console; it gave {results['d']!r}")
+        # The frame itself must not show the console (frame-ancestors 'none').
+        driver.switch_to.frame(driver.find_element(By.ID, "console-frame"))
+        try:
+            framed = driver.find_elements(By.ID, "dev-notice")
+        finally:
+            driver.switch_to.default_content()
+        if framed:
+            fail("expected the console not to render inside another site's frame; the frame shows its notice")
         pools_after = sorted(p["Id"] for p in api("ListUserPools", MaxResults=60)["UserPools"])
         names = [p["Name"] for p in api("ListUserPools", MaxResults=60)["UserPools"]]
         if pools_after != pools_before or any(n.startswith("evil") for n in names):
@@ -799,9 +801,72 @@ def cross_site(pool_id, kids_before):
         if "access-control-allow-origin" in {k.lower() for k in r.headers}:
             fail("expected no CORS header on the refusal")
         return results
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+def confirmed(click):
+    """A click that opens the page's confirm(), then accepting it."""
+    def action():
+        click()
+        wait_for("the page's confirmation dialog", expected_conditions.alert_is_present()).accept()
+    return action
+
+
+def delete_through_ui(pool_id, web_id):
+    """Confirm, remove from a group, and delete: a user, the web client, the
+    resource server Photo Server, and the pool, each through the page."""
+    # erin signs up herself (the API, as an app would): UNCONFIRMED.
+    signed = api("SignUp", ClientId=web_id, Username="erin", Password=permanent_password)
+    if signed.get("UserConfirmed"):
+        fail("expected erin UNCONFIRMED after SignUp")
+    driver.get(f"{base}/console#/pools/{pool_id}/users")
+    screen = wait_for("the Users screen", lambda d: screen_ready("users", "Users"))
+    row = screen.find_element(By.CSS_SELECTOR, "[data-testid=user-row][data-username=erin]")
+    if text_of(row.find_element(By.CSS_SELECTOR, ".status")) != "UNCONFIRMED":
+        fail(f"expected erin UNCONFIRMED on the list; the row reads {text_of(row)!r}")
+    screen = goes_to("Confirm", "users", "Users", by_text(row, "button", "Confirm").click)
+    row = screen.find_element(By.CSS_SELECTOR, "[data-testid=user-row][data-username=erin]")
+    if text_of(row.find_element(By.CSS_SELECTOR, ".status")) != "CONFIRMED" or row.find_elements(By.XPATH, ".//button[normalize-space()='Confirm']"):
+        fail(f"expected erin CONFIRMED after Confirm, with no Confirm button; the row reads {text_of(row)!r}")
+
+    row = screen.find_element(By.CSS_SELECTOR, "[data-testid=user-row][data-username=carol]")
+    badge = row.find_element(By.CSS_SELECTOR, ".groups [data-group=editors]")
+    screen = goes_to("Remove (from editors)", "users", "Users", by_text(badge, "button", "Remove").click)
+    row = screen.find_element(By.CSS_SELECTOR, "[data-testid=user-row][data-username=carol]")
+    if text_of(row.find_element(By.CSS_SELECTOR, ".groups")) != "":
+        fail(f"expected carol in no group after Remove; the row reads {text_of(row)!r}")
+    if api("AdminListGroupsForUser", UserPoolId=pool_id, Username="carol")["Groups"]:
+        fail("expected the issuer to hold carol in no group after Remove")
+
+    row = screen.find_element(By.CSS_SELECTOR, "[data-testid=user-row][data-username=erin]")
+    screen = goes_to("Delete (erin)", "users", "Users", confirmed(by_text(row, "button", "Delete").click))
+    if screen.find_elements(By.CSS_SELECTOR, "[data-testid=user-row][data-username=erin]"):
+        fail(f"expected erin gone from the list after Delete; {shown()}")
+    users = sorted(u["Username"] for u in api("ListUsers", UserPoolId=pool_id)["Users"])
+    if users != ["carol", "dave"]:
+        fail(f"expected the issuer to hold carol and dave after deleting erin; it holds {users}")
+
+    screen = tab("App clients", "App clients", "clients")
+    screen = goes_to("Delete (web)", "clients", "App clients", confirmed(by_text(client_row(screen, "web"), "button", "Delete").click))
+    names = [text_of(r.find_element(By.TAG_NAME, "td")) for r in screen.find_elements(By.CSS_SELECTOR, "[data-testid=client-row]")]
+    if names != ["photo-worker"]:
+        fail(f"expected only photo-worker on the list after deleting web; it lists {names}")
+
+    screen = tab("Resource servers", "Resource servers", "resource-servers")
+    card = resource_server_card(screen, "Photo Server")
+    screen = goes_to("Delete (Photo Server)", "resource-servers", "Resource servers", confirmed(by_text(card, "button", "Delete").click))
+    if screen.find_elements(By.CSS_SELECTOR, "[data-testid=resource-server]") or "Photo Server" in screen.text \
+            or "No resource servers yet." not in screen.text:
+        fail(f"expected no resource server on the list after deleting Photo Server; {shown()}")
+    if api("ListResourceServers", UserPoolId=pool_id, MaxResults=50)["ResourceServers"]:
+        fail("expected the issuer to hold no resource server after the deletion")
+
+    screen = goes_to("the User pools link", "pools", "User pools", by_text(driver, "a", "User pools").click)
+    row = screen.find_element(By.CSS_SELECTOR, f"[data-testid=pool-row][data-pool-id='{pool_id}']")
+    screen = goes_to("Delete (the pool)", "pools", "User pools", confirmed(by_text(row, "button", "Delete").click))
+    if screen.find_elements(By.CSS_SELECTOR, f"[data-testid=pool-row][data-pool-id='{pool_id}']") or pool_name in screen.text:
+        fail(f"expected the pool {pool_name!r} gone from the list after Delete; {shown()}")
+    if pool_id in [p["Id"] for p in api("ListUserPools", MaxResults=60)["UserPools"]]:
+        fail("expected the issuer to hold no such pool after the deletion")
 
 
 def no_console_errors():
@@ -819,44 +884,12 @@ def no_console_errors():
         fail(f"expected no errors in the browser's console; the first is {errors[0].get('message', '')[:300]!r}")
 
 
-def children(pid):
-    """The processes whose parent is pid (from /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if entry.isdigit() and stat.rpartition(")")[2].split()[1] == str(pid):
-            found.append(entry)
-    return found
-
-
 # -- the browser --
 
 os.makedirs(SHOTS, exist_ok=True)
-profile = tempfile.mkdtemp(prefix="chromium-", dir=os.environ.get("BROWSER_WORK_DIR"))
-options = webdriver.ChromeOptions()
-options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-            f"--user-data-dir={profile}", "--window-size=1280,900"):
-    options.add_argument(arg)
-options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-try:
-    driver = webdriver.Chrome(service=service, options=options)
-except WebDriverException as e:
-    first = ((e.msg or "").strip().splitlines() or [type(e).__name__])[0]
-    fail(f"expected headless Chromium to start through {service.path}: {first}")
-
-pidfile = None
-try:
-    if os.environ.get("BROWSER_WORK_DIR") and service.process is not None and os.path.isdir("/proc"):
-        pidfile = os.path.join(os.environ["BROWSER_WORK_DIR"], "browser.pids")
-        with open(pidfile, "a") as f:
-            f.write(" ".join([str(service.process.pid)] + children(service.process.pid)) + "\n")
-    driver.set_page_load_timeout(WAIT)
+with chromium(fail, browser_log=True, headings=True, limit=300, redact=True,
+              ignored=(StaleElementReferenceException, NoSuchElementException)) as browser:
+    driver, shown, wait_for = browser.driver, browser.shown, browser.wait_for
 
     pool_id = create_pool(open_console())
     step(f"1. the console opened with its notice; pool {pool_id} created and opened")
@@ -867,28 +900,26 @@ try:
     step(f"3. app client photo-worker with {READ} ticked under 'OAuth2.0 Allowed Custom Scopes'")
     first_token(client_id)
     step(f"4. the workbench's token carries exactly {READ}; the verifier accepts it for read, refuses write with 403")
-    remove_read(pool_id)
+    remove_read(pool_id, client_id)
     step(f"5. read removed: {READ} shown inactive on the list and the form; the next token has no scope claim")
-    re_add_read()
+    re_add_read(client_id)
     step(f"6. read re-added: active again, and back in the token")
     kids = rotate_keys(pool_id)
     step("7. keys rotated: two keys, the old one retiring")
     users_and_groups(pool_id)
     step("8. group editors, user carol (temporary password) on Messages and in editors; dave (permanent password)")
-    hosted_sign_in(pool_id)
+    web_id = hosted_sign_in(pool_id)
     step("8b. web client with the console's callback: hosted sign-in from the workbench, dave's token shown and verified")
+    forged_callback(pool_id)
+    step("8c. a forged callback (state not started here, or an unknown error code) shows only the console's own words")
     no_console_errors()
     results = cross_site(pool_id, kids)
-    step(f"9. the other site's attempts: fetch {results['a']}, form {results['b']}, rotate {results['c']}; "
+    step(f"9. the other site's attempts: fetch {results['a']}, form {results['b']}, rotate {results['c']}, "
+         f"read messages {results['e']}, frame {results['d']} (console not rendered in it); "
          "nothing changed; Origin of that site refused with 403")
-    step(f"10. {len(screenshots)} screenshots: {' '.join(sorted(os.path.basename(s) for s in screenshots))}")
-except WebDriverException as e:
-    fail(f"the browser failed: {((e.msg or '').strip().splitlines() or [type(e).__name__])[0]}; {shown()}")
-finally:
-    try:
-        driver.quit()
-    except Exception:
-        pass
-    if pidfile and os.path.exists(pidfile):
-        os.remove(pidfile)
-    shutil.rmtree(profile, ignore_errors=True)
+    driver.get_log("browser")  # the other site's refusals are its own errors
+    delete_through_ui(pool_id, web_id)
+    step("10. through the page: erin confirmed, carol out of editors, erin deleted, the web client, "
+         "Photo Server and the pool deleted")
+    no_console_errors()
+    step(f"11. {len(screenshots)} screenshots: {' '.join(sorted(os.path.basename(s) for s in screenshots))}")
