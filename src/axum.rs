@@ -77,7 +77,13 @@ impl IntoResponse for ClaimsRejection {
 }
 
 impl IntoResponse for Rejection {
+    /// As [`DefaultRejection`](crate::DefaultRejection) answers: the gRPC
+    /// form for a gRPC call.
     fn into_response(self) -> Response {
-        self.with_body(Body::empty())
+        if self.is_grpc() {
+            self.with_grpc_body(Body::empty())
+        } else {
+            self.with_body(Body::empty())
+        }
     }
 }

@@ -7,7 +7,8 @@
 //! holds the route's `resourceServerIdentifier/scopeName` scopes, matched
 //! exactly. Everything else is answered as RFC 6750 says: 401, 400 or 403
 //! with a `WWW-Authenticate` challenge, or 503 when the issuer's keys cannot
-//! be had.
+//! be had; a gRPC call gets the matching gRPC status instead
+//! ([`GrpcRejection`], `examples/grpc_api.rs`).
 //!
 //! # Example
 //!
@@ -231,7 +232,8 @@ pub use issuer::Issuer;
 pub use keys::{FetchError, KeySetFetches};
 pub use layer::future;
 pub use layer::{
-    DefaultRejection, OnRejection, Rejection, RejectionKind, ScopeGate, ScopeGateLayer,
+    DefaultRejection, GrpcRejection, OnRejection, Rejection, RejectionKind, ScopeGate,
+    ScopeGateLayer,
 };
 pub use scope::{ResourceServer, Scope, ScopeDefinition};
 pub use token_cache::TokenCacheStats;

@@ -13,5 +13,5 @@ mod require;
 mod service;
 
 pub use layer::ScopeGateLayer;
-pub use rejection::{DefaultRejection, OnRejection, Rejection, RejectionKind};
+pub use rejection::{DefaultRejection, GrpcRejection, OnRejection, Rejection, RejectionKind};
 pub use service::ScopeGate;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response, StatusCode};
 
 use crate::bearer::MalformedReason;
@@ -41,6 +41,19 @@ impl RejectionKind {
         }
     }
 
+    /// The gRPC status code this rejection answers a gRPC call with: 16
+    /// `UNAUTHENTICATED` (no, malformed or invalid token), 7
+    /// `PERMISSION_DENIED` (missing scope), 14 `UNAVAILABLE` (no keys).
+    pub fn grpc_status(self) -> u16 {
+        match self {
+            RejectionKind::MissingCredentials
+            | RejectionKind::InvalidRequest(_)
+            | RejectionKind::InvalidToken(_) => 16,
+            RejectionKind::InsufficientScope => 7,
+            RejectionKind::KeySetUnavailable => 14,
+        }
+    }
+
     /// A short, fixed description, safe for logs and metrics.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -62,6 +75,7 @@ pub struct Rejection {
     kind: RejectionKind,
     challenge: Option<HeaderValue>,
     retry_after: Option<Duration>,
+    grpc: bool,
 }
 
 impl Rejection {
@@ -74,7 +88,20 @@ impl Rejection {
             kind,
             challenge,
             retry_after,
+            grpc: false,
         }
+    }
+
+    /// Marks the rejection of a gRPC call.
+    pub(crate) fn of_grpc_call(mut self) -> Self {
+        self.grpc = true;
+        self
+    }
+
+    /// Whether the refused request was a gRPC call (`content-type`
+    /// `application/grpc`, `application/grpc+proto`, ...).
+    pub fn is_grpc(&self) -> bool {
+        self.grpc
     }
 
     /// Why the request was refused.
@@ -116,6 +143,45 @@ impl Rejection {
     }
 }
 
+impl Rejection {
+    /// The gRPC form of this rejection: HTTP 200 with no body and the
+    /// status in the headers (a trailers-only response), `grpc-status` from
+    /// [`RejectionKind::grpc_status`], `grpc-message` with the same fixed
+    /// reason as [`RejectionKind::as_str`], and the RFC 6750
+    /// `WWW-Authenticate` challenge kept as a header. The rejection is in
+    /// the response's extensions. `body` should be empty: with a body, the
+    /// status is no longer trailers-only.
+    pub fn with_grpc_body<B>(self, body: B) -> Response<B> {
+        let mut response = Response::new(body);
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert("grpc-status", HeaderValue::from(self.kind.grpc_status()));
+        headers.insert(
+            "grpc-message",
+            HeaderValue::from_static(grpc_message(self.kind.as_str())),
+        );
+        if let Some(challenge) = &self.challenge {
+            headers.insert(WWW_AUTHENTICATE, challenge.clone());
+        }
+        if let Some(retry_after) = self.retry_after {
+            let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            headers.insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// A fixed reason as `grpc-message` carries it: printable ASCII other than
+/// `%` passes unencoded (gRPC over HTTP/2, "Responses"), which every fixed
+/// reason is.
+fn grpc_message(reason: &'static str) -> &'static str {
+    let plain = reason
+        .bytes()
+        .all(|b| (0x20..=0x7e).contains(&b) && b != b'%');
+    if plain { reason } else { "request refused" }
+}
+
 impl fmt::Display for Rejection {
     /// What kind of refusal this is, lower-case; the reason (never anything
     /// from the token) is the [`source`](std::error::Error::source).
@@ -152,14 +218,44 @@ pub trait OnRejection<B> {
 }
 
 /// The default rejection response: the status, `WWW-Authenticate` (and
-/// `Retry-After` for 503), and an empty body. Nothing from the token is ever
+/// `Retry-After` for 503), and an empty body; for a gRPC call, the gRPC
+/// status instead ([`Rejection::with_grpc_body`]), since a gRPC client sees
+/// an HTTP error as a transport failure. Nothing from the token is ever
 /// echoed.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DefaultRejection;
 
 impl<B: Default> OnRejection<B> for DefaultRejection {
     fn on_rejection(&self, rejection: Rejection) -> Response<B> {
-        rejection.with_body(B::default())
+        if rejection.is_grpc() {
+            rejection.with_grpc_body(B::default())
+        } else {
+            rejection.with_body(B::default())
+        }
+    }
+}
+
+/// Every rejection in its gRPC form ([`Rejection::with_grpc_body`]),
+/// whatever the request's `content-type`: for a service that speaks only
+/// gRPC.
+///
+/// ```
+/// # use scopegate::{GrpcRejection, Issuer, ResourceServer, Verifier};
+/// # fn main() -> Result<(), scopegate::ConfigError> {
+/// # let verifier = Verifier::builder(Issuer::cognito("us-east-1", "us-east-1_Example"))
+/// #     .client_ids(["1example23456789"])
+/// #     .resource_server(ResourceServer::new("com.example.photos", "Photos").scope("read", "Read"))
+/// #     .build()?;
+/// let layer = verifier.require("com.example.photos/read")?.on_rejection(GrpcRejection);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GrpcRejection;
+
+impl<B: Default> OnRejection<B> for GrpcRejection {
+    fn on_rejection(&self, rejection: Rejection) -> Response<B> {
+        rejection.with_grpc_body(B::default())
     }
 }
 

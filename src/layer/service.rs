@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{Request, Response};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, Request, Response};
 use tower_service::Service;
 
 use super::future::ResponseFuture;
@@ -48,10 +49,32 @@ impl<S, R> ScopeGate<S, R> {
     }
 }
 
-fn respond<B, R: OnRejection<B>>(on_rejection: &R, rejection: Rejection) -> Response<B> {
+fn respond<B, R: OnRejection<B>>(
+    on_rejection: &R,
+    rejection: Rejection,
+    grpc: bool,
+) -> Response<B> {
+    let rejection = if grpc {
+        rejection.of_grpc_call()
+    } else {
+        rejection
+    };
     let mut response = on_rejection.on_rejection(rejection.clone());
     response.extensions_mut().insert(rejection);
     response
+}
+
+/// Whether a request is a gRPC call: `content-type` `application/grpc`,
+/// alone or followed by `+` (`+proto`, `+json`, ...) or `;`.
+fn is_grpc(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return false;
+    };
+    let value = value.as_bytes();
+    let prefix = b"application/grpc";
+    value.len() >= prefix.len()
+        && value[..prefix.len()].eq_ignore_ascii_case(prefix)
+        && matches!(value.get(prefix.len()), None | Some(b'+' | b';'))
 }
 
 impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for ScopeGate<S, R>
@@ -72,13 +95,14 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let grpc = is_grpc(request.headers());
         match self.gate.decide(&request) {
             Decision::Done(Ok(claims)) => {
                 request.extensions_mut().insert(claims);
                 ResponseFuture::inner(self.inner.call(request))
             }
             Decision::Done(Err(rejection)) => {
-                ResponseFuture::rejected(respond(&self.on_rejection, rejection))
+                ResponseFuture::rejected(respond(&self.on_rejection, rejection, grpc))
             }
             Decision::Wait(token) => {
                 // Take the service that was driven to readiness, and leave a
@@ -94,7 +118,7 @@ where
                             request.extensions_mut().insert(claims);
                             inner.call(request).await
                         }
-                        Err(rejection) => Ok(respond(&on_rejection, rejection)),
+                        Err(rejection) => Ok(respond(&on_rejection, rejection, grpc)),
                     }
                 }))
             }
@@ -118,5 +142,37 @@ impl<S: fmt::Debug, R> fmt::Debug for ScopeGate<S, R> {
             .field("inner", &self.inner)
             .field("requirement", &self.gate.requirement)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_content_types() {
+        let grpc = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, http::HeaderValue::from_static(value));
+            is_grpc(&headers)
+        };
+        for yes in [
+            "application/grpc",
+            "application/grpc+proto",
+            "application/grpc+json",
+            "Application/GRPC;charset=utf-8",
+        ] {
+            assert!(grpc(yes), "{yes}");
+        }
+        for no in [
+            "application/grpc-web",
+            "application/grpcx",
+            "application/json",
+            "text/plain",
+            "",
+        ] {
+            assert!(!grpc(no), "{no}");
+        }
+        assert!(!is_grpc(&HeaderMap::new()));
     }
 }
