@@ -1,6 +1,7 @@
 //! Bearer-token extraction from the `Authorization` header (RFC 6750 §2.1).
 //!
-//! Only the header is read. A token in the query string (`?access_token=`) or
+//! Only the header is read here (a configured token cookie is read by
+//! `cookie.rs`). A token in the query string (`?access_token=`) or
 //! in a form body is never used: RFC 6750 §2.3 and RFC 9700 advise against
 //! it, and a URL ends up in logs. A request that sends a bearer header *and*
 //! an `access_token` query parameter uses two methods at once, which RFC 6750
@@ -37,6 +38,15 @@ pub enum MalformedReason {
     /// The token holds characters outside RFC 6750's `b64token` (a space, a
     /// tab, a quote, ...).
     TokenSyntax,
+    /// A token in the `Authorization` header and in the token cookie: more
+    /// than one method of sending a token.
+    HeaderAndCookie,
+    /// The token cookie appears more than once.
+    MultipleCookies,
+    /// A token cookie on a request with an unsafe method (not `GET`, `HEAD`
+    /// or `OPTIONS`) that does not show it is same-origin: a browser sends
+    /// cookies on cross-site requests too (CSRF).
+    CrossSiteCookie,
 }
 
 impl MalformedReason {
@@ -50,6 +60,13 @@ impl MalformedReason {
             MalformedReason::InvalidHeader => "Authorization header is empty or not visible ASCII",
             MalformedReason::EmptyToken => "Bearer scheme without a token",
             MalformedReason::TokenSyntax => "bearer token has characters outside b64token",
+            MalformedReason::HeaderAndCookie => {
+                "access token in both the Authorization header and a cookie"
+            }
+            MalformedReason::MultipleCookies => "more than one token cookie",
+            MalformedReason::CrossSiteCookie => {
+                "token cookie on an unsafe request that is not shown to be same-origin"
+            }
         }
     }
 }
@@ -194,6 +211,12 @@ pub(crate) fn parse(value: &[u8]) -> Credentials<'_> {
     }
     // RFC 6750 §2.1: `Bearer 1*SP b64token`; spaces only, no tabs.
     let token = &rest[rest.iter().take_while(|b| **b == b' ').count()..];
+    token_credentials(token)
+}
+
+/// A token as sent (in the header after `Bearer `, or a cookie's value):
+/// `b64token` bytes, not empty, not only `=`.
+pub(crate) fn token_credentials(token: &[u8]) -> Credentials<'_> {
     match token_class(token) {
         NOT_VISIBLE => return Credentials::Malformed(MalformedReason::InvalidHeader),
         VISIBLE => return Credentials::Malformed(MalformedReason::TokenSyntax),

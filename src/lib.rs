@@ -80,8 +80,10 @@
 //!   redirects, with timeouts and a body cap.
 //! - **Revocation.** A token stays valid until `exp`: a signed JWT cannot be
 //!   revoked by the resource server. Keep access tokens short-lived.
-//! - **Proxies.** Only the `Authorization` header is read. If a proxy in front
-//!   of your service rewrites or strips it, tokens will look missing; the
+//! - **Proxies.** Only the `Authorization` header is read (and a cookie, if
+//!   you name one with [`token_cookie`](VerifierBuilder::token_cookie); on
+//!   unsafe methods only from the same origin). If a proxy in front of your
+//!   service rewrites or strips it, tokens will look missing; the
 //!   query-string `access_token` is never accepted.
 //! - **Nothing echoed.** Responses and logs never contain the token, a claim
 //!   or a `kid` value from a request.
@@ -96,6 +98,7 @@ mod algorithm;
 mod bearer;
 mod claims;
 mod clock;
+mod cookie;
 mod error;
 mod issuer;
 mod json;

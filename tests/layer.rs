@@ -312,3 +312,155 @@ async fn cognito_groups_are_read_and_a_mistyped_list_is_refused() {
         );
     }
 }
+
+/// `GET` and `POST /r` behind `require(READ)` of a verifier that also takes
+/// the token from the `access_token` cookie.
+async fn cookie_api(issuer: &scopegate::local::LocalIssuer) -> Api {
+    let verifier = builder(issuer)
+        .token_cookie("access_token")
+        .token_cookie_origins(["https://photos.example.com"])
+        .build()
+        .unwrap();
+    serve(
+        Router::new()
+            .route("/r", get(whoami).post(whoami))
+            .route_layer(verifier.require(READ).unwrap()),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_token_cookie_is_read_when_configured() {
+    let issuer = issuer().await;
+    let api = cookie_api(&issuer).await;
+    let url = format!("{}/r", api.url);
+    let token = token(&issuer, &[READ]);
+    let cookie = format!("theme=dark; access_token={token}");
+    let response = http()
+        .get(&url)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(body["client_id"], CLIENT, "the claims reached the handler");
+
+    // Not configured: a cookie is no credential.
+    let plain = serve_layer(verifier(&issuer).require(READ).unwrap()).await;
+    let ignored = http()
+        .get(format!("{}/r", plain.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ignored.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        ignored.headers()["www-authenticate"],
+        "Bearer realm=\"api\""
+    );
+
+    let mut forged = token.clone();
+    forged.push('x');
+    let bad = http()
+        .get(&url)
+        .header("cookie", format!("access_token={forged}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    let challenge = bad.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+}
+
+#[tokio::test]
+async fn a_token_in_the_header_and_a_cookie_is_an_invalid_request() {
+    let issuer = issuer().await;
+    let api = cookie_api(&issuer).await;
+    let url = format!("{}/r", api.url);
+    let token = token(&issuer, &[READ]);
+    for (query, header) in [("", true), ("?access_token=x", false)] {
+        let mut request = http()
+            .get(format!("{url}{query}"))
+            .header("cookie", format!("access_token={token}"));
+        if header {
+            request = request.bearer_auth(&token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{query} {header}"
+        );
+        let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+        assert!(challenge.contains("invalid_request"), "{challenge}");
+    }
+    let twice = http()
+        .get(&url)
+        .header(
+            "cookie",
+            format!("access_token={token}; access_token={token}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_cookie_token_on_an_unsafe_request_needs_a_same_origin_sign() {
+    let issuer = issuer().await;
+    let api = cookie_api(&issuer).await;
+    let url = format!("{}/r", api.url);
+    let cookie = format!("access_token={}", token(&issuer, &[READ]));
+    let post = |headers: &[(&str, &str)]| {
+        let mut request = http().post(&url).header("cookie", &cookie);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    for refused in [
+        &[][..],
+        &[("sec-fetch-site", "cross-site")][..],
+        &[("sec-fetch-site", "same-site")][..],
+        &[("origin", "https://evil.example")][..],
+        &[("origin", "null")][..],
+    ] {
+        let response = post(refused).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{refused:?}");
+    }
+    for allowed in [
+        &[("sec-fetch-site", "same-origin")][..],
+        &[("origin", "https://photos.example.com")][..],
+    ] {
+        let response = post(allowed).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{allowed:?}");
+    }
+    // A bearer header on a cross-site POST is not a cookie: no CSRF risk.
+    let header = http()
+        .post(&url)
+        .bearer_auth(token(&issuer, &[READ]))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn token_cookie_mistakes_are_config_errors() {
+    let issuer = issuer().await;
+    let cases = [
+        builder(&issuer).token_cookie(""),
+        builder(&issuer).token_cookie("access token"),
+        builder(&issuer)
+            .token_cookie("t")
+            .token_cookie_origins(["https://app.example.com/"]),
+        builder(&issuer).token_cookie_origins(["https://app.example.com"]),
+    ];
+    for case in cases {
+        let error = case.build().expect_err("a config error");
+        assert_eq!(error.kind(), ConfigErrorKind::InvalidOption, "{error}");
+    }
+}

@@ -415,6 +415,48 @@ async fn metrics_pass_promtool_check_metrics() {
 }
 
 #[tokio::test]
+async fn a_token_cookie_when_configured_and_same_origin_for_writes() {
+    let issuer = issuer().await;
+    let (api, recorder) = upstream().await;
+    let text = config(&issuer, &api.url, "")
+        .setting("token_cookie", r#""access_token""#)
+        .setting("token_cookie_origins", r#"["https://photos.example.com"]"#)
+        .render();
+    let proxy = start(&text).await;
+    let cookie = |scopes: &[&str]| format!("access_token={}", token(&issuer, scopes));
+    let url = format!("{}/photos", proxy.url);
+    let read = http()
+        .get(&url)
+        .header("cookie", cookie(&[READ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let forged_write = http()
+        .post(&url)
+        .header("cookie", cookie(&[WRITE]))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged_write.status(), 400);
+    let write = http()
+        .post(&url)
+        .header("cookie", cookie(&[WRITE]))
+        .header("origin", "https://photos.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 200);
+    let seen = recorder.seen();
+    assert_eq!(
+        seen.len(),
+        2,
+        "the refused write never reached the upstream"
+    );
+}
+
+#[tokio::test]
 async fn public_routes_and_authenticated_routes() {
     let (issuer, _api, recorder, proxy) = setup().await;
     assert_eq!(
@@ -994,6 +1036,30 @@ require = ["https://photos.example.com/photos.read"]
             format!("{base}\n[forward]\nclaims = {{ sub = \"authorization\" }}\n"),
             14,
             "forward.claims.sub",
+        ),
+        (
+            base.replace(
+                "upstream = \"http://127.0.0.1:9000\"",
+                "upstream = \"http://127.0.0.1:9000\"\ntoken_cookie = \"access token\"",
+            ),
+            3,
+            "token_cookie",
+        ),
+        (
+            base.replace(
+                "upstream = \"http://127.0.0.1:9000\"",
+                "upstream = \"http://127.0.0.1:9000\"\ntoken_cookie = \"t\"\ntoken_cookie_origins = [\"https://a.example/x\"]",
+            ),
+            4,
+            "token_cookie_origins",
+        ),
+        (
+            base.replace(
+                "upstream = \"http://127.0.0.1:9000\"",
+                "upstream = \"http://127.0.0.1:9000\"\ntoken_cookie_origins = [\"https://a.example\"]",
+            ),
+            3,
+            "token_cookie_origins",
         ),
         (base.replace(r#"path = "/photos""#, "path = 5"), 10, "path"),
         (

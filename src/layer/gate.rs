@@ -58,19 +58,9 @@ impl Gate {
         {
             return Decision::Done(self.authorize(claims.clone()));
         }
-        let token = match credentials(request.headers()) {
-            Credentials::Bearer(_) if request.uri().query().is_some_and(query_has_access_token) => {
-                let kind = RejectionKind::InvalidRequest(MalformedReason::MultipleMethods);
-                return Decision::Done(Err(self.reject(kind, None)));
-            }
-            Credentials::Bearer(token) => token,
-            Credentials::Missing => {
-                return Decision::Done(Err(self.reject(RejectionKind::MissingCredentials, None)));
-            }
-            Credentials::Malformed(reason) => {
-                let kind = RejectionKind::InvalidRequest(reason);
-                return Decision::Done(Err(self.reject(kind, None)));
-            }
+        let token = match self.token_of(request) {
+            Ok(token) => token,
+            Err(kind) => return Decision::Done(Err(self.reject(kind, None))),
         };
         match self.verifier.verify_now(token) {
             Immediate::Done(Ok(claims)) => Decision::Done(self.authorize(claims)),
@@ -78,6 +68,34 @@ impl Gate {
                 Decision::Done(Err(self.reject(RejectionKind::InvalidToken(error), None)))
             }
             Immediate::NeedsKeys => Decision::Wait(token.to_owned()),
+        }
+    }
+
+    /// The request's token: from the `Authorization` header, or else from
+    /// the token cookie if one is configured (never from both, and never
+    /// with an `access_token` query parameter too).
+    fn token_of<'r, B>(&self, request: &'r Request<B>) -> Result<&'r str, RejectionKind> {
+        let header = credentials(request.headers());
+        let cookie = match self.verifier.token_cookie() {
+            Some(cookie) => cookie.credentials(request.method(), request.headers()),
+            None => Credentials::Missing,
+        };
+        let token = match (header, cookie) {
+            (Credentials::Missing, Credentials::Missing) => {
+                return Err(RejectionKind::MissingCredentials);
+            }
+            (Credentials::Missing, other) | (other, Credentials::Missing) => other,
+            _ => Credentials::Malformed(MalformedReason::HeaderAndCookie),
+        };
+        match token {
+            Credentials::Bearer(_) if request.uri().query().is_some_and(query_has_access_token) => {
+                Err(RejectionKind::InvalidRequest(
+                    MalformedReason::MultipleMethods,
+                ))
+            }
+            Credentials::Bearer(token) => Ok(token),
+            Credentials::Missing => Err(RejectionKind::MissingCredentials),
+            Credentials::Malformed(reason) => Err(RejectionKind::InvalidRequest(reason)),
         }
     }
 

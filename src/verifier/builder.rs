@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::{Inner, Verifier};
 use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::claims::ClaimPolicy;
+use crate::cookie::TokenCookie;
 use crate::error::{ConfigError, ConfigErrorKind};
 use crate::issuer::{Issuer, KeySource};
 use crate::jwk::KeySet;
@@ -46,6 +47,8 @@ pub struct VerifierBuilder {
     realm: String,
     cache: KeyCacheOptions,
     token_cache: TokenCacheOptions,
+    token_cookie: Option<String>,
+    token_cookie_origins: Vec<String>,
 }
 
 impl VerifierBuilder {
@@ -65,6 +68,8 @@ impl VerifierBuilder {
             realm: "api".to_string(),
             cache: KeyCacheOptions::default(),
             token_cache: TokenCacheOptions::default(),
+            token_cookie: None,
+            token_cookie_origins: Vec::new(),
         }
     }
 
@@ -139,6 +144,43 @@ impl VerifierBuilder {
     /// Registers a resource server, so that routes can require its scopes.
     pub fn resource_server(mut self, server: ResourceServer) -> Self {
         self.resource_servers.push(server);
+        self
+    }
+
+    /// Also takes the token from the cookie `name`, for browser apps that
+    /// keep it there. Off by default.
+    ///
+    /// The `Authorization` header wins, and a request with a token in both
+    /// is `invalid_request`. A browser sends cookies on cross-site requests
+    /// too, so on an unsafe method (anything but `GET`, `HEAD`, `OPTIONS`) a
+    /// cookie token counts only if the request shows it is same-origin:
+    /// `Sec-Fetch-Site: same-origin`, or an `Origin` listed in
+    /// [`token_cookie_origins`](Self::token_cookie_origins); otherwise it is
+    /// `invalid_request` (CSRF). The query string is never read.
+    ///
+    /// ```
+    /// # use scopegate::{Issuer, Verifier};
+    /// let verifier = Verifier::builder(Issuer::cognito("us-east-1", "us-east-1_Example"))
+    ///     .client_ids(["1example23456789"])
+    ///     .token_cookie("access_token")
+    ///     .token_cookie_origins(["https://photos.example.com"])
+    ///     .build()?;
+    /// # Ok::<(), scopegate::ConfigError>(())
+    /// ```
+    pub fn token_cookie(mut self, name: impl Into<String>) -> Self {
+        self.token_cookie = Some(name.into());
+        self
+    }
+
+    /// Origins (`https://app.example.com`, exactly as browsers send
+    /// `Origin`) whose unsafe requests may carry the token cookie. Default
+    /// none: only `Sec-Fetch-Site: same-origin` shows it.
+    pub fn token_cookie_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.token_cookie_origins = origins.into_iter().map(Into::into).collect();
         self
     }
 
@@ -230,6 +272,7 @@ impl VerifierBuilder {
         self.check_caches()?;
         self.check_audience()?;
         let registry = registry(std::mem::take(&mut self.resource_servers))?;
+        let token_cookie = self.checked_token_cookie()?;
         let keys = self.key_store(allowed)?;
 
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -250,8 +293,20 @@ impl VerifierBuilder {
                 registry,
                 realm: self.realm,
                 token_cache: TokenCache::new(self.token_cache),
+                token_cookie,
             }),
         })
+    }
+
+    /// The token cookie, if one is configured (and origins only with one).
+    fn checked_token_cookie(&self) -> Result<Option<TokenCookie>, ConfigError> {
+        match &self.token_cookie {
+            Some(name) => TokenCookie::new(name, &self.token_cookie_origins).map(Some),
+            None if !self.token_cookie_origins.is_empty() => {
+                Err(invalid("token_cookie_origins needs a token_cookie"))
+            }
+            None => Ok(None),
+        }
     }
 
     /// The algorithm allow-list: the configured one, or every [`Algorithm`].

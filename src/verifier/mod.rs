@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use crate::algorithm::AlgorithmSet;
 use crate::claims::{self, ClaimPolicy, Claims};
+use crate::cookie::TokenCookie;
 use crate::error::ConfigError;
 use crate::jws;
 use crate::keys::{FetchError, KeySetFetches, KeyStore, Snapshot, Unavailable};
@@ -127,6 +128,7 @@ struct Inner {
     registry: ScopeRegistry,
     realm: String,
     token_cache: Option<TokenCache>,
+    token_cookie: Option<TokenCookie>,
 }
 
 /// The outcome of a check that did not wait for anything.
@@ -263,6 +265,11 @@ impl Verifier {
     /// The exact `iss` value tokens must carry.
     pub fn issuer(&self) -> &str {
         &self.inner.policy.issuer
+    }
+
+    /// The cookie a token may come in, if configured.
+    pub(crate) fn token_cookie(&self) -> Option<&TokenCookie> {
+        self.inner.token_cookie.as_ref()
     }
 
     /// The `realm` of this verifier's `WWW-Authenticate` challenges.

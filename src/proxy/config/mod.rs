@@ -26,7 +26,8 @@ pub use locate::ConfigFileError;
 pub(crate) use routes::{Access, Route};
 pub use values::LogFormat;
 
-use crate::Verifier;
+use crate::cookie::TokenCookie;
+use crate::{Verifier, VerifierBuilder};
 use locate::Source;
 use schema::RawConfig;
 use values::timeout;
@@ -173,6 +174,39 @@ fn network(src: &Source<'_>, raw: &RawConfig) -> Result<Network, ConfigFileError
     })
 }
 
+/// `token_cookie` and `token_cookie_origins`, checked where they are written.
+fn token_cookie(
+    src: &Source<'_>,
+    raw: &RawConfig,
+    builder: VerifierBuilder,
+) -> Result<VerifierBuilder, ConfigFileError> {
+    let origins = raw
+        .token_cookie_origins
+        .as_ref()
+        .map_or_else(Vec::new, |o| o.get_ref().clone());
+    match &raw.token_cookie {
+        Some(name) => {
+            TokenCookie::new(name.get_ref(), &[])
+                .map_err(|e| src.config_error(&name.span(), "token_cookie", e))?;
+            if let Some(spanned) = &raw.token_cookie_origins {
+                TokenCookie::new(name.get_ref(), &origins)
+                    .map_err(|e| src.config_error(&spanned.span(), "token_cookie_origins", e))?;
+            }
+            Ok(builder
+                .token_cookie(name.get_ref().clone())
+                .token_cookie_origins(origins))
+        }
+        None => match &raw.token_cookie_origins {
+            Some(spanned) => Err(src.error(
+                Some(&spanned.span()),
+                "token_cookie_origins",
+                "needs token_cookie",
+            )),
+            None => Ok(builder),
+        },
+    }
+}
+
 /// `[issuer]`, the token cache, the realm and the resource servers, built
 /// into the verifier every route shares.
 fn verifier(src: &Source<'_>, raw: &RawConfig) -> Result<(Verifier, bool), ConfigFileError> {
@@ -197,6 +231,7 @@ fn verifier(src: &Source<'_>, raw: &RawConfig) -> Result<(Verifier, bool), Confi
     if let Some(realm) = &raw.realm {
         builder = builder.realm(realm.get_ref().clone());
     }
+    builder = token_cookie(src, raw, builder)?;
     for server in servers::resource_servers(src, &raw.resource_servers, &raw.routes)? {
         builder = builder.resource_server(server);
     }

@@ -21,6 +21,8 @@ pub(super) struct RawConfig {
     pub(super) shutdown_timeout: Option<Spanned<String>>,
     pub(super) log_format: Option<Spanned<String>>,
     pub(super) realm: Option<Spanned<String>>,
+    pub(super) token_cookie: Option<Spanned<String>>,
+    pub(super) token_cookie_origins: Option<Spanned<Vec<String>>>,
     pub(super) issuer: Spanned<RawIssuer>,
     #[serde(default)]
     pub(super) resource_servers: Vec<Spanned<RawResourceServer>>,

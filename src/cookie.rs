@@ -1,0 +1,229 @@
+//! A token in a cookie, for browser apps that keep it there (opt in:
+//! [`VerifierBuilder::token_cookie`](crate::VerifierBuilder::token_cookie)).
+//!
+//! The `Authorization` header still wins, and a request with a token in both
+//! is `invalid_request` (two methods at once, as RFC 6750 §3.1 says of the
+//! query). A browser attaches cookies to cross-site requests as well, so a
+//! cookie token on an unsafe method (anything but `GET`, `HEAD`, `OPTIONS`)
+//! counts only when the request shows it is same-origin: `Sec-Fetch-Site:
+//! same-origin`, or an `Origin` on the configured allow-list. Otherwise a
+//! page on another site could make the browser act with the user's token
+//! (CSRF). The query string is still never read.
+
+use http::header::{COOKIE, ORIGIN};
+use http::{HeaderMap, Method};
+
+use crate::bearer::{Credentials, MalformedReason, token_credentials};
+use crate::error::{ConfigError, ConfigErrorKind};
+
+/// Where the token cookie is, and which origins may send it on unsafe
+/// requests.
+#[derive(Clone, Debug)]
+pub(crate) struct TokenCookie {
+    name: String,
+    origins: Vec<String>,
+}
+
+impl TokenCookie {
+    /// Checks the name (an RFC 6265 `cookie-name`, an HTTP token) and the
+    /// origins (`scheme://host[:port]`, nothing after).
+    pub(crate) fn new(name: &str, origins: &[String]) -> Result<Self, ConfigError> {
+        let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if name.is_empty() || !name.bytes().all(is_tchar) {
+            return Err(ConfigError::new(
+                ConfigErrorKind::InvalidOption,
+                "the token cookie's name must be a non-empty HTTP token (letters, digits, !#$%&'*+-.^_`|~)",
+            ));
+        }
+        for origin in origins {
+            if !is_origin(origin) {
+                return Err(ConfigError::new(
+                    ConfigErrorKind::InvalidOption,
+                    format!("{origin:?} is not an origin like https://app.example.com"),
+                ));
+            }
+        }
+        Ok(TokenCookie {
+            name: name.to_string(),
+            origins: origins.to_vec(),
+        })
+    }
+
+    /// The token in the cookie, as [`Credentials`]: `Missing` when there is
+    /// no such cookie.
+    pub(crate) fn credentials<'a>(
+        &self,
+        method: &Method,
+        headers: &'a HeaderMap,
+    ) -> Credentials<'a> {
+        let mut found = None;
+        for pair in headers
+            .get_all(COOKIE)
+            .iter()
+            .flat_map(|value| value.as_bytes().split(|b| *b == b';'))
+        {
+            let pair = pair.trim_ascii();
+            let Some(value) = pair
+                .strip_prefix(self.name.as_bytes())
+                .and_then(|rest| rest.strip_prefix(b"="))
+            else {
+                continue;
+            };
+            if found.replace(value).is_some() {
+                return Credentials::Malformed(MalformedReason::MultipleCookies);
+            }
+        }
+        let Some(value) = found else {
+            return Credentials::Missing;
+        };
+        if !is_safe(method) && !self.is_same_origin(headers) {
+            return Credentials::Malformed(MalformedReason::CrossSiteCookie);
+        }
+        // RFC 6265 allows a value in double quotes.
+        let value = value
+            .strip_prefix(b"\"")
+            .and_then(|v| v.strip_suffix(b"\""))
+            .unwrap_or(value);
+        token_credentials(value)
+    }
+
+    fn is_same_origin(&self, headers: &HeaderMap) -> bool {
+        let one = |name| {
+            let mut values = headers.get_all(name).iter();
+            match (values.next(), values.next()) {
+                (Some(value), None) => value.to_str().ok(),
+                _ => None,
+            }
+        };
+        one("sec-fetch-site") == Some("same-origin")
+            || one(ORIGIN.as_str()).is_some_and(|o| self.origins.iter().any(|a| a == o))
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// `scheme://host[:port]` with nothing after, as browsers send `Origin`.
+fn is_origin(value: &str) -> bool {
+    let Ok(url) = url::Url::parse(value) else {
+        return false;
+    };
+    let serialized = url.origin().ascii_serialization();
+    serialized != "null" && serialized == value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn cookie(origins: &[&str]) -> TokenCookie {
+        let origins: Vec<String> = origins.iter().map(|o| o.to_string()).collect();
+        TokenCookie::new("access_token", &origins).unwrap()
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn finds_the_cookie_among_others_and_across_headers() {
+        let c = cookie(&[]);
+        let one = headers(&[("cookie", "theme=dark; access_token=abc.def.ghi; x=1")]);
+        assert_eq!(
+            c.credentials(&Method::GET, &one),
+            Credentials::Bearer("abc.def.ghi")
+        );
+        let split = headers(&[
+            ("cookie", "theme=dark"),
+            ("cookie", "access_token=\"a.b.c\""),
+        ]);
+        assert_eq!(
+            c.credentials(&Method::GET, &split),
+            Credentials::Bearer("a.b.c")
+        );
+        let none = headers(&[("cookie", "my_access_token=a.b.c; access_tokenx=1")]);
+        assert_eq!(c.credentials(&Method::GET, &none), Credentials::Missing);
+        assert_eq!(
+            c.credentials(&Method::GET, &HeaderMap::new()),
+            Credentials::Missing
+        );
+    }
+
+    #[test]
+    fn malformed_cookies() {
+        let c = cookie(&[]);
+        for (value, reason) in [
+            (
+                "access_token=a; access_token=b",
+                MalformedReason::MultipleCookies,
+            ),
+            ("access_token=", MalformedReason::EmptyToken),
+            ("access_token=a,b", MalformedReason::TokenSyntax),
+        ] {
+            let h = headers(&[("cookie", value)]);
+            assert_eq!(
+                c.credentials(&Method::GET, &h),
+                Credentials::Malformed(reason),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn unsafe_methods_need_a_same_origin_sign() {
+        let c = cookie(&["https://app.example.com"]);
+        let token = ("cookie", "access_token=a.b.c");
+        for method in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+            for refused in [
+                headers(&[token]),
+                headers(&[token, ("sec-fetch-site", "same-site")]),
+                headers(&[token, ("sec-fetch-site", "cross-site")]),
+                headers(&[token, ("origin", "https://evil.example")]),
+                headers(&[token, ("origin", "null")]),
+            ] {
+                assert_eq!(
+                    c.credentials(&method, &refused),
+                    Credentials::Malformed(MalformedReason::CrossSiteCookie),
+                    "{method} {refused:?}"
+                );
+            }
+            for allowed in [
+                headers(&[token, ("sec-fetch-site", "same-origin")]),
+                headers(&[token, ("origin", "https://app.example.com")]),
+            ] {
+                assert_eq!(
+                    c.credentials(&method, &allowed),
+                    Credentials::Bearer("a.b.c")
+                );
+            }
+        }
+        assert_eq!(
+            c.credentials(&Method::GET, &headers(&[token])),
+            Credentials::Bearer("a.b.c")
+        );
+    }
+
+    #[test]
+    fn configuration_is_checked() {
+        assert!(TokenCookie::new("", &[]).is_err());
+        assert!(TokenCookie::new("a b", &[]).is_err());
+        assert!(TokenCookie::new("a=b", &[]).is_err());
+        for bad in [
+            "https://app.example.com/",
+            "app.example.com",
+            "https://a.example/x",
+            "null",
+        ] {
+            assert!(TokenCookie::new("t", &[bad.to_string()]).is_err(), "{bad}");
+        }
+        for good in ["https://app.example.com", "http://localhost:3000"] {
+            assert!(TokenCookie::new("t", &[good.to_string()]).is_ok(), "{good}");
+        }
+    }
+}
