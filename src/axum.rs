@@ -87,3 +87,21 @@ impl IntoResponse for Rejection {
         }
     }
 }
+
+impl crate::ResourceMetadata {
+    /// A router that serves the metadata document at its
+    /// [`path`](crate::ResourceMetadata::path); merge it into the app's.
+    ///
+    /// ```ignore
+    /// let metadata = verifier.resource_metadata().expect("configured");
+    /// let app = Router::new()
+    ///     .route("/mcp", post(mcp).route_layer(verifier.require("com.example.photos/read")?))
+    ///     .merge(metadata.router());
+    /// ```
+    pub fn router<S>(&self) -> ::axum::Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        ::axum::Router::new().route_service(self.path(), self.clone())
+    }
+}

@@ -108,6 +108,7 @@ mod keys;
 mod layer;
 mod log_safe;
 mod naming;
+mod resource_metadata;
 mod scope;
 mod sync;
 mod token_cache;
@@ -238,6 +239,7 @@ pub use layer::{
     DefaultRejection, GrpcRejection, OnRejection, Rejection, RejectionKind, ScopeGate,
     ScopeGateLayer,
 };
+pub use resource_metadata::{ProtectedResource, ResourceMetadata};
 pub use scope::{ResourceServer, Scope, ScopeDefinition};
 pub use token_cache::TokenCacheStats;
 pub use token_error::TokenError;

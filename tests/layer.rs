@@ -464,3 +464,168 @@ async fn token_cookie_mistakes_are_config_errors() {
         assert_eq!(error.kind(), ConfigErrorKind::InvalidOption, "{error}");
     }
 }
+
+/// A loopback listener bound before the verifier is built, so that the
+/// resource identifier can name its port.
+async fn listener() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+/// The value of `name="..."` in a challenge.
+fn challenge_param(challenge: &str, name: &str) -> Option<String> {
+    let start = challenge.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = challenge[start..].find('"')?;
+    Some(challenge[start..start + end].to_string())
+}
+
+#[tokio::test]
+async fn an_mcp_client_finds_the_authorization_server_from_a_401() {
+    let issuer = scopegate::local::LocalIssuer::start().await.unwrap();
+    let pool = issuer.pool();
+    let photos = scopegate::ResourceServer::new("com.example.photos", "Photo Server")
+        .scope("read", "view your photos");
+    pool.create_resource_server(&photos).unwrap();
+    let client = pool
+        .create_client("agent", &["com.example.photos/read"])
+        .unwrap();
+    let (listener, base) = listener().await;
+    let verifier = Verifier::builder(pool.issuer())
+        .client_ids([client.id.as_str()])
+        .resource_server(photos)
+        .protected_resource(scopegate::ProtectedResource::new(format!("{base}/mcp")))
+        .build()
+        .unwrap();
+    let metadata = verifier.resource_metadata().unwrap();
+    let app = Router::new()
+        .route("/mcp", get(whoami))
+        .route_layer(verifier.require("com.example.photos/read").unwrap())
+        .merge(metadata.router());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = http();
+
+    // 1. Unauthenticated: 401 naming the metadata and the scopes.
+    let first = http.get(format!("{base}/mcp")).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
+    let challenge = first.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let metadata_url = challenge_param(&challenge, "resource_metadata").expect("resource_metadata");
+    assert_eq!(
+        metadata_url,
+        format!("{base}/.well-known/oauth-protected-resource/mcp")
+    );
+    assert_eq!(
+        challenge_param(&challenge, "scope").as_deref(),
+        Some("com.example.photos/read")
+    );
+
+    // 2. The metadata, exactly RFC 9728 §2.
+    let response = http.get(&metadata_url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert!(response.headers().contains_key("cache-control"));
+    let document: serde_json::Value =
+        serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(
+        document,
+        serde_json::json!({
+            "resource": format!("{base}/mcp"),
+            "authorization_servers": [pool.url()],
+            "scopes_supported": ["com.example.photos/read"],
+            "bearer_methods_supported": ["header"],
+        })
+    );
+
+    // 3. The authorization server's metadata, from the local issuer.
+    let server_url = document["authorization_servers"][0].as_str().unwrap();
+    let discovery = http
+        .get(format!("{server_url}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap();
+    let discovery: serde_json::Value =
+        serde_json::from_str(&discovery.text().await.unwrap()).unwrap();
+    let token_endpoint = discovery["token_endpoint"].as_str().unwrap();
+
+    // 4. A token, as the client asks for it.
+    let granted = http
+        .post(token_endpoint)
+        .basic_auth(&client.id, Some(&client.secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&scope=com.example.photos%2Fread")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(granted.status(), StatusCode::OK);
+    let granted: serde_json::Value = serde_json::from_str(&granted.text().await.unwrap()).unwrap();
+    let token = granted["access_token"].as_str().unwrap();
+
+    // 5. Called again: 200.
+    let second = http
+        .get(format!("{base}/mcp"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), StatusCode::OK);
+    server.abort();
+}
+
+#[tokio::test]
+async fn with_resource_metadata_every_challenge_names_it_and_aud_may_be_the_resource() {
+    let issuer = issuer().await;
+    let resource = "https://photos.example.com/api";
+    let verifier = Verifier::builder(issuer.issuer())
+        .resource_server(photo_api())
+        .protected_resource(scopegate::ProtectedResource::new(resource))
+        .build()
+        .expect("no client allow-list is needed: aud must be the resource");
+    let api = serve_layer(verifier.require(READ).unwrap()).await;
+    let url = format!("{}/r", api.url);
+    let metadata_url = "https://photos.example.com/.well-known/oauth-protected-resource/api";
+    let bound = |aud: &str, scopes: &[&str]| {
+        issuer
+            .token()
+            .client_id("any-client")
+            .claim("aud", serde_json::json!(aud))
+            .scopes(scopes.iter().copied())
+            .mint()
+    };
+    let ok = http_get(&url, Some(&bound(resource, &[READ]))).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    for (token, status, error) in [
+        (
+            Some(bound("https://elsewhere.example", &[READ])),
+            401,
+            Some("invalid_token"),
+        ),
+        (None, 401, None),
+        (
+            Some(bound(resource, &[WRITE])),
+            403,
+            Some("insufficient_scope"),
+        ),
+    ] {
+        let response = http_get(&url, token.as_deref()).await;
+        assert_eq!(response.status().as_u16(), status);
+        let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+        assert_eq!(
+            challenge_param(challenge, "resource_metadata").as_deref(),
+            Some(metadata_url),
+            "{challenge}"
+        );
+        assert_eq!(
+            challenge_param(challenge, "scope").as_deref(),
+            Some(READ),
+            "{challenge}"
+        );
+        assert_eq!(
+            challenge_param(challenge, "error").as_deref(),
+            error,
+            "{challenge}"
+        );
+    }
+}

@@ -457,6 +457,50 @@ async fn a_token_cookie_when_configured_and_same_origin_for_writes() {
 }
 
 #[tokio::test]
+async fn resource_metadata_is_served_and_named_in_challenges() {
+    let issuer = issuer().await;
+    let (api, recorder) = upstream().await;
+    let text = config(
+        &issuer,
+        &api.url,
+        "\n[resource_metadata]\nresource = \"https://photos.example.com\"\nresource_name = \"Photos\"\n",
+    )
+    .render();
+    let proxy = start(&text).await;
+    let response = send(
+        "GET",
+        &format!("{}/.well-known/oauth-protected-resource", proxy.url),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let document: serde_json::Value =
+        serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(document["resource"], "https://photos.example.com");
+    assert_eq!(document["authorization_servers"][0], issuer.issuer().url());
+    assert_eq!(document["resource_name"], "Photos");
+    assert_eq!(
+        document["bearer_methods_supported"],
+        serde_json::json!(["header"])
+    );
+    let refused = send("GET", &format!("{}/photos", proxy.url), None).await;
+    assert_eq!(refused.status(), 401);
+    let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains(
+            "resource_metadata=\"https://photos.example.com/.well-known/oauth-protected-resource\""
+        ),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains(&format!("scope=\"{READ}\"")),
+        "{challenge}"
+    );
+    assert!(recorder.seen().is_empty(), "nothing reached the upstream");
+}
+
+#[tokio::test]
 async fn public_routes_and_authenticated_routes() {
     let (issuer, _api, recorder, proxy) = setup().await;
     assert_eq!(
@@ -1060,6 +1104,11 @@ require = ["https://photos.example.com/photos.read"]
             ),
             3,
             "token_cookie_origins",
+        ),
+        (
+            format!("{base}\n[resource_metadata]\nresource = \"http://api.example.com\"\n"),
+            13,
+            "resource_metadata",
         ),
         (base.replace(r#"path = "/photos""#, "path = 5"), 10, "path"),
         (

@@ -40,7 +40,8 @@ pub(crate) enum Decision {
 
 impl Gate {
     pub(crate) fn new(verifier: Verifier, requirement: Requirement) -> Gate {
-        let challenges = Challenges::new(verifier.realm(), requirement.scopes());
+        let metadata = verifier.resource_metadata().map(|m| m.url());
+        let challenges = Challenges::new(verifier.realm(), requirement.scopes(), metadata);
         Gate {
             verifier,
             requirement,
@@ -139,20 +140,37 @@ impl Gate {
 }
 
 impl Challenges {
-    fn new(realm: &str, scopes: &[Scope]) -> Challenges {
+    /// The challenges of a route; with protected-resource metadata (RFC
+    /// 9728 §5.1), 401 and 403 challenges name its URL, and 401 challenges
+    /// also the route's scopes (as MCP's authorization spec asks).
+    fn new(realm: &str, scopes: &[Scope], metadata_url: Option<&str>) -> Challenges {
         let scopes = scopes
             .iter()
             .map(Scope::as_str)
             .collect::<Vec<_>>()
             .join(" ");
+        // What 403 and what 401 challenges add.
+        let (forbidden_extra, unauthorized_extra) = match metadata_url {
+            Some(url) if scopes.is_empty() => (
+                format!(", resource_metadata=\"{url}\""),
+                format!(", resource_metadata=\"{url}\""),
+            ),
+            Some(url) => (
+                format!(", resource_metadata=\"{url}\""),
+                format!(", resource_metadata=\"{url}\", scope=\"{scopes}\""),
+            ),
+            None => (String::new(), String::new()),
+        };
         Challenges {
-            missing: challenge(format!("Bearer realm=\"{realm}\"")),
+            missing: challenge(format!("Bearer realm=\"{realm}\"{unauthorized_extra}")),
             invalid_request: challenge(format!(
                 "Bearer realm=\"{realm}\", error=\"invalid_request\""
             )),
-            invalid_token: challenge(format!("Bearer realm=\"{realm}\", error=\"invalid_token\"")),
+            invalid_token: challenge(format!(
+                "Bearer realm=\"{realm}\", error=\"invalid_token\"{unauthorized_extra}"
+            )),
             insufficient_scope: challenge(format!(
-                "Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"{scopes}\""
+                "Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"{scopes}\"{forbidden_extra}"
             )),
         }
     }

@@ -76,10 +76,12 @@ pub(crate) enum Outcome {
     GatewayTimeout,
     /// The client went away before the response.
     ClientClosed,
+    /// The protected-resource metadata document was served.
+    Metadata,
 }
 
 impl Outcome {
-    const ALL: [Outcome; 10] = [
+    const ALL: [Outcome; 11] = [
         Outcome::Forwarded,
         Outcome::BadRequest,
         Outcome::Unauthorized,
@@ -90,6 +92,7 @@ impl Outcome {
         Outcome::BadGateway,
         Outcome::GatewayTimeout,
         Outcome::ClientClosed,
+        Outcome::Metadata,
     ];
 
     /// The `outcome` label.
@@ -105,6 +108,7 @@ impl Outcome {
             Outcome::BadGateway => "502",
             Outcome::GatewayTimeout => "504",
             Outcome::ClientClosed => "client_closed",
+            Outcome::Metadata => "metadata",
         }
     }
 
@@ -130,7 +134,7 @@ pub(crate) struct Metrics {
     registry: Registry,
     /// One counter per outcome, all in the registry from the start (so that
     /// every outcome is exposed, at 0 until it happens).
-    outcomes: [Counter; 10],
+    outcomes: [Counter; 11],
     verification: Histogram,
 }
 

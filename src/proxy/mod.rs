@@ -104,7 +104,12 @@ impl Proxy {
             Arc::clone(&metrics),
         )
         .ok_or_else(|| io::Error::other("the upstream URL has no host"))?;
-        let service = ProxyService::new(&config.routes, forward, Arc::clone(&metrics));
+        let service = ProxyService::new(
+            &config.routes,
+            forward,
+            Arc::clone(&metrics),
+            config.verifier.resource_metadata().cloned(),
+        );
         Ok(Proxy {
             config,
             listener,

@@ -9,8 +9,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use tokio::time::Instant;
 use tower_service::Service;
@@ -19,6 +21,7 @@ use super::config::{Access, Route};
 use super::forward::{Forward, ProxyBody, RequestFacts, Upstream, plain};
 use super::metrics::{Metrics, Outcome};
 use super::routes::{Methods, PathPattern, ambiguous_path, canonical_path};
+use crate::ResourceMetadata;
 use crate::layer::{DefaultRejection, Rejection, RejectionKind, ScopeGate};
 use tower_layer::Layer as _;
 
@@ -45,6 +48,8 @@ pub(crate) struct ProxyService {
     metrics: Arc<Metrics>,
     /// The client's address, made once per connection.
     peer_ip: Option<HeaderValue>,
+    /// The protected-resource metadata (RFC 9728), served before routing.
+    metadata: Option<ResourceMetadata>,
 }
 
 impl std::fmt::Debug for ProxyService {
@@ -57,7 +62,12 @@ impl std::fmt::Debug for ProxyService {
 }
 
 impl ProxyService {
-    pub(crate) fn new(routes: &[Route], forward: Forward, metrics: Arc<Metrics>) -> ProxyService {
+    pub(crate) fn new(
+        routes: &[Route],
+        forward: Forward,
+        metrics: Arc<Metrics>,
+        metadata: Option<ResourceMetadata>,
+    ) -> ProxyService {
         let routes: Vec<CompiledRoute> = routes
             .iter()
             .map(|route| CompiledRoute {
@@ -75,6 +85,7 @@ impl ProxyService {
             forward,
             metrics,
             peer_ip: None,
+            metadata,
         }
     }
 
@@ -164,6 +175,16 @@ impl Service<Request<Incoming>> for ProxyService {
             metrics: Arc::clone(&self.metrics),
             done: false,
         };
+        if let Some(metadata) = &self.metadata
+            && request.uri().path() == metadata.path()
+        {
+            let response = metadata.response(&request).map(|body| {
+                http_body_util::Full::new(Bytes::from(body))
+                    .map_err(|never| match never {})
+                    .boxed_unsync()
+            });
+            return Box::pin(async move { log.finish(response, Outcome::Metadata, None) });
+        }
         let route = match self.route(&request) {
             Ok(route) => route,
             Err((status, why, outcome)) => {

@@ -13,6 +13,7 @@ use crate::error::{ConfigError, ConfigErrorKind};
 use crate::issuer::{Issuer, KeySource};
 use crate::jwk::KeySet;
 use crate::keys::{Fetcher, KeyCacheOptions, KeyStore, Source, fetch_url, is_loopback};
+use crate::resource_metadata::{ProtectedResource, ResourceMetadata};
 use crate::scope::{ResourceServer, ScopeRegistry};
 use crate::token_cache::{TokenCache, TokenCacheOptions};
 
@@ -49,6 +50,7 @@ pub struct VerifierBuilder {
     token_cache: TokenCacheOptions,
     token_cookie: Option<String>,
     token_cookie_origins: Vec<String>,
+    protected_resource: Option<ProtectedResource>,
 }
 
 impl VerifierBuilder {
@@ -70,6 +72,7 @@ impl VerifierBuilder {
             token_cache: TokenCacheOptions::default(),
             token_cookie: None,
             token_cookie_origins: Vec::new(),
+            protected_resource: None,
         }
     }
 
@@ -184,6 +187,27 @@ impl VerifierBuilder {
         self
     }
 
+    /// Describes the API as an OAuth 2.0 protected resource (RFC 9728, as MCP
+    /// clients need it). Then:
+    ///
+    /// - [`Verifier::resource_metadata`] serves its metadata document (a
+    ///   tower service), at `/.well-known/oauth-protected-resource` plus the
+    ///   resource's path;
+    /// - every 401 and 403 challenge carries `resource_metadata="<its URL>"`,
+    ///   and every 401 challenge the route's `scope="..."`;
+    /// - the resource identifier is an accepted `aud` (RFC 8707): added to
+    ///   the [`audiences`](Self::audiences) allow-list, or made the
+    ///   allow-list when neither audiences nor [`client_ids`](Self::client_ids)
+    ///   are set. (With only `client_ids`, as for Cognito, whose access tokens
+    ///   carry no `aud`, nothing about `aud` changes.)
+    ///
+    /// Its authorization servers default to this verifier's issuer, its
+    /// scopes to those of the registered resource servers.
+    pub fn protected_resource(mut self, resource: ProtectedResource) -> Self {
+        self.protected_resource = Some(resource);
+        self
+    }
+
     /// The `realm` of `WWW-Authenticate` challenges. Default `api`.
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
         self.realm = realm.into();
@@ -270,6 +294,7 @@ impl VerifierBuilder {
         self.check_token_limits()?;
         check_realm(&self.realm)?;
         self.check_caches()?;
+        let resource_metadata = self.resolve_protected_resource()?;
         self.check_audience()?;
         let registry = registry(std::mem::take(&mut self.resource_servers))?;
         let token_cookie = self.checked_token_cookie()?;
@@ -294,8 +319,35 @@ impl VerifierBuilder {
                 realm: self.realm,
                 token_cache: TokenCache::new(self.token_cache),
                 token_cookie,
+                resource_metadata,
             }),
         })
+    }
+
+    /// The protected resource's metadata, and its identifier made an
+    /// accepted audience (see [`protected_resource`](Self::protected_resource)).
+    fn resolve_protected_resource(&mut self) -> Result<Option<ResourceMetadata>, ConfigError> {
+        let Some(resource) = self.protected_resource.take() else {
+            return Ok(None);
+        };
+        let scopes = self
+            .resource_servers
+            .iter()
+            .flat_map(|server| {
+                server
+                    .scopes()
+                    .iter()
+                    .map(|scope| format!("{}/{}", server.identifier(), scope.name()))
+            })
+            .collect();
+        let metadata = resource.resolve(&self.issuer.url, scopes)?;
+        let identifier = metadata.resource().to_string();
+        match &mut self.audiences {
+            Some(audiences) => audiences.push(identifier),
+            None if self.client_ids.is_none() => self.audiences = Some(vec![identifier]),
+            None => {}
+        }
+        Ok(Some(metadata))
     }
 
     /// The token cookie, if one is configured (and origins only with one).

@@ -25,6 +25,7 @@ use crate::cookie::TokenCookie;
 use crate::error::ConfigError;
 use crate::jws;
 use crate::keys::{FetchError, KeySetFetches, KeyStore, Snapshot, Unavailable};
+use crate::resource_metadata::ResourceMetadata;
 use crate::scope::{Scope, ScopeRegistry};
 use crate::token_cache::{TokenCache, TokenCacheStats, TokenLookup};
 use crate::token_error::TokenError;
@@ -129,6 +130,7 @@ struct Inner {
     realm: String,
     token_cache: Option<TokenCache>,
     token_cookie: Option<TokenCookie>,
+    resource_metadata: Option<ResourceMetadata>,
 }
 
 /// The outcome of a check that did not wait for anything.
@@ -265,6 +267,13 @@ impl Verifier {
     /// The exact `iss` value tokens must carry.
     pub fn issuer(&self) -> &str {
         &self.inner.policy.issuer
+    }
+
+    /// The protected resource's metadata (RFC 9728), if
+    /// [configured](VerifierBuilder::protected_resource): a tower service
+    /// that serves the document, and its URL and path.
+    pub fn resource_metadata(&self) -> Option<&ResourceMetadata> {
+        self.inner.resource_metadata.as_ref()
     }
 
     /// The cookie a token may come in, if configured.

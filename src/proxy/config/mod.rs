@@ -27,9 +27,9 @@ pub(crate) use routes::{Access, Route};
 pub use values::LogFormat;
 
 use crate::cookie::TokenCookie;
-use crate::{Verifier, VerifierBuilder};
+use crate::{ProtectedResource, Verifier, VerifierBuilder};
 use locate::Source;
-use schema::RawConfig;
+use schema::{RawConfig, RawResourceMetadata};
 use values::timeout;
 
 /// A checked proxy configuration.
@@ -174,6 +174,24 @@ fn network(src: &Source<'_>, raw: &RawConfig) -> Result<Network, ConfigFileError
     })
 }
 
+/// `[resource_metadata]` as a [`ProtectedResource`].
+fn protected_resource(raw: &RawResourceMetadata) -> ProtectedResource {
+    let mut resource = ProtectedResource::new(raw.resource.clone());
+    for server in raw.authorization_servers.iter().flatten() {
+        resource = resource.authorization_server(server.clone());
+    }
+    if let Some(scopes) = &raw.scopes_supported {
+        resource = resource.scopes_supported(scopes.iter().cloned());
+    }
+    if let Some(name) = &raw.resource_name {
+        resource = resource.resource_name(name.clone());
+    }
+    if let Some(url) = &raw.resource_documentation {
+        resource = resource.resource_documentation(url.clone());
+    }
+    resource
+}
+
 /// `token_cookie` and `token_cookie_origins`, checked where they are written.
 fn token_cookie(
     src: &Source<'_>,
@@ -232,6 +250,15 @@ fn verifier(src: &Source<'_>, raw: &RawConfig) -> Result<(Verifier, bool), Confi
         builder = builder.realm(realm.get_ref().clone());
     }
     builder = token_cookie(src, raw, builder)?;
+    if let Some(spanned) = &raw.resource_metadata {
+        let resource = protected_resource(spanned.get_ref());
+        // Checked here, so that a mistake names this table.
+        resource
+            .clone()
+            .resolve("https://issuer.invalid", Vec::new())
+            .map_err(|e| src.config_error(&spanned.span(), "resource_metadata", e))?;
+        builder = builder.protected_resource(resource);
+    }
     for server in servers::resource_servers(src, &raw.resource_servers, &raw.routes)? {
         builder = builder.resource_server(server);
     }

@@ -30,6 +30,18 @@ pub(super) struct RawConfig {
     pub(super) routes: Vec<Spanned<RawRoute>>,
     #[serde(default)]
     pub(super) forward: RawForward,
+    pub(super) resource_metadata: Option<Spanned<RawResourceMetadata>>,
+}
+
+/// `[resource_metadata]`: RFC 9728 protected-resource metadata.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawResourceMetadata {
+    pub(super) resource: String,
+    pub(super) authorization_servers: Option<Vec<String>>,
+    pub(super) scopes_supported: Option<Vec<String>>,
+    pub(super) resource_name: Option<String>,
+    pub(super) resource_documentation: Option<String>,
 }
 
 /// `[issuer]`.
