@@ -231,7 +231,7 @@ pub use issuer::Issuer;
 pub use keys::{FetchError, KeySetFetches};
 pub use layer::future;
 pub use layer::{
-    DefaultRejection, OnRejection, Rejection, RejectionKind, ScopeGate, ScopeGateLayer,
+    DefaultRejection, Denied, OnRejection, Rejection, RejectionKind, ScopeGate, ScopeGateLayer,
 };
 pub use scope::{ResourceServer, Scope, ScopeDefinition};
 pub use token_cache::TokenCacheStats;
