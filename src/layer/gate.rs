@@ -155,7 +155,10 @@ impl Gate {
             RejectionKind::InvalidRequest(_) => Some(challenges.invalid_request.clone()),
             RejectionKind::InvalidToken(_) => Some(challenges.invalid_token.clone()),
             RejectionKind::InsufficientScope => Some(challenges.insufficient_scope.clone()),
-            RejectionKind::KeySetUnavailable | RejectionKind::AuthenticationTooOld => None,
+            RejectionKind::KeySetUnavailable => None,
+            // Made by `authorize` with the check's own challenge (its
+            // `max_age`), never here.
+            RejectionKind::AuthenticationTooOld => None,
         };
         log_rejection(kind, None);
         Rejection::new(kind, challenge, retry_after)

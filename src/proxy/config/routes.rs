@@ -1,7 +1,7 @@
 //! `[[routes]]` to [`Route`]s: each path and method list parsed, each
 //! requirement (scopes, then `groups` and `max_token_age`) turned into the
-//! layer it needs, and routes that can never
-//! match (shadowed, or differing only by case) refused.
+//! layer it needs, and routes that can never match (shadowed, or differing
+//! only by case) refused.
 
 use std::ops::Range;
 use std::time::Duration;
