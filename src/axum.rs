@@ -105,3 +105,45 @@ impl crate::ResourceMetadata {
         ::axum::Router::new().route_service(self.path(), self.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use axum_core::response::IntoResponse;
+    use http::{HeaderValue, StatusCode};
+
+    use crate::layer::{Rejection, RejectionKind};
+
+    #[test]
+    fn the_new_rejections_answer_with_their_status_and_challenge_only() {
+        let bare = HeaderValue::from_static(r#"Bearer realm="api""#);
+        let too_old = HeaderValue::from_static(
+            r#"Bearer realm="api", error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age="900""#,
+        );
+        let cases = [
+            (
+                RejectionKind::MissingGroup,
+                bare.clone(),
+                StatusCode::FORBIDDEN,
+            ),
+            (RejectionKind::Denied, bare, StatusCode::FORBIDDEN),
+            (
+                RejectionKind::AuthenticationTooOld,
+                too_old,
+                StatusCode::UNAUTHORIZED,
+            ),
+        ];
+        for (kind, challenge, status) in cases {
+            let rejection = Rejection::new(kind, Some(challenge.clone()), None)
+                .with_reason(Cow::Borrowed("secret reason"));
+            let response = rejection.into_response();
+            assert_eq!(response.status(), status);
+            assert_eq!(response.headers().len(), 1, "{:?}", response.headers());
+            assert_eq!(response.headers()["www-authenticate"], challenge);
+            let kept = response.extensions().get::<Rejection>().expect("kept");
+            assert_eq!(kept.kind(), kind);
+            assert_eq!(kept.reason(), Some("secret reason"));
+        }
+    }
+}

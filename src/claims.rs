@@ -160,6 +160,12 @@ impl Claims {
     pub(crate) fn not_before_secs(&self) -> Option<u64> {
         self.0.not_before
     }
+
+    /// `auth_time`, else `iat`, in seconds: when the authentication that
+    /// led to this token happened, as far as the token says.
+    pub(crate) fn authenticated_at_secs(&self) -> Option<u64> {
+        self.0.auth_time.or(self.0.issued_at)
+    }
 }
 
 impl fmt::Debug for Claims {

@@ -36,6 +36,10 @@ pub enum ConfigErrorKind {
     InvalidOption,
     /// A static key set could not be read or holds no usable key.
     InvalidKeySet,
+    /// A route's group requirement is empty, or names a group that breaks
+    /// Amazon Cognito's `GroupName` rule (1 to 128 characters, no white
+    /// space or control characters).
+    InvalidGroup,
 }
 
 impl ConfigError {

@@ -236,7 +236,7 @@ pub use issuer::Issuer;
 pub use keys::{FetchError, KeySetFetches};
 pub use layer::future;
 pub use layer::{
-    DefaultRejection, GrpcRejection, OnRejection, Rejection, RejectionKind, ScopeGate,
+    DefaultRejection, Denied, GrpcRejection, OnRejection, Rejection, RejectionKind, ScopeGate,
     ScopeGateLayer,
 };
 pub use resource_metadata::{ProtectedResource, ResourceMetadata};

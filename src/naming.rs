@@ -136,6 +136,32 @@ pub(crate) const NAME: Rule = Rule {
     }),
 };
 
+/// Cognito's user-name and group-name characters, `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`:
+/// letters, marks, symbols, numbers and punctuation, approximated as
+/// "neither white space nor a control or format character".
+fn is_user_name_char(c: char) -> bool {
+    !(c.is_whitespace() || c.is_control() || is_format(c))
+}
+
+/// Zero-width and direction characters (Unicode category Cf, the common ones).
+fn is_format(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+}
+
+/// A user name, and also a group name (`GroupName` has the same rule): 1 to
+/// 128 characters of [`is_user_name_char`].
+pub(crate) const USER_NAME: Rule = Rule {
+    min: 1,
+    max: 128,
+    chars: Some(CharClass {
+        pattern: r"[\p{L}\p{M}\p{S}\p{N}\p{P}]+",
+        allows: is_user_name_char,
+    }),
+};
+
+/// A Cognito group name (`cognito:groups` holds these).
+pub(crate) const GROUP_NAME: Rule = USER_NAME;
+
 /// A scope description: any characters.
 pub(crate) const DESCRIPTION: Rule = Rule {
     min: 1,
@@ -205,6 +231,18 @@ mod tests {
         assert!(IDENTIFIER.check("https://photos.example.com").is_ok());
         assert!(NAME.check("Name with spaces_+=,.@-").is_ok());
         assert!(DESCRIPTION.check("anything \"goes\" / \\").is_ok());
+        assert!(GROUP_NAME.check("editors").is_ok());
+        assert!(GROUP_NAME.check("Éditeurs/écriture:+1").is_ok());
+        assert_eq!(GROUP_NAME.check(""), Err(Violation::TooShort(0)));
+        assert_eq!(GROUP_NAME.check("a b"), Err(Violation::Char(' ')));
+        assert_eq!(
+            GROUP_NAME.check("a\u{200b}"),
+            Err(Violation::Char('\u{200b}'))
+        );
+        assert_eq!(
+            GROUP_NAME.check(&"g".repeat(129)),
+            Err(Violation::TooLong(129))
+        );
     }
 
     #[cfg(feature = "issuer")]

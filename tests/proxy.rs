@@ -540,6 +540,96 @@ async fn public_routes_and_authenticated_routes() {
 }
 
 #[tokio::test]
+async fn routes_with_groups_and_max_token_age_over_http() {
+    let issuer = issuer().await;
+    let (api, recorder) = upstream().await;
+    let text = ProxyToml::for_issuer(&issuer, &api.url)
+        .admin(true)
+        .issuer_key(&format!("client_ids = [{CLIENT:?}]"))
+        .tail(&format!(
+            r#"
+[[routes]]
+methods = ["GET"]
+path = "/edit"
+require = ["{READ}"]
+groups = ["editors", "admins"]
+
+[[routes]]
+path = "/account"
+max_token_age = "15m"
+"#
+        ))
+        .render();
+    let proxy = start(&text).await;
+    let edit = format!("{}/edit", proxy.url);
+    let account = format!("{}/account", proxy.url);
+    let grouped = |scopes: &[&str], groups: &[&str]| {
+        issuer
+            .token()
+            .client_id(CLIENT)
+            .scopes(scopes.iter().copied())
+            .claim("cognito:groups", json!(groups))
+            .mint()
+    };
+    let challenge = |response: &reqwest::Response| {
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+
+    let member = send("GET", &edit, Some(&grouped(&[READ], &["admins"]))).await;
+    assert_eq!(member.status(), 200);
+    let outsider = send("GET", &edit, Some(&grouped(&[READ], &["viewers"]))).await;
+    assert_eq!(outsider.status(), 403);
+    assert_eq!(challenge(&outsider), r#"Bearer realm="api""#);
+    let no_scope = send("GET", &edit, Some(&grouped(&[], &["admins"]))).await;
+    assert_eq!(no_scope.status(), 403);
+    assert!(challenge(&no_scope).contains("insufficient_scope"));
+    let mistyped = issuer
+        .token()
+        .client_id(CLIENT)
+        .scope(READ)
+        .claim("cognito:groups", json!("admins"))
+        .mint();
+    assert_eq!(send("GET", &edit, Some(&mistyped)).await.status(), 401);
+
+    assert_eq!(
+        send("GET", &account, Some(&token(&issuer, &[])))
+            .await
+            .status(),
+        200
+    );
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let old = issuer
+        .token()
+        .client_id(CLIENT)
+        .issued_at(hour_ago)
+        .expires_in(Duration::from_secs(7200))
+        .mint();
+    let refused = send("POST", &account, Some(&old)).await;
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        challenge(&refused),
+        r#"Bearer realm="api", error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age="900""#
+    );
+
+    // Only the two passing requests reached the upstream, and the refusals
+    // are counted as 403 and 401 (never as 503).
+    let seen: Vec<String> = recorder.seen().into_iter().map(|s| s.uri).collect();
+    assert_eq!(seen, ["/edit", "/account"]);
+    let text = metrics(&proxy).await;
+    for line in [
+        r#"scopegate_requests_total{outcome="forwarded"} 2"#,
+        r#"scopegate_requests_total{outcome="403"} 2"#,
+        r#"scopegate_requests_total{outcome="401"} 2"#,
+        r#"scopegate_requests_total{outcome="503"} 0"#,
+    ] {
+        assert!(text.contains(line), "{line} not in {text}");
+    }
+}
+
+#[tokio::test]
 async fn claims_are_forwarded_and_spoofed_claim_headers_removed() {
     let (issuer, _api, recorder, proxy) = setup().await;
     let read = token(&issuer, &[READ]);
@@ -1151,6 +1241,56 @@ require = ["https://photos.example.com/photos.read"]
             base.replace("http://127.0.0.1:9000", "http://127.0.0.1:8080"),
             2,
             "upstream",
+        ),
+        (
+            base.replace(
+                r#"require = ["https://photos.example.com/photos.read"]"#,
+                "require = [\"https://photos.example.com/photos.read\"]\ngroups = []",
+            ),
+            12,
+            "routes[0].groups",
+        ),
+        (
+            base.replace(
+                r#"require = ["https://photos.example.com/photos.read"]"#,
+                "require = [\"https://photos.example.com/photos.read\"]\ngroups = [\"editors\", \"two words\"]",
+            ),
+            12,
+            "routes[0].groups",
+        ),
+        (
+            base.replace(
+                r#"require = ["https://photos.example.com/photos.read"]"#,
+                "require = [\"https://photos.example.com/photos.read\"]\ngroups = [\"\"]",
+            ),
+            12,
+            "routes[0].groups",
+        ),
+        (
+            base.replace(
+                r#"require = ["https://photos.example.com/photos.read"]"#,
+                "require = [\"https://photos.example.com/photos.read\"]\nmax_token_age = \"soon\"",
+            ),
+            12,
+            "routes[0].max_token_age",
+        ),
+        (
+            base.replace(
+                r#"require = ["https://photos.example.com/photos.read"]"#,
+                "require = [\"https://photos.example.com/photos.read\"]\nmax_token_age = \"0s\"",
+            ),
+            12,
+            "routes[0].max_token_age",
+        ),
+        (
+            format!("{base}\n[[routes]]\npath = \"/x\"\npublic = true\ngroups = [\"editors\"]\n"),
+            16,
+            "routes[1].groups",
+        ),
+        (
+            format!("{base}\n[[routes]]\npath = \"/x\"\npublic = true\nmax_token_age = \"5m\"\n"),
+            16,
+            "routes[1].max_token_age",
         ),
     ];
     for (text, line, key) in more {

@@ -5,27 +5,39 @@
 //! [`ScopeGateLayer`]: super::ScopeGateLayer
 //! [`ScopeGate`]: super::ScopeGate
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use http::{HeaderValue, Request};
 
+use super::check::{self, Check, Failed};
 use super::rejection::{Rejection, RejectionKind};
 use crate::bearer::{Credentials, MalformedReason, credentials, query_has_access_token};
 use crate::claims::Claims;
 use crate::scope::{Requirement, Scope};
 use crate::verifier::{Immediate, Verifier, VerifyError};
 
-/// What one layer checks: a verifier and the route's scope requirement,
-/// with its `WWW-Authenticate` challenges computed once.
+/// What one layer checks: a verifier, the route's scope requirement, its
+/// group lists (each any-of, all of them required) and its checks, with its
+/// `WWW-Authenticate` challenges computed once. Cloned only while a layer is
+/// being built (`Arc::make_mut`), never per request.
+#[derive(Clone)]
 pub(crate) struct Gate {
     pub(crate) verifier: Verifier,
     pub(crate) requirement: Requirement,
+    /// Empty (no allocation) unless the route names groups.
+    pub(crate) groups: Vec<Box<[Box<str>]>>,
+    /// Empty (no allocation) unless the route has checks.
+    pub(crate) checks: Vec<Check>,
     challenges: Challenges,
 }
 
 /// `WWW-Authenticate` values computed once per route (RFC 6750 §3).
+#[derive(Clone)]
 struct Challenges {
     missing: HeaderValue,
+    /// A missing group or a custom check's denial (403, no error code).
+    forbidden: HeaderValue,
     invalid_request: HeaderValue,
     invalid_token: HeaderValue,
     insufficient_scope: HeaderValue,
@@ -45,6 +57,8 @@ impl Gate {
         Gate {
             verifier,
             requirement,
+            groups: Vec::new(),
+            checks: Vec::new(),
             challenges,
         }
     }
@@ -113,29 +127,82 @@ impl Gate {
         }
     }
 
+    /// The route's scopes, then each of its group lists, then its checks in
+    /// the order they were added: the first that fails decides.
     fn authorize(&self, claims: Claims) -> Result<Claims, Rejection> {
-        if claims.meets(&self.requirement) {
-            Ok(claims)
-        } else {
-            Err(self.reject(RejectionKind::InsufficientScope, None))
+        if !claims.meets(&self.requirement) {
+            return Err(self.reject(RejectionKind::InsufficientScope, None));
         }
+        if !self
+            .groups
+            .iter()
+            .all(|any_of| check::in_any(&claims, any_of))
+        {
+            return Err(self.reject(RejectionKind::MissingGroup, None));
+        }
+        if self.checks.is_empty() {
+            return Ok(claims);
+        }
+        let now = crate::clock::now_secs();
+        for check in &self.checks {
+            match check.run(&claims, now) {
+                Ok(()) => {}
+                Err(Failed::TooOld(challenge)) => {
+                    let kind = RejectionKind::AuthenticationTooOld;
+                    log_rejection(kind, None);
+                    return Err(Rejection::new(kind, Some(challenge.clone()), None));
+                }
+                Err(Failed::Denied(denied)) => {
+                    let reason = denied.into_reason();
+                    let kind = RejectionKind::Denied;
+                    log_rejection(kind, Some(&reason));
+                    let challenge = Some(self.challenges.forbidden.clone());
+                    return Err(Rejection::new(kind, challenge, None).with_reason(reason));
+                }
+            }
+        }
+        Ok(claims)
     }
 
     fn reject(&self, kind: RejectionKind, retry_after: Option<Duration>) -> Rejection {
         let challenges = &self.challenges;
         let challenge = match kind {
+            // A bare challenge: RFC 6750 has no code for a missing group or a
+            // policy's refusal, and `insufficient_scope` would send the
+            // client off for scopes that cannot help.
             RejectionKind::MissingCredentials => Some(challenges.missing.clone()),
+            RejectionKind::MissingGroup | RejectionKind::Denied => {
+                Some(challenges.forbidden.clone())
+            }
             RejectionKind::InvalidRequest(_) => Some(challenges.invalid_request.clone()),
             RejectionKind::InvalidToken(_) => Some(challenges.invalid_token.clone()),
             RejectionKind::InsufficientScope => Some(challenges.insufficient_scope.clone()),
             RejectionKind::KeySetUnavailable => None,
+            // Made by `authorize` with the check's own challenge (its
+            // `max_age`), never here.
+            RejectionKind::AuthenticationTooOld => None,
         };
-        tracing::debug!(
+        log_rejection(kind, None);
+        Rejection::new(kind, challenge, retry_after)
+    }
+}
+
+/// The layer's one log line for a refusal: the status and fixed reason, and
+/// for a custom check's denial its reason, escaped and truncated (the
+/// application wrote it, but may have put a claim in it).
+fn log_rejection(kind: RejectionKind, denied: Option<&Cow<'static, str>>) {
+    match denied {
+        None => tracing::debug!(
             status = kind.status().as_u16(),
             reason = kind.as_str(),
             "request rejected"
-        );
-        Rejection::new(kind, challenge, retry_after)
+        ),
+        Some(denied) => tracing::debug!(
+            status = kind.status().as_u16(),
+            reason = kind.as_str(),
+            denied = %crate::log_safe::log_safe(denied),
+            "request rejected"
+        ),
     }
 }
 
@@ -163,6 +230,7 @@ impl Challenges {
         };
         Challenges {
             missing: challenge(format!("Bearer realm=\"{realm}\"{unauthorized_extra}")),
+            forbidden: challenge(format!("Bearer realm=\"{realm}\"{forbidden_extra}")),
             invalid_request: challenge(format!(
                 "Bearer realm=\"{realm}\", error=\"invalid_request\""
             )),

@@ -1,5 +1,6 @@
 //! Rejections and how they become responses (RFC 6750 §3).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -26,6 +27,24 @@ pub enum RejectionKind {
     /// The issuer's key set cannot be loaded and none is cached. 503 with
     /// `Retry-After`: an outage is not the client's fault.
     KeySetUnavailable,
+    /// The token is valid and has the route's scopes, but is in none of the
+    /// groups the route names
+    /// ([`in_any_group`](crate::ScopeGateLayer::in_any_group)). 403 with
+    /// `Bearer realm="..."` and no error code: RFC 6750 defines
+    /// `insufficient_scope` for scopes only, and it would send the client
+    /// off to ask for scopes that cannot help.
+    MissingGroup,
+    /// A route's own [`check`](crate::ScopeGateLayer::check) refused the
+    /// token. 403 with `Bearer realm="..."` and no error code (no code is
+    /// registered for "denied by policy"). The check's reason is in
+    /// [`Rejection::reason`], never in the response.
+    Denied,
+    /// The token's `auth_time` (else `iat`) is older than the route's
+    /// [`max_token_age`](crate::ScopeGateLayer::max_token_age), or the token
+    /// has neither. 401 with RFC 9470's
+    /// `error="insufficient_user_authentication"` and `max_age`: the user
+    /// must sign in again.
+    AuthenticationTooOld,
 }
 
 impl RejectionKind {
@@ -35,21 +54,28 @@ impl RejectionKind {
             RejectionKind::MissingCredentials | RejectionKind::InvalidToken(_) => {
                 StatusCode::UNAUTHORIZED
             }
+            RejectionKind::AuthenticationTooOld => StatusCode::UNAUTHORIZED,
             RejectionKind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            RejectionKind::InsufficientScope => StatusCode::FORBIDDEN,
+            RejectionKind::InsufficientScope
+            | RejectionKind::MissingGroup
+            | RejectionKind::Denied => StatusCode::FORBIDDEN,
             RejectionKind::KeySetUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// The gRPC status code this rejection answers a gRPC call with: 16
-    /// `UNAUTHENTICATED` (no, malformed or invalid token), 7
-    /// `PERMISSION_DENIED` (missing scope), 14 `UNAVAILABLE` (no keys).
+    /// `UNAUTHENTICATED` (no, malformed or invalid token; an authentication
+    /// too old), 7 `PERMISSION_DENIED` (missing scope or group, a custom
+    /// check's denial), 14 `UNAVAILABLE` (no keys).
     pub fn grpc_status(self) -> u16 {
         match self {
             RejectionKind::MissingCredentials
             | RejectionKind::InvalidRequest(_)
-            | RejectionKind::InvalidToken(_) => 16,
-            RejectionKind::InsufficientScope => 7,
+            | RejectionKind::InvalidToken(_)
+            | RejectionKind::AuthenticationTooOld => 16,
+            RejectionKind::InsufficientScope
+            | RejectionKind::MissingGroup
+            | RejectionKind::Denied => 7,
             RejectionKind::KeySetUnavailable => 14,
         }
     }
@@ -62,6 +88,9 @@ impl RejectionKind {
             RejectionKind::InvalidToken(reason) => reason.as_str(),
             RejectionKind::InsufficientScope => "token lacks the required scope",
             RejectionKind::KeySetUnavailable => "the issuer's key set is unavailable",
+            RejectionKind::MissingGroup => "token is in none of the required groups",
+            RejectionKind::Denied => "denied by the route's check",
+            RejectionKind::AuthenticationTooOld => "authentication is older than the route allows",
         }
     }
 }
@@ -76,6 +105,7 @@ pub struct Rejection {
     challenge: Option<HeaderValue>,
     retry_after: Option<Duration>,
     grpc: bool,
+    reason: Option<Cow<'static, str>>,
 }
 
 impl Rejection {
@@ -89,6 +119,7 @@ impl Rejection {
             challenge,
             retry_after,
             grpc: false,
+            reason: None,
         }
     }
 
@@ -102,6 +133,12 @@ impl Rejection {
     /// `application/grpc`, `application/grpc+proto`, ...).
     pub fn is_grpc(&self) -> bool {
         self.grpc
+    }
+
+    /// The same rejection with the reason a custom check gave.
+    pub(crate) fn with_reason(mut self, reason: Cow<'static, str>) -> Self {
+        self.reason = Some(reason);
+        self
     }
 
     /// Why the request was refused.
@@ -122,6 +159,16 @@ impl Rejection {
     /// For 503: when the key set may be fetched again.
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
+    }
+
+    /// For [`RejectionKind::Denied`]: the reason the route's
+    /// [`check`](crate::ScopeGateLayer::check) gave in its
+    /// [`Denied`](crate::Denied). It is for logs and metrics on the server:
+    /// [`with_body`](Self::with_body) and [`DefaultRejection`] never put it in
+    /// the response (a custom [`OnRejection`] must not either). `None` for
+    /// every other kind.
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
     }
 
     /// A response with this rejection's status and headers, the given body,
@@ -192,6 +239,9 @@ impl fmt::Display for Rejection {
             RejectionKind::InvalidToken(_) => "invalid token",
             RejectionKind::InsufficientScope => "token lacks the required scope",
             RejectionKind::KeySetUnavailable => "the issuer's key set is unavailable",
+            RejectionKind::MissingGroup => "token is in none of the required groups",
+            RejectionKind::Denied => "denied by the route's check",
+            RejectionKind::AuthenticationTooOld => "authentication is too old",
         })
     }
 }
@@ -291,6 +341,22 @@ mod tests {
         let rejection = Rejection::new(RejectionKind::InsufficientScope, None, None);
         assert_eq!(rejection.to_string(), "token lacks the required scope");
         assert!(rejection.source().is_none());
+
+        let rejection = Rejection::new(RejectionKind::Denied, None, None)
+            .with_reason(Cow::Borrowed("tenant not allowed"));
+        assert_eq!(rejection.to_string(), "denied by the route's check");
+        assert_eq!(rejection.reason(), Some("tenant not allowed"));
+        assert!(rejection.source().is_none());
+    }
+
+    #[test]
+    fn new_kinds_have_their_status() {
+        assert_eq!(RejectionKind::MissingGroup.status(), StatusCode::FORBIDDEN);
+        assert_eq!(RejectionKind::Denied.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            RejectionKind::AuthenticationTooOld.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
 
     #[test]

@@ -170,14 +170,18 @@ fn reachable(url: &str) -> String {
     }
 }
 
-/// RFC 6750's error code for a rejection, if it has one.
+/// The error code of a rejection's challenge (RFC 6750, RFC 9470), if it
+/// has one.
 fn error_code(kind: RejectionKind) -> Option<&'static str> {
     match kind {
         RejectionKind::MissingCredentials => None,
         RejectionKind::InvalidRequest(_) => Some("invalid_request"),
         RejectionKind::InvalidToken(_) => Some("invalid_token"),
         RejectionKind::InsufficientScope => Some("insufficient_scope"),
-        _ => None,
+        RejectionKind::AuthenticationTooOld => Some("insufficient_user_authentication"),
+        RejectionKind::MissingGroup | RejectionKind::Denied | RejectionKind::KeySetUnavailable => {
+            None
+        }
     }
 }
 

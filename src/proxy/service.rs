@@ -141,11 +141,14 @@ fn outcome_of(response: &Response<ProxyBody>) -> Outcome {
     if let Some(rejection) = response.extensions().get::<Rejection>() {
         return match rejection.kind() {
             RejectionKind::InvalidRequest(_) => Outcome::BadRequest,
-            RejectionKind::MissingCredentials | RejectionKind::InvalidToken(_) => {
-                Outcome::Unauthorized
-            }
-            RejectionKind::InsufficientScope => Outcome::Forbidden,
-            _ => Outcome::KeySetUnavailable,
+            RejectionKind::MissingCredentials
+            | RejectionKind::InvalidToken(_)
+            | RejectionKind::AuthenticationTooOld => Outcome::Unauthorized,
+            RejectionKind::InsufficientScope
+            | RejectionKind::MissingGroup
+            | RejectionKind::Denied => Outcome::Forbidden,
+            // Written out, not `_`: a new kind must be placed by hand.
+            RejectionKind::KeySetUnavailable => Outcome::KeySetUnavailable,
         };
     }
     match response.extensions().get::<Upstream>() {

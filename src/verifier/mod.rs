@@ -8,10 +8,11 @@
 //! everything else links there. Where each step runs: step 1 in
 //! `Verifier::verify_now` and `verify_after_fetch`, steps 2 to 5 in
 //! `jws::verify`, 6 and 7 in `claims::verify`, 8 in the layer's `Gate`
-//! (`layer/gate.rs`). A hit in the verified-token cache skips the decoding
-//! and signature work of steps 2, 3, 5 and 7, whose outcome cannot change for
-//! the same bytes; the size (1), the key's presence (4), the lifetime (6) and
-//! the scopes (8) are checked on every request.
+//! (`layer/gate.rs`; groups and checks in `layer/check.rs`). A hit in the
+//! verified-token cache skips the decoding and signature work of steps 2, 3,
+//! 5 and 7, whose outcome cannot change for the same bytes; the size (1), the
+//! key's presence (4), the lifetime (6) and the scopes, groups and checks (8)
+//! are checked on every request.
 
 mod builder;
 
@@ -114,7 +115,10 @@ impl From<TokenError> for VerifyError {
 ///    [required](VerifierBuilder::require_at_jwt), the RFC 9068 profile
 ///    (`typ: at+jwt` and its claims);
 /// 8. the layer ([`require`](Verifier::require) and its siblings) checks the
-///    route's scopes.
+///    route's scopes, then its groups
+///    ([`in_any_group`](crate::ScopeGateLayer::in_any_group)), then its checks
+///    in the order added ([`max_token_age`](crate::ScopeGateLayer::max_token_age),
+///    [`check`](crate::ScopeGateLayer::check)).
 #[derive(Clone)]
 pub struct Verifier {
     inner: Arc<Inner>,

@@ -13,6 +13,7 @@ use crate::local::error::ApiError;
 use crate::local::state::ClientState;
 use crate::local::users::UserState;
 use crate::local::validate::{constraint, must_not_be_null};
+use crate::naming::Violation;
 
 /// Cognito's standard attributes (besides the immutable `sub`).
 pub(super) const STANDARD: [&str; 20] = [
@@ -48,44 +49,32 @@ const MAX_VALUE: usize = 2048;
 /// Most attributes one user may have (standard ones plus 50 custom ones).
 const MAX_ATTRIBUTES: usize = 70;
 
-const USERNAME_PATTERN: &str = r"[\p{L}\p{M}\p{S}\p{N}\p{P}]+";
-
-/// Checks a user name: 1 to 128 characters, no white space or control
-/// characters (Cognito's pattern `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`,
-/// approximated as "neither white space nor a control or format
-/// character").
+/// Checks a user name (or a group name, which has the same rule): 1 to 128
+/// characters, no white space or control characters
+/// ([`naming::USER_NAME`](crate::naming::USER_NAME)).
 pub(super) fn check_username(field: &str, name: &str) -> Result<(), ApiError> {
-    let chars = name.chars().count();
-    if chars == 0 {
-        return Err(constraint(
+    let rule = &crate::naming::USER_NAME;
+    match rule.check(name) {
+        Ok(()) => Ok(()),
+        Err(Violation::TooShort(_)) => Err(constraint(
             field,
             name,
             "Member must have length greater than or equal to 1",
-        ));
-    }
-    if chars > 128 {
-        return Err(constraint(
+        )),
+        Err(Violation::TooLong(_)) => Err(constraint(
             field,
             name,
             "Member must have length less than or equal to 128",
-        ));
-    }
-    if name
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || is_format(c))
-    {
-        return Err(constraint(
+        )),
+        Err(Violation::Char(_)) => Err(constraint(
             field,
             name,
-            &format!("Member must satisfy regular expression pattern: {USERNAME_PATTERN}"),
-        ));
+            &format!(
+                "Member must satisfy regular expression pattern: {}",
+                rule.chars.map_or("", |c| c.pattern)
+            ),
+        )),
     }
-    Ok(())
-}
-
-/// Zero-width and direction characters (Unicode category Cf, the common ones).
-fn is_format(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
 }
 
 fn schema_error(name: &str, what: &str) -> ApiError {

@@ -1,14 +1,17 @@
 //! `[[routes]]` to [`Route`]s: each path and method list parsed, each
-//! requirement turned into the layer it needs, and routes that can never
-//! match (shadowed, or differing only by case) refused.
+//! requirement (scopes, then `groups` and `max_token_age`) turned into the
+//! layer it needs, and routes that can never match (shadowed, or differing
+//! only by case) refused.
 
 use std::ops::Range;
+use std::time::Duration;
 
 use http::Method;
 use toml::Spanned;
 
 use super::locate::{ConfigFileError, Source};
 use super::schema::RawRoute;
+use super::values::bounded_duration;
 use crate::proxy::routes::{Methods, PathPattern};
 use crate::{ConfigError, ScopeGateLayer, Verifier};
 
@@ -113,7 +116,12 @@ fn methods(
     Ok(Methods(Some(methods)))
 }
 
+/// The longest `max_token_age`: a year (a refreshed Cognito token keeps the
+/// `auth_time` of its sign-in, and refresh tokens may live years).
+const MAX_TOKEN_AGE_LIMIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// One of `require`, `any_of` or `public = true`; none means any valid token.
+/// Then, on a gated route, `groups` and `max_token_age`.
 fn access(
     src: &Source<'_>,
     i: usize,
@@ -134,19 +142,39 @@ fn access(
         ));
     }
     let gated = |key: &str, list: &Spanned<Vec<String>>, layer: Result<_, ConfigError>| {
-        layer
-            .map(Access::Gated)
-            .map_err(|e| src.config_error(&list.span(), &format!("routes[{i}].{key}"), e))
+        layer.map_err(|e| src.config_error(&list.span(), &format!("routes[{i}].{key}"), e))
     };
     if public {
-        Ok(Access::Public)
-    } else if let Some(list) = &r.require {
-        gated("require", list, verifier.require_all(list.get_ref()))
-    } else if let Some(list) = &r.any_of {
-        gated("any_of", list, verifier.require_any(list.get_ref()))
-    } else {
-        Ok(Access::Gated(verifier.authenticated()))
+        return match (&r.groups, &r.max_token_age) {
+            (None, None) => Ok(Access::Public),
+            (Some(list), _) => Err(src.error(
+                Some(&list.span()),
+                format!("routes[{i}].groups"),
+                "a public route checks no token; leave out `public = true` to require groups",
+            )),
+            (None, Some(age)) => Err(src.error(
+                Some(&age.span()),
+                format!("routes[{i}].max_token_age"),
+                "a public route checks no token; leave out `public = true` to limit the token's age",
+            )),
+        };
     }
+    let mut layer = if let Some(list) = &r.require {
+        gated("require", list, verifier.require_all(list.get_ref()))?
+    } else if let Some(list) = &r.any_of {
+        gated("any_of", list, verifier.require_any(list.get_ref()))?
+    } else {
+        verifier.authenticated()
+    };
+    if let Some(list) = &r.groups {
+        layer = gated("groups", list, layer.in_any_group(list.get_ref()))?;
+    }
+    if let Some(age) = &r.max_token_age {
+        let key = format!("routes[{i}].max_token_age");
+        let max = bounded_duration(src, &key, age, Duration::from_secs(1), MAX_TOKEN_AGE_LIMIT)?;
+        layer = layer.max_token_age(max);
+    }
+    Ok(Access::Gated(layer))
 }
 
 /// Refuses a route that an earlier one shadows, or whose path differs from

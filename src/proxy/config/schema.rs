@@ -89,6 +89,8 @@ pub(super) struct RawRoute {
     pub(super) require: Option<Spanned<Vec<String>>>,
     pub(super) any_of: Option<Spanned<Vec<String>>>,
     pub(super) public: Option<Spanned<bool>>,
+    pub(super) groups: Option<Spanned<Vec<String>>>,
+    pub(super) max_token_age: Option<Spanned<String>>,
 }
 
 /// `[forward]`.
