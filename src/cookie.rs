@@ -1,17 +1,17 @@
 //! A token in a cookie, for browser apps that keep it there (opt in:
 //! [`VerifierBuilder::token_cookie`](crate::VerifierBuilder::token_cookie)).
 //!
-//! The `Authorization` header still wins, and a request with a token in both
-//! is `invalid_request` (two methods at once, as RFC 6750 §3.1 says of the
-//! query). A browser attaches cookies to cross-site requests as well, so a
+//! Without an `Authorization` header the cookie is read; a request with a
+//! token in both is `invalid_request` (two methods at once, as RFC 6750
+//! §3.1 says of the query). A browser attaches cookies to cross-site requests as well, so a
 //! cookie token on an unsafe method (anything but `GET`, `HEAD`, `OPTIONS`)
-//! counts only when the request shows it is same-origin: `Sec-Fetch-Site:
+//! or an upgrade (a WebSocket handshake) counts only when the request shows it is same-origin: `Sec-Fetch-Site:
 //! same-origin`, or an `Origin` on the configured allow-list. Otherwise a
 //! page on another site could make the browser act with the user's token
 //! (CSRF). The query string is still never read.
 
-use http::header::{COOKIE, ORIGIN};
-use http::{HeaderMap, Method};
+use http::header::{COOKIE, ORIGIN, UPGRADE};
+use http::{HeaderMap, HeaderValue, Method};
 
 use crate::bearer::{Credentials, MalformedReason, token_credentials};
 use crate::error::{ConfigError, ConfigErrorKind};
@@ -63,12 +63,10 @@ impl TokenCookie {
             .flat_map(|value| value.as_bytes().split(|b| *b == b';'))
         {
             let pair = pair.trim_ascii();
-            let Some(value) = pair
-                .strip_prefix(self.name.as_bytes())
-                .and_then(|rest| rest.strip_prefix(b"="))
-            else {
+            if !self.names(pair) {
                 continue;
-            };
+            }
+            let value = &pair[self.name.len() + 1..];
             if found.replace(value).is_some() {
                 return Credentials::Malformed(MalformedReason::MultipleCookies);
             }
@@ -76,7 +74,10 @@ impl TokenCookie {
         let Some(value) = found else {
             return Credentials::Missing;
         };
-        if !is_safe(method) && !self.is_same_origin(headers) {
+        // A WebSocket handshake is a GET, but what follows is not read-only:
+        // cross-site WebSocket hijacking rides on cookies too.
+        let unsafe_request = !is_safe(method) || headers.contains_key(UPGRADE);
+        if unsafe_request && !self.is_same_origin(headers) {
             return Credentials::Malformed(MalformedReason::CrossSiteCookie);
         }
         // RFC 6265 allows a value in double quotes.
@@ -85,6 +86,38 @@ impl TokenCookie {
             .and_then(|v| v.strip_suffix(b"\""))
             .unwrap_or(value);
         token_credentials(value)
+    }
+
+    /// Removes the token cookie from the request's `Cookie` headers (the
+    /// other cookies stay; a header left empty goes): what a proxy does
+    /// where it removes `Authorization`.
+    pub(crate) fn remove_from(&self, headers: &mut HeaderMap) {
+        if !headers.contains_key(COOKIE) {
+            return;
+        }
+        let kept: Vec<HeaderValue> = headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|value| {
+                let rest: Vec<&[u8]> = value
+                    .as_bytes()
+                    .split(|b| *b == b';')
+                    .map(<[u8]>::trim_ascii)
+                    .filter(|pair| !pair.is_empty() && !self.names(pair))
+                    .collect();
+                (!rest.is_empty()).then(|| HeaderValue::from_bytes(&rest.join(&b"; "[..])).ok())?
+            })
+            .collect();
+        headers.remove(COOKIE);
+        for value in kept {
+            headers.append(COOKIE, value);
+        }
+    }
+
+    /// Whether a `name=value` pair is the token cookie.
+    fn names(&self, pair: &[u8]) -> bool {
+        pair.strip_prefix(self.name.as_bytes())
+            .is_some_and(|rest| rest.starts_with(b"="))
     }
 
     fn is_same_origin(&self, headers: &HeaderMap) -> bool {
@@ -116,7 +149,6 @@ fn is_origin(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
     fn cookie(origins: &[&str]) -> TokenCookie {
         let origins: Vec<String> = origins.iter().map(|o| o.to_string()).collect();
@@ -207,6 +239,45 @@ mod tests {
             c.credentials(&Method::GET, &headers(&[token])),
             Credentials::Bearer("a.b.c")
         );
+        // A WebSocket handshake from another site.
+        let upgrade = headers(&[
+            token,
+            ("upgrade", "websocket"),
+            ("origin", "https://evil.example"),
+        ]);
+        assert_eq!(
+            c.credentials(&Method::GET, &upgrade),
+            Credentials::Malformed(MalformedReason::CrossSiteCookie)
+        );
+        let own = headers(&[
+            token,
+            ("upgrade", "websocket"),
+            ("origin", "https://app.example.com"),
+        ]);
+        assert_eq!(
+            c.credentials(&Method::GET, &own),
+            Credentials::Bearer("a.b.c")
+        );
+    }
+
+    #[test]
+    fn removing_keeps_the_other_cookies() {
+        let c = cookie(&[]);
+        let mut h = headers(&[
+            ("cookie", "theme=dark; access_token=a.b.c; x=1"),
+            ("cookie", "access_token=d"),
+            ("cookie", "access_tokens=keep"),
+        ]);
+        c.remove_from(&mut h);
+        let left: Vec<&str> = h
+            .get_all("cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(left, ["theme=dark; x=1", "access_tokens=keep"]);
+        let mut none = HeaderMap::new();
+        c.remove_from(&mut none);
+        assert!(none.is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::convert::Infallible;
 use std::future::{Ready, ready};
 use std::task::{Context, Poll};
 
-use http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -129,7 +129,9 @@ impl ProtectedResource {
             "authorization_servers".into(),
             json!(self.authorization_servers),
         );
-        doc.insert("scopes_supported".into(), json!(scopes));
+        if !scopes.is_empty() {
+            doc.insert("scopes_supported".into(), json!(scopes));
+        }
         doc.insert("bearer_methods_supported".into(), json!(["header"]));
         if let Some(name) = &self.resource_name {
             doc.insert("resource_name".into(), json!(name));
@@ -188,6 +190,11 @@ impl ResourceMetadata {
         if status != StatusCode::OK {
             let mut response = Response::new(String::new());
             *response.status_mut() = status;
+            if status == StatusCode::METHOD_NOT_ALLOWED {
+                response
+                    .headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+            }
             return response;
         }
         let mut response = Response::new(self.body.clone());
@@ -218,7 +225,13 @@ impl<B> tower_service::Service<Request<B>> for ResourceMetadata {
 /// `/.well-known/oauth-protected-resource`, with the resource's path after
 /// it unless that is `/`.
 fn well_known_path(resource_path: &str) -> String {
-    let suffix = resource_path.trim_end_matches('/');
+    // §3.1: the well-known part goes between the host and the path; only a
+    // bare `/` path is dropped (a trailing slash elsewhere is the path's).
+    let suffix = if resource_path == "/" {
+        ""
+    } else {
+        resource_path
+    };
     format!("/.well-known/oauth-protected-resource{suffix}")
 }
 
@@ -278,6 +291,15 @@ mod tests {
         );
         let root = resolve(ProtectedResource::new("https://api.example.com/")).unwrap();
         assert_eq!(root.path(), "/.well-known/oauth-protected-resource");
+        let slash = resolve(ProtectedResource::new("https://api.example.com/mcp/")).unwrap();
+        assert_eq!(slash.path(), "/.well-known/oauth-protected-resource/mcp/");
+        let none = ProtectedResource::new("https://api.example.com")
+            .resolve("https://i.example", Vec::new());
+        let doc: Value = serde_json::from_str(none.unwrap().document()).unwrap();
+        assert!(
+            doc.get("scopes_supported").is_none(),
+            "omitted when there are none"
+        );
         let port = resolve(ProtectedResource::new("http://127.0.0.1:8080")).unwrap();
         assert_eq!(
             port.url(),
@@ -335,6 +357,7 @@ mod tests {
         assert_eq!(head.status(), StatusCode::OK);
         let post = metadata.response(&request(Method::POST, metadata.path()));
         assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(post.headers()[ALLOW], "GET, HEAD");
         let elsewhere = metadata.response(&request(
             Method::GET,
             "/.well-known/oauth-protected-resource",

@@ -124,6 +124,21 @@ async fn http_callers_still_get_rfc_6750_and_grpc_rejection_forces_the_grpc_form
     assert_eq!(plain.status(), 401);
     assert!(plain.headers().get("grpc-status").is_none());
     assert!(plain.headers().contains_key("www-authenticate"));
+    // gRPC is POST only: a GET cannot turn its refusal into a 200.
+    let gets = serve(
+        axum::Router::new()
+            .route("/g", axum::routing::get(|| async { "ok" }))
+            .route_layer(verifier.require(READ).unwrap()),
+    )
+    .await;
+    let get = http()
+        .get(format!("{}/g", gets.url))
+        .header("content-type", "application/grpc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 401);
+    assert!(get.headers().get("grpc-status").is_none());
 
     // A refusal in gRPC form whatever the content type.
     let always = serve(
@@ -141,6 +156,7 @@ async fn http_callers_still_get_rfc_6750_and_grpc_rejection_forces_the_grpc_form
     assert_eq!(refused.headers()["grpc-status"], "16");
     assert_eq!(refused.headers()["grpc-message"], "no bearer credentials");
     assert_eq!(refused.headers()["content-type"], "application/grpc");
+    assert_eq!(refused.headers()["cache-control"], "no-store");
     assert!(
         refused.bytes().await.unwrap().is_empty(),
         "trailers-only: no body"

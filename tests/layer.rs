@@ -1073,3 +1073,43 @@ async fn group_and_age_refusals_name_the_resource_metadata_too() {
         "{challenge}"
     );
 }
+
+#[tokio::test]
+async fn the_resource_joins_configured_audiences_and_never_overrides_an_explicit_any() {
+    let issuer = issuer().await;
+    let resource = "https://photos.example.com";
+    let with_aud = |aud: &str| {
+        issuer
+            .token()
+            .client_id(CLIENT)
+            .claim("aud", serde_json::json!(aud))
+            .scope(READ)
+            .mint()
+    };
+    let joined = builder(&issuer)
+        .audiences(["api://photos"])
+        .protected_resource(scopegate::ProtectedResource::new(resource))
+        .build()
+        .unwrap();
+    for aud in ["api://photos", resource] {
+        assert!(joined.verify(&with_aud(aud)).await.is_ok(), "{aud}");
+    }
+    assert!(joined.verify(&with_aud("api://other")).await.is_err());
+    // Said explicitly: any audience, the resource or not.
+    let any = Verifier::builder(issuer.issuer())
+        .with_insecure_any_audience()
+        .resource_server(photo_api())
+        .protected_resource(scopegate::ProtectedResource::new(resource))
+        .build()
+        .unwrap();
+    assert!(
+        any.verify(&token(&issuer, &[READ])).await.is_ok(),
+        "no aud at all"
+    );
+    // An empty list stays a mistake.
+    let empty = builder(&issuer)
+        .audiences(Vec::<String>::new())
+        .protected_resource(scopegate::ProtectedResource::new(resource))
+        .build();
+    assert!(empty.is_err());
+}

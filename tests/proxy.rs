@@ -454,6 +454,17 @@ async fn a_token_cookie_when_configured_and_same_origin_for_writes() {
         2,
         "the refused write never reached the upstream"
     );
+    // A public route: nothing checked the cookie, so it does not go on.
+    let public = http()
+        .get(format!("{}/public/x", proxy.url))
+        .header("cookie", format!("theme=dark; {}", cookie(&[READ])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 200);
+    let seen = recorder.seen();
+    let last = seen.last().unwrap();
+    assert_eq!(last.headers["cookie"], "theme=dark");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response, StatusCode};
 
 use crate::bearer::MalformedReason;
@@ -14,10 +14,12 @@ use crate::token_error::TokenError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RejectionKind {
-    /// No bearer credentials: no `Authorization` header, or another scheme.
+    /// No bearer credentials: no `Authorization` header (or another scheme)
+    /// and no token cookie.
     /// 401 with a challenge and no error code.
     MissingCredentials,
-    /// The `Authorization` header is malformed. 400 `invalid_request`.
+    /// The `Authorization` header (or the token cookie) is malformed, or the
+    /// token is sent in two places. 400 `invalid_request`.
     InvalidRequest(MalformedReason),
     /// The token is not valid. 401 `invalid_token`.
     InvalidToken(TokenError),
@@ -202,6 +204,8 @@ impl Rejection {
         let mut response = Response::new(body);
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        // A 200 that no cache may keep.
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert("grpc-status", HeaderValue::from(self.kind.grpc_status()));
         headers.insert(
             "grpc-message",

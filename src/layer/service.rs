@@ -95,7 +95,9 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let grpc = is_grpc(request.headers());
+        // gRPC calls are POSTs: any other method keeps HTTP's statuses, so
+        // that a client cannot turn its refusals into 200s.
+        let grpc = request.method() == http::Method::POST && is_grpc(request.headers());
         match self.gate.decide(&request) {
             Decision::Done(Ok(claims)) => {
                 request.extensions_mut().insert(claims);

@@ -26,6 +26,7 @@ use tower_service::Service;
 
 use super::metrics::Metrics;
 use crate::Claims;
+use crate::cookie::TokenCookie;
 
 /// Any error of a streamed body.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -100,6 +101,7 @@ struct Inner {
     claim_headers: Vec<(String, HeaderName)>,
     strip_authorization: bool,
     trust_x_forwarded_for: bool,
+    token_cookie: Option<TokenCookie>,
     metrics: Arc<Metrics>,
 }
 
@@ -118,9 +120,17 @@ pub(crate) struct ForwardOptions {
     pub(crate) claim_headers: Vec<(String, HeaderName)>,
     pub(crate) strip_authorization: bool,
     pub(crate) trust_x_forwarded_for: bool,
+    /// The token cookie, removed with `Authorization` where it is.
+    pub(crate) token_cookie: Option<TokenCookie>,
 }
 
 impl Forward {
+    /// Removes `Authorization` and the token cookie: from a request no gate
+    /// checked.
+    pub(crate) fn remove_credentials(&self, headers: &mut HeaderMap) {
+        self.inner.remove_credentials(headers);
+    }
+
     pub(crate) fn new(options: ForwardOptions, metrics: Arc<Metrics>) -> Option<Forward> {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(options.connect_timeout));
@@ -135,6 +145,7 @@ impl Forward {
                 timeout: options.timeout,
                 claim_headers: options.claim_headers,
                 strip_authorization: options.strip_authorization,
+                token_cookie: options.token_cookie,
                 trust_x_forwarded_for: options.trust_x_forwarded_for,
                 metrics,
             }),
@@ -266,7 +277,7 @@ impl Inner {
     ) {
         remove_hop_by_hop(headers);
         if self.strip_authorization {
-            headers.remove(header::AUTHORIZATION);
+            self.remove_credentials(headers);
         }
         if let Some(claims) = claims {
             for (claim, name) in &self.claim_headers {
@@ -280,6 +291,14 @@ impl Inner {
         self.forwarded_headers(headers, peer);
         if let Some(request_id) = request_id {
             headers.insert("x-request-id", request_id);
+        }
+    }
+
+    /// `Authorization`, and the token cookie if one is configured.
+    fn remove_credentials(&self, headers: &mut HeaderMap) {
+        headers.remove(header::AUTHORIZATION);
+        if let Some(cookie) = &self.token_cookie {
+            cookie.remove_from(headers);
         }
     }
 

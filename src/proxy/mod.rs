@@ -100,6 +100,7 @@ impl Proxy {
                 claim_headers: config.claim_headers.clone(),
                 strip_authorization: config.strip_authorization,
                 trust_x_forwarded_for: config.trust_x_forwarded_for,
+                token_cookie: config.verifier.token_cookie().cloned(),
             },
             Arc::clone(&metrics),
         )

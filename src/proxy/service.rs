@@ -198,7 +198,7 @@ impl Service<Request<Incoming>> for ProxyService {
         scrub(request.headers_mut(), &self.forward);
         if matches!(route.service, RouteService::Public(_)) {
             // Nothing checked it: the upstream must not think something did.
-            request.headers_mut().remove(http::header::AUTHORIZATION);
+            self.forward.remove_credentials(request.headers_mut());
         }
         request.extensions_mut().insert(RequestFacts {
             start: log.start,

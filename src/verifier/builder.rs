@@ -153,8 +153,8 @@ impl VerifierBuilder {
     /// Also takes the token from the cookie `name`, for browser apps that
     /// keep it there. Off by default.
     ///
-    /// The `Authorization` header wins, and a request with a token in both
-    /// is `invalid_request`. A browser sends cookies on cross-site requests
+    /// The cookie is read when there is no `Authorization` header; a
+    /// request with a token in both is `invalid_request`. A browser sends cookies on cross-site requests
     /// too, so on an unsafe method (anything but `GET`, `HEAD`, `OPTIONS`) a
     /// cookie token counts only if the request shows it is same-origin:
     /// `Sec-Fetch-Site: same-origin`, or an `Origin` listed in
@@ -294,8 +294,9 @@ impl VerifierBuilder {
         self.check_token_limits()?;
         check_realm(&self.realm)?;
         self.check_caches()?;
-        let resource_metadata = self.resolve_protected_resource()?;
+        // The allow-lists as given first; then the resource may join them.
         self.check_audience()?;
+        let resource_metadata = self.resolve_protected_resource()?;
         let registry = registry(std::mem::take(&mut self.resource_servers))?;
         let token_cookie = self.checked_token_cookie()?;
         let keys = self.key_store(allowed)?;
@@ -344,6 +345,8 @@ impl VerifierBuilder {
         let identifier = metadata.resource().to_string();
         match &mut self.audiences {
             Some(audiences) => audiences.push(identifier),
+            // Said explicitly: no audience check at all, resource or not.
+            None if self.insecure_any_audience => {}
             None if self.client_ids.is_none() => self.audiences = Some(vec![identifier]),
             None => {}
         }
@@ -429,7 +432,9 @@ impl VerifierBuilder {
                 ));
             }
         }
-        if self.client_ids.is_none() && self.audiences.is_none() && !self.insecure_any_audience {
+        let no_list = self.client_ids.is_none() && self.audiences.is_none();
+        // A protected resource is an audience check: `aud` must name it.
+        if no_list && !self.insecure_any_audience && self.protected_resource.is_none() {
             let hint = if self.issuer.is_cognito() {
                 "Cognito access tokens carry no `aud`: set `client_ids([...])`"
             } else {
@@ -442,7 +447,14 @@ impl VerifierBuilder {
                 ),
             ));
         }
-        if self.require_at_jwt && self.audiences.is_none() && !self.insecure_any_audience {
+        // With a resource and no client list, the resource becomes the `aud`
+        // allow-list (`resolve_protected_resource`).
+        let resource_is_aud = self.protected_resource.is_some() && self.client_ids.is_none();
+        if self.require_at_jwt
+            && self.audiences.is_none()
+            && !self.insecure_any_audience
+            && !resource_is_aud
+        {
             return Err(ConfigError::new(
                 ConfigErrorKind::MissingAudienceCheck,
                 "the RFC 9068 profile requires an `aud` check (RFC 9068 §4): set `audiences([...])`",

@@ -14,9 +14,12 @@ const MINUTE: Duration = Duration::from_secs(60);
 const DAY: Duration = Duration::from_secs(86_400);
 
 /// The builder for `[issuer]`, and whether any audience is accepted.
+/// `resource_is_audience`: a `[resource_metadata]` table is present, whose
+/// resource is then the `aud` allow-list if no other list is given.
 pub(super) fn issuer(
     src: &Source<'_>,
     raw: &Spanned<RawIssuer>,
+    resource_is_audience: bool,
 ) -> Result<(VerifierBuilder, bool), ConfigFileError> {
     let span = raw.span();
     let raw = raw.get_ref();
@@ -27,7 +30,7 @@ pub(super) fn issuer(
     if let Some(algorithms) = &raw.algorithms {
         builder = builder.algorithms(self::algorithms(src, algorithms)?);
     }
-    let (mut builder, any_audience) = audiences(src, &span, raw, builder)?;
+    let (mut builder, any_audience) = audiences(src, &span, raw, builder, resource_is_audience)?;
     if let Some(leeway) = &raw.leeway {
         let d = duration(leeway.get_ref()).ok_or_else(|| {
             src.error(
@@ -98,13 +101,15 @@ fn algorithms(
         .collect()
 }
 
-/// `client_ids` and `audiences`; without either, only with an explicit
+/// `client_ids` and `audiences`; without either, only with a
+/// `[resource_metadata]` resource (then the `aud` allow-list) or an explicit
 /// `allow_any_audience = true`.
 fn audiences(
     src: &Source<'_>,
     span: &std::ops::Range<usize>,
     raw: &RawIssuer,
     mut builder: VerifierBuilder,
+    resource_is_audience: bool,
 ) -> Result<(VerifierBuilder, bool), ConfigFileError> {
     let mut any_audience = true;
     if let Some(ids) = &raw.client_ids {
@@ -117,6 +122,7 @@ fn audiences(
     }
     match (any_audience, raw.allow_any_audience) {
         (true, Some(true)) => builder = builder.with_insecure_any_audience(),
+        (true, _) if resource_is_audience => any_audience = false,
         (true, _) => {
             return Err(src.error(
                 Some(span),

@@ -228,7 +228,8 @@ fn token_cookie(
 /// `[issuer]`, the token cache, the realm and the resource servers, built
 /// into the verifier every route shares.
 fn verifier(src: &Source<'_>, raw: &RawConfig) -> Result<(Verifier, bool), ConfigFileError> {
-    let (mut builder, any_audience) = issuer::issuer(src, &raw.issuer)?;
+    let resource_is_audience = raw.resource_metadata.is_some();
+    let (mut builder, any_audience) = issuer::issuer(src, &raw.issuer, resource_is_audience)?;
     if let Some(capacity) = &raw.token_cache_capacity {
         let entries = u64::try_from(*capacity.get_ref()).map_err(|_| {
             src.error(
