@@ -91,6 +91,7 @@ impl TokenCookie {
     /// Removes the token cookie from the request's `Cookie` headers (the
     /// other cookies stay; a header left empty goes): what a proxy does
     /// where it removes `Authorization`.
+    #[cfg_attr(not(feature = "proxy"), allow(dead_code))] // the proxy calls it
     pub(crate) fn remove_from(&self, headers: &mut HeaderMap) {
         if !headers.contains_key(COOKIE) {
             return;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderValue, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use crate::bearer::MalformedReason;
 use crate::token_error::TokenError;
@@ -179,7 +179,13 @@ impl Rejection {
     pub fn with_body<B>(self, body: B) -> Response<B> {
         let mut response = Response::new(body);
         *response.status_mut() = self.status();
-        let headers = response.headers_mut();
+        self.add_headers(response.headers_mut());
+        response.extensions_mut().insert(self);
+        response
+    }
+
+    /// `WWW-Authenticate` and `Retry-After`, in either form.
+    fn add_headers(&self, headers: &mut HeaderMap) {
         if let Some(challenge) = &self.challenge {
             headers.insert(WWW_AUTHENTICATE, challenge.clone());
         }
@@ -187,8 +193,6 @@ impl Rejection {
             let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
             headers.insert(RETRY_AFTER, HeaderValue::from(secs));
         }
-        response.extensions_mut().insert(self);
-        response
     }
 }
 
@@ -211,13 +215,7 @@ impl Rejection {
             "grpc-message",
             HeaderValue::from_static(grpc_message(self.kind.as_str())),
         );
-        if let Some(challenge) = &self.challenge {
-            headers.insert(WWW_AUTHENTICATE, challenge.clone());
-        }
-        if let Some(retry_after) = self.retry_after {
-            let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-            headers.insert(RETRY_AFTER, HeaderValue::from(secs));
-        }
+        self.add_headers(headers);
         response.extensions_mut().insert(self);
         response
     }
