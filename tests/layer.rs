@@ -1113,3 +1113,33 @@ async fn the_resource_joins_configured_audiences_and_never_overrides_an_explicit
         .build();
     assert!(empty.is_err());
 }
+
+#[tokio::test]
+async fn a_sign_in_from_the_future_is_not_recent() {
+    let issuer = issuer().await;
+    let layer = verifier(&issuer)
+        .require(READ)
+        .unwrap()
+        .max_token_age(Duration::from_secs(60));
+    let api = serve_layer(layer).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let signed_in = |at: u64| {
+        issuer
+            .token()
+            .client_id(CLIENT)
+            .scope(READ)
+            .claim("auth_time", serde_json::json!(at))
+            .mint()
+    };
+    let skewed = http_get(&format!("{}/r", api.url), Some(&signed_in(now + 10))).await;
+    assert_eq!(
+        skewed.status(),
+        StatusCode::OK,
+        "a little clock skew is fine"
+    );
+    let future = http_get(&format!("{}/r", api.url), Some(&signed_in(now + 3600))).await;
+    assert_eq!(future.status(), StatusCode::UNAUTHORIZED);
+}

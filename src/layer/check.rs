@@ -57,10 +57,17 @@ impl Denied {
 }
 
 impl fmt::Debug for Denied {
+    /// The reason escaped and truncated, as in logs: an application may put
+    /// a claim in it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Denied").field(&self.reason()).finish()
+        let shown = crate::log_safe::log_safe(self.reason());
+        f.debug_tuple("Denied").field(&shown).finish()
     }
 }
+
+/// How far in the future an `auth_time` (or `iat`) may be: the largest
+/// leeway a verifier allows.
+const MAX_FUTURE_SECS: u64 = 300;
 
 /// A custom check, as [`ScopeGateLayer::check`](crate::ScopeGateLayer::check)
 /// takes it.
@@ -118,8 +125,15 @@ impl Check {
                 max_secs,
                 challenge,
             } => match claims.authenticated_at_secs() {
-                // No leeway: the age is a policy, not a clock comparison.
-                Some(at) if now.saturating_sub(at) <= *max_secs => Ok(()),
+                // No leeway for the age: it is a policy, not a clock
+                // comparison. A sign-in in the future beyond the largest
+                // clock skew is not recent, it is wrong: refused.
+                Some(at)
+                    if at <= now.saturating_add(MAX_FUTURE_SECS)
+                        && now.saturating_sub(at) <= *max_secs =>
+                {
+                    Ok(())
+                }
                 _ => Err(Failed::TooOld(challenge)),
             },
             Check::Custom(check) => check(claims).map_err(Failed::Denied),

@@ -101,7 +101,7 @@ impl RejectionKind {
 ///
 /// The layer attaches a clone to the response's extensions, so that
 /// logging, tracing and metrics layers outside it can see why.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Rejection {
     kind: RejectionKind,
     challenge: Option<HeaderValue>,
@@ -229,6 +229,22 @@ fn grpc_message(reason: &'static str) -> &'static str {
         .bytes()
         .all(|b| (0x20..=0x7e).contains(&b) && b != b'%');
     if plain { reason } else { "request refused" }
+}
+
+impl fmt::Debug for Rejection {
+    /// A custom check's reason escaped and truncated, as in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rejection")
+            .field("kind", &self.kind)
+            .field("challenge", &self.challenge)
+            .field("retry_after", &self.retry_after)
+            .field("grpc", &self.grpc)
+            .field(
+                "reason",
+                &self.reason.as_deref().map(crate::log_safe::log_safe),
+            )
+            .finish()
+    }
 }
 
 impl fmt::Display for Rejection {
