@@ -150,18 +150,11 @@ fn is_origin(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_strategies::header_map as headers;
 
     fn cookie(origins: &[&str]) -> TokenCookie {
         let origins: Vec<String> = origins.iter().map(|o| o.to_string()).collect();
         TokenCookie::new("access_token", &origins).unwrap()
-    }
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.append(*name, HeaderValue::from_static(value));
-        }
-        map
     }
 
     #[test]

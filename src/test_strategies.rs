@@ -1,5 +1,6 @@
 //! Shared proptest strategies and fixtures for the property tests that live
-//! in each parser's `mod tests` (bearer, jws, jwk, scope).
+//! in each parser's `mod tests` (bearer, jws, jwk, scope), and small
+//! fixtures the unit tests share.
 
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
 use base64::Engine as _;
@@ -11,6 +12,15 @@ use crate::algorithm::{Algorithm, AlgorithmSet};
 use crate::jwk::KeySet;
 
 const B64TOKEN: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
+
+/// A header map of `(name, value)` pairs, repeated names appended.
+pub(crate) fn header_map(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in pairs {
+        map.append(*name, http::HeaderValue::from_static(value));
+    }
+    map
+}
 
 pub(crate) fn all_algorithms() -> AlgorithmSet {
     Algorithm::ALL.into_iter().collect()

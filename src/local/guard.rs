@@ -191,18 +191,11 @@ fn host_name(host: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_strategies::header_map as headers;
     use axum::http::HeaderValue;
 
     fn guard() -> Guard {
         Guard::new("http://127.0.0.1:9229", &[], "token".into())
-    }
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.append(*name, HeaderValue::from_static(value));
-        }
-        map
     }
 
     #[test]

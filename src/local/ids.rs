@@ -66,7 +66,11 @@ pub(crate) fn new_request_id() -> String {
 
 /// A random UUID (version 4), as Cognito's `jti`.
 pub(crate) fn uuid_v4() -> String {
-    let mut b: [u8; 16] = random_bytes();
+    uuid_from(random_bytes())
+}
+
+/// 16 bytes as a version-4 UUID (the version and variant bits set).
+pub(crate) fn uuid_from(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();

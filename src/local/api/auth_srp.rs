@@ -12,6 +12,7 @@ use super::auth::{
 };
 use super::tokens;
 use crate::local::error::ApiError;
+use crate::local::ids::uuid_from;
 use crate::local::password::StoredSecret;
 use crate::local::sessions::{Challenge, ChallengeKind};
 use crate::local::shared::Shared;
@@ -52,18 +53,13 @@ fn decoy_name(directory: &Directory, pool_id: &str, username: &str) -> String {
     if directory.username_attributes().is_empty() {
         return key;
     }
-    let mut b = decoy_bytes("uuid", pool_id, &key);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b[..16].iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let bytes = decoy_bytes("uuid", pool_id, &key);
+    // An HMAC is at least 32 bytes; the first 16 make the UUID.
+    let first: [u8; 16] = bytes
+        .get(..16)
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or_default();
+    uuid_from(first)
 }
 
 /// The verifier of a made-up user `name`: the same salt on every call, and
