@@ -3,8 +3,8 @@
 //! Token verification on a miss (the full check: decode, signature, claims)
 //! and on a hit (the verified-token cache), for RS256, ES256 and EdDSA; the
 //! same RS256 token through `jsonwebtoken::decode` as the baseline; the
-//! layer as a whole; scope checks with 1 and 20 scopes; bearer-header
-//! parsing.
+//! layer as a whole; one issuer against eight; scope checks with 1 and 20
+//! scopes; bearer-header parsing.
 
 #![allow(clippy::unwrap_used)] // a benchmark fails loudly on setup errors
 
@@ -176,6 +176,47 @@ fn layer(c: &mut Criterion) {
     });
 }
 
+/// One issuer against eight (seven others first, the token's last): a hit
+/// must cost the same; a miss adds the `iss` read that chooses the keys.
+fn several_issuers(c: &mut Criterion) {
+    let f = fixture(Algorithm::RS256);
+    let other = |i: usize| {
+        scopegate::TrustedIssuer::new(Issuer::with_static_jwks(
+            format!("https://issuer{i}.example.com"),
+            fixture(Algorithm::RS256).jwks,
+        ))
+        .client_ids(["bench-client"])
+    };
+    let eight = |cache: bool| {
+        (1..7)
+            .fold(Verifier::builder(other(0)), |builder, i| {
+                builder.trust(other(i))
+            })
+            .trust(
+                scopegate::TrustedIssuer::new(Issuer::with_static_jwks(ISSUER, f.jwks.clone()))
+                    .token_use("access")
+                    .client_ids(["bench-client"]),
+            )
+            .token_cache_capacity(if cache { 10_000 } else { 0 })
+            .build()
+            .unwrap()
+    };
+    let mut group = c.benchmark_group("issuers");
+    for (name, hot, cold) in [
+        ("1", verifier(&f, true), verifier(&f, false)),
+        ("8", eight(true), eight(false)),
+    ] {
+        __internals::verify_now(&hot, &f.token).unwrap();
+        group.bench_function(format!("{name}/hit"), |b| {
+            b.iter(|| __internals::verify_now(&hot, black_box(&f.token)).unwrap())
+        });
+        group.bench_function(format!("{name}/miss"), |b| {
+            b.iter(|| __internals::verify_now(&cold, black_box(&f.token)).unwrap())
+        });
+    }
+    group.finish();
+}
+
 fn scopes(c: &mut Criterion) {
     let required = [Scope::parse(READ).unwrap()];
     let one = READ.to_string();
@@ -209,5 +250,5 @@ fn scopes(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, verification, layer, scopes);
+criterion_group!(benches, verification, layer, several_issuers, scopes);
 criterion_main!(benches);

@@ -43,7 +43,8 @@ struct Inner {
 }
 
 impl Claims {
-    /// `iss`: the issuer, equal to the configured one.
+    /// `iss`: the issuer that verified the token, exactly as configured
+    /// (with several issuers, this tells them apart).
     pub fn issuer(&self) -> &str {
         &self.0.issuer
     }

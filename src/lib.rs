@@ -244,7 +244,8 @@ pub use scope::{ResourceServer, Scope, ScopeDefinition};
 pub use token_cache::TokenCacheStats;
 pub use token_error::TokenError;
 pub use verifier::{
-    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, Verifier, VerifierBuilder, VerifyError,
+    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, IssuerKeys, TrustedIssuer, Verifier, VerifierBuilder,
+    VerifyError,
 };
 
 #[cfg(feature = "axum")]

@@ -59,7 +59,8 @@ impl ProtectedResource {
         }
     }
 
-    /// An authorization server's issuer URL. Default: the verifier's issuer.
+    /// An authorization server's issuer URL. Default: the verifier's
+    /// issuers, in the order configured.
     pub fn authorization_server(mut self, issuer: impl Into<String>) -> Self {
         self.authorization_servers.push(issuer.into());
         self
@@ -92,7 +93,7 @@ impl ProtectedResource {
     /// its path.
     pub(crate) fn resolve(
         mut self,
-        issuer: &str,
+        issuers: &[&str],
         registered_scopes: Vec<String>,
     ) -> Result<ResourceMetadata, ConfigError> {
         let resource = checked_url("resource", &self.resource)?;
@@ -102,7 +103,7 @@ impl ProtectedResource {
             ));
         }
         if self.authorization_servers.is_empty() {
-            self.authorization_servers.push(issuer.to_string());
+            self.authorization_servers = issuers.iter().map(|i| i.to_string()).collect();
         }
         for server in &self.authorization_servers {
             checked_url("authorization server", server)?;
@@ -261,7 +262,7 @@ mod tests {
     use super::*;
 
     fn resolve(resource: ProtectedResource) -> Result<ResourceMetadata, ConfigError> {
-        resource.resolve("https://issuer.example.com/pool", vec!["a/b".into()])
+        resource.resolve(&["https://issuer.example.com/pool"], vec!["a/b".into()])
     }
 
     #[test]
@@ -294,7 +295,7 @@ mod tests {
         let slash = resolve(ProtectedResource::new("https://api.example.com/mcp/")).unwrap();
         assert_eq!(slash.path(), "/.well-known/oauth-protected-resource/mcp/");
         let none = ProtectedResource::new("https://api.example.com")
-            .resolve("https://i.example", Vec::new());
+            .resolve(&["https://i.example"], Vec::new());
         let doc: Value = serde_json::from_str(none.unwrap().document()).unwrap();
         assert!(
             doc.get("scopes_supported").is_none(),

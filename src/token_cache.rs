@@ -55,10 +55,12 @@ impl Default for TokenCacheOptions {
 /// The SHA-256 of a token's bytes.
 pub(crate) type TokenDigest = [u8; 32];
 
-/// A verified token, and the key that verified it.
+/// A verified token, the issuer whose key verified it, and that key.
 #[derive(Debug)]
 pub(crate) struct Entry {
     claims: Claims,
+    /// The verifier's index of the issuer.
+    issuer: usize,
     kid: Arc<str>,
     alg: Algorithm,
     fingerprint: u64,
@@ -68,9 +70,20 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    /// Whether the key that verified the token is still in the key set with
-    /// the same material, and the token is within its lifetime.
-    fn still_valid(&self, keys: &KeySet, generation: u64, now: u64, leeway: u64) -> bool {
+    /// The verifier's index of the issuer that verified the token.
+    pub(crate) fn issuer(&self) -> usize {
+        self.issuer
+    }
+
+    /// Whether the key that verified the token is still in the issuer's key
+    /// set with the same material, and the token is within its lifetime.
+    pub(crate) fn still_valid(
+        &self,
+        keys: &KeySet,
+        generation: u64,
+        now: u64,
+        leeway: u64,
+    ) -> bool {
         let key_still_there = self.generation == generation
             || matches!(
                 keys.lookup(&self.kid, self.alg),
@@ -119,21 +132,35 @@ thread_local! {
     };
 }
 
-/// A token to look up, and the state a hit is checked against. Its SHA-256
-/// is computed at most once.
+/// A token to look up. Its SHA-256 is computed at most once.
 pub(crate) struct TokenLookup<'a> {
-    pub(crate) token: &'a str,
-    pub(crate) keys: &'a KeySet,
-    pub(crate) generation: u64,
-    pub(crate) now: u64,
-    pub(crate) leeway: u64,
-    pub(crate) digest: std::cell::OnceCell<TokenDigest>,
+    token: &'a str,
+    digest: std::cell::OnceCell<TokenDigest>,
 }
 
-impl TokenLookup<'_> {
+impl<'a> TokenLookup<'a> {
+    pub(crate) fn new(token: &'a str) -> Self {
+        TokenLookup {
+            token,
+            digest: std::cell::OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn token(&self) -> &'a str {
+        self.token
+    }
+
     fn digest(&self) -> &TokenDigest {
         self.digest.get_or_init(|| sha256(self.token))
     }
+}
+
+/// What verified a token: the issuer (the verifier's index of it), the key,
+/// and the generation of the key-set snapshot the key came from.
+pub(crate) struct VerifiedBy<'k> {
+    pub(crate) issuer: usize,
+    pub(crate) key: &'k VerifyingKey,
+    pub(crate) generation: u64,
 }
 
 pub(crate) struct TokenCache {
@@ -189,9 +216,14 @@ impl TokenCache {
         token.len() <= self.max_token_bytes
     }
 
-    /// The cached claims of a token, if it was verified before, its key is
-    /// still trusted and it is within its lifetime now. `None` is a miss.
-    pub(crate) fn get(&self, at: &TokenLookup<'_>) -> Option<Claims> {
+    /// The cached claims of a token, if it was verified before and
+    /// `still_valid` says its entry still holds (its key still trusted, the
+    /// token within its lifetime now). `None` is a miss.
+    pub(crate) fn get(
+        &self,
+        at: &TokenLookup<'_>,
+        still_valid: impl FnOnce(&Entry) -> bool,
+    ) -> Option<Claims> {
         if !self.accepts(at.token) {
             return None;
         }
@@ -214,7 +246,7 @@ impl TokenCache {
                 entry
             }
         };
-        if !entry.still_valid(at.keys, at.generation, at.now, at.leeway) {
+        if !still_valid(&entry) {
             // Verified again (and refused) the slow way.
             self.cache.invalidate(at.digest());
             if !from_shared {
@@ -235,17 +267,25 @@ impl TokenCache {
         Some(claims)
     }
 
-    /// Caches a token that passed every check, with the key that verified it.
-    pub(crate) fn insert(&self, at: &TokenLookup<'_>, claims: &Claims, key: &VerifyingKey) {
+    /// Caches a token that passed every check, with the issuer (by index)
+    /// and the key (from snapshot `generation`) that verified it.
+    pub(crate) fn insert(
+        &self,
+        at: &TokenLookup<'_>,
+        claims: &Claims,
+        verified_by: VerifiedBy<'_>,
+    ) {
         if !self.accepts(at.token) {
             return;
         }
+        let key = verified_by.key;
         let entry = Arc::new(Entry {
             claims: claims.clone(),
+            issuer: verified_by.issuer,
             kid: Arc::clone(key.kid()),
             alg: key.algorithm(),
             fingerprint: key.fingerprint(),
-            generation: at.generation,
+            generation: verified_by.generation,
         });
         self.cache.insert(*at.digest(), Arc::clone(&entry));
         self.remember(at.token, entry);

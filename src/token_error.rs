@@ -41,7 +41,8 @@ pub enum TokenError {
     Expired,
     /// `nbf` is still in the future (beyond the leeway).
     NotYetValid,
-    /// `iss` is not the configured issuer.
+    /// `iss` is not the configured issuer (with several, none of them; or
+    /// it is missing or not a string, so none can be chosen).
     IssuerMismatch,
     /// `token_use` is not the required one (an ID token used as an access
     /// token, for instance).
@@ -72,7 +73,7 @@ impl TokenError {
             TokenError::InvalidClaim(_) => "a claim has the wrong type or value",
             TokenError::Expired => "token has expired",
             TokenError::NotYetValid => "token is not valid yet",
-            TokenError::IssuerMismatch => "token issuer is not the configured issuer",
+            TokenError::IssuerMismatch => "token issuer is not a configured issuer",
             TokenError::TokenUseMismatch => "token_use is not the required one",
             TokenError::ClientNotAllowed => "client_id is not allowed",
             TokenError::AudienceNotAllowed => "audience is not allowed",

@@ -1376,3 +1376,130 @@ fn the_example_sidecar_config_is_valid() {
     assert_eq!(config.listen.port(), 8080);
     assert!(!config.accepts_any_audience());
 }
+
+/// One `[[issuers]]` table for a local pool, accepting `client`.
+fn issuers_table(pool: &scopegate::local::UserPool, client: &str) -> String {
+    format!(
+        "[[issuers]]\nurl = {:?}\njwks_url = {:?}\ntoken_use = \"access\"\nclient_ids = [{client:?}]\n",
+        pool.url(),
+        pool.jwks_url()
+    )
+}
+
+#[tokio::test]
+async fn several_issuers_each_with_its_own_table_and_one_down() {
+    let local = issuer().await;
+    let (a, b) = (local.pool(), local.create_user_pool("second").unwrap());
+    let down_issuer = issuer().await;
+    down_issuer.set_fault(Fault::Down);
+    let down = down_issuer.pool();
+    let (api, recorder) = upstream().await;
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\nupstream = {:?}\nadmin_listen = \"127.0.0.1:0\"\n\n{}\n{}\n{}\n[[routes]]\npath = \"/photos\"\nrequire = [\"{READ}\"]\n\n[forward]\nclaims = {{ iss = \"x-auth-iss\" }}\n",
+        api.url,
+        issuers_table(&a, CLIENT),
+        issuers_table(&b, "b-client"),
+        issuers_table(&down, CLIENT),
+    );
+    let proxy = start(&text).await;
+    let photos = format!("{}/photos", proxy.url);
+    let mint = |pool: &scopegate::local::UserPool, client: &str| {
+        pool.token().client_id(client).scope(READ).mint()
+    };
+    let stranger = issuer().await;
+    let cases = [
+        (mint(&a, CLIENT), 200),
+        (mint(&b, "b-client"), 200),
+        (mint(&b, CLIENT), 401),
+        (mint(&down, CLIENT), 503),
+        (mint(&stranger.pool(), CLIENT), 401),
+    ];
+    for (token, expected) in &cases {
+        let response = send("GET", &photos, Some(token)).await;
+        assert_eq!(response.status().as_u16(), *expected);
+    }
+    assert_eq!(stranger.jwks_requests(), 0);
+    let issuers: Vec<String> = recorder
+        .seen()
+        .iter()
+        .map(|seen| seen.headers["x-auth-iss"].clone())
+        .collect();
+    assert_eq!(issuers, [a.url(), b.url()]);
+
+    // Ready: one issuer down does not take the others' traffic away.
+    let readyz = http()
+        .get(format!("{}/readyz", proxy.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(readyz.status(), 200);
+    let body = readyz.text().await.unwrap();
+    assert!(body.starts_with("ready\n"), "{body}");
+    assert!(
+        body.contains(&format!("key set not loaded for {}", down.url())),
+        "{body}"
+    );
+    let metrics = metrics(&proxy).await;
+    for (pool, loaded) in [(&a, 1), (&b, 1), (&down, 0)] {
+        let line = format!(
+            "scopegate_issuer_key_set_loaded{{issuer=\"{}\"}} {loaded}",
+            pool.url()
+        );
+        assert!(metrics.contains(&line), "{line} not in {metrics}");
+    }
+}
+
+#[test]
+fn issuers_tables_mistakes_name_their_table() {
+    let head = "listen = \"127.0.0.1:8080\"\nupstream = \"http://127.0.0.1:9000\"\n\n";
+    let table = |n: u8| {
+        format!(
+            "[[issuers]]\nurl = \"https://issuer{n}.example.com\"\njwks_url = \"https://issuer{n}.example.com/jwks\"\nclient_ids = [\"c\"]\n"
+        )
+    };
+    let single = "[issuer]\nurl = \"https://i.example.com\"\njwks_url = \"https://i.example.com/jwks\"\nclient_ids = [\"c\"]\n";
+    let routes = "\n[[routes]]\npath = \"/\"\n";
+    let ok = format!("{head}{}{}{routes}", table(1), table(2));
+    let config = ProxyConfig::from_toml(&ok, "proxy.toml").unwrap();
+    assert_eq!(config.verifier().issuers().len(), 2);
+    let cases: Vec<(String, Option<usize>, &str)> = vec![
+        (format!("{head}{single}{}", table(1)), Some(4), "issuer"),
+        (
+            format!("{head}{}{}", table(1), table(1)),
+            Some(8),
+            "issuers[1]",
+        ),
+        (
+            format!("{head}{}{}algorithms = [\"HS256\"]\n", table(1), table(2)),
+            Some(12),
+            "issuers[1].algorithms[0]",
+        ),
+        (
+            format!(
+                "{head}{}{}",
+                table(1),
+                table(2).replace("client_ids = [\"c\"]\n", "")
+            ),
+            Some(8),
+            "issuers[1]",
+        ),
+        (
+            format!(
+                "{head}{}{}",
+                table(1),
+                table(2).replace("https://issuer2", "http://issuer2")
+            ),
+            Some(8),
+            "issuers[1]",
+        ),
+        (format!("{head}issuers = []\n"), Some(4), "issuers"),
+        (head.to_string(), None, "issuer"),
+    ];
+    for (text, line, key) in cases {
+        let err = ProxyConfig::from_toml(&format!("{text}{routes}"), "proxy.toml").unwrap_err();
+        let message = err.to_string();
+        assert_eq!(err.line(), line, "{message}");
+        assert!(message.contains(key), "{key} not in {message}");
+        assert!(!message.contains('\n'), "{message}");
+    }
+}

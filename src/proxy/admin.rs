@@ -46,11 +46,26 @@ pub(super) async fn serve_admin(
     }
 }
 
-/// The `/readyz` body when the key set is not loaded.
-fn not_ready_body(verifier: &Verifier) -> String {
-    match verifier.last_fetch_error() {
-        Some(cause) => format!("key set not loaded: {cause}\n"),
-        None => "key set not loaded\n".to_string(),
+/// `/readyz`: ready once a key set is loaded, any issuer's (so that one
+/// issuer that is down never takes the others' traffic away), with a line
+/// for each issuer whose key set is not loaded, and why.
+fn readiness(verifier: &Verifier) -> (StatusCode, String) {
+    let several = verifier.issuers().len() > 1;
+    let mut body = String::new();
+    for issuer in verifier.issuers().filter(|issuer| !issuer.has_keys()) {
+        body.push_str("key set not loaded");
+        if several {
+            body.push_str(&format!(" for {}", issuer.issuer()));
+        }
+        if let Some(cause) = issuer.last_fetch_error() {
+            body.push_str(&format!(": {cause}"));
+        }
+        body.push('\n');
+    }
+    if verifier.issuers().any(|issuer| issuer.has_keys()) {
+        (StatusCode::OK, format!("ready\n{body}"))
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, body)
     }
 }
 
@@ -68,12 +83,10 @@ fn admin_response(
             "text/plain",
             "shutting down\n".to_string(),
         ),
-        "/readyz" if verifier.has_keys() => (StatusCode::OK, "text/plain", "ready\n".to_string()),
-        "/readyz" => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "text/plain",
-            not_ready_body(verifier),
-        ),
+        "/readyz" => {
+            let (status, body) = readiness(verifier);
+            (status, "text/plain", body)
+        }
         "/metrics" => (
             StatusCode::OK,
             format.content_type(),

@@ -272,9 +272,20 @@ impl Collector for VerifierCollector {
         Self::gauge(
             &mut encoder,
             "scopegate_ready",
-            "Whether the key set is loaded.",
-            i64::from(verifier.has_keys()),
-        )
+            "Whether a key set is loaded (any issuer's, as /readyz).",
+            i64::from(verifier.issuers().any(|issuer| issuer.has_keys())),
+        )?;
+        let mut loaded = encoder.encode_descriptor(
+            "scopegate_issuer_key_set_loaded",
+            "Whether the issuer's key set is loaded.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for issuer in verifier.issuers() {
+            let labels = [("issuer", issuer.issuer())];
+            ConstGauge::new(i64::from(issuer.has_keys())).encode(loaded.encode_family(&labels)?)?;
+        }
+        Ok(())
     }
 }
 

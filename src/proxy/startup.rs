@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use crate::{Verifier, VerifyError};
 
-/// Loads the key set in the background until it succeeds, so that the proxy
-/// becomes ready without waiting for a first request.
+/// Loads the key sets in the background until every issuer's is loaded, so
+/// that the proxy becomes ready without waiting for a first request.
 pub(super) async fn load_keys(verifier: Verifier) {
     let mut warned = false;
     loop {
         match verifier.load_keys().await {
             Ok(()) => {
-                tracing::info!("key set loaded: ready");
+                tracing::info!(issuers = verifier.issuers().len(), "key sets loaded: ready");
                 return;
             }
             Err(VerifyError::KeySetUnavailable { retry_after }) => {
@@ -28,10 +28,13 @@ pub(super) async fn load_keys(verifier: Verifier) {
 }
 
 fn warn_not_ready(verifier: &Verifier) {
-    const NOT_READY: &str = "issuer key set not loaded yet: not ready, answering 503 to protected routes until it loads";
-    match verifier.last_fetch_error() {
-        Some(cause) => tracing::warn!(issuer = verifier.issuer(), cause = %cause, "{NOT_READY}"),
-        None => tracing::warn!(issuer = verifier.issuer(), "{NOT_READY}"),
+    const NOT_READY: &str =
+        "issuer key set not loaded yet: answering 503 to its tokens until it loads";
+    for issuer in verifier.issuers().filter(|issuer| !issuer.has_keys()) {
+        match issuer.last_fetch_error() {
+            Some(cause) => tracing::warn!(issuer = issuer.issuer(), cause = %cause, "{NOT_READY}"),
+            None => tracing::warn!(issuer = issuer.issuer(), "{NOT_READY}"),
+        }
     }
 }
 

@@ -5,14 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::issuers::{Issuers, MAX_ISSUERS};
+use super::trusted::{TrustedIssuer, invalid};
 use super::{Inner, Verifier};
-use crate::algorithm::{Algorithm, AlgorithmSet};
-use crate::claims::ClaimPolicy;
+use crate::algorithm::Algorithm;
 use crate::cookie::TokenCookie;
-use crate::error::{ConfigError, ConfigErrorKind};
-use crate::issuer::{Issuer, KeySource};
-use crate::jwk::KeySet;
-use crate::keys::{Fetcher, KeyCacheOptions, KeyStore, Source, fetch_url, is_loopback};
+use crate::error::ConfigError;
 use crate::resource_metadata::{ProtectedResource, ResourceMetadata};
 use crate::scope::{ResourceServer, ScopeRegistry};
 use crate::token_cache::{TokenCache, TokenCacheOptions};
@@ -21,32 +19,31 @@ use crate::token_cache::{TokenCache, TokenCacheOptions};
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// The default clock-skew leeway for `exp` and `nbf`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
-const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
 impl Verifier {
-    /// Starts configuring a verifier for tokens of `issuer`.
-    pub fn builder(issuer: Issuer) -> VerifierBuilder {
-        VerifierBuilder::new(issuer)
+    /// Starts configuring a verifier for tokens of `issuer` (an [`Issuer`](crate::Issuer),
+    /// or a [`TrustedIssuer`] with its options set).
+    pub fn builder(issuer: impl Into<TrustedIssuer>) -> VerifierBuilder {
+        VerifierBuilder::new(issuer.into())
     }
 }
 
 /// Configures a [`Verifier`]. Every option has a safe default; nothing is
 /// checked until [`build`](VerifierBuilder::build).
+///
+/// The options from [`algorithms`](Self::algorithms) to
+/// [`leeway`](Self::leeway), and the key-set ones, are the first issuer's:
+/// each issuer added with [`trust`](Self::trust) has its own, set on its
+/// [`TrustedIssuer`]. The others (resource servers, token size and cache,
+/// cookie, protected resource, realm) are the verifier's, for all issuers.
 #[derive(Debug)]
 #[must_use]
 pub struct VerifierBuilder {
-    issuer: Issuer,
-    algorithms: Option<Vec<Algorithm>>,
-    token_use: Option<String>,
-    client_ids: Option<Vec<String>>,
-    audiences: Option<Vec<String>>,
-    insecure_any_audience: bool,
-    require_at_jwt: bool,
-    leeway: Duration,
+    first: TrustedIssuer,
+    more: Vec<TrustedIssuer>,
     max_token_bytes: usize,
     resource_servers: Vec<ResourceServer>,
     realm: String,
-    cache: KeyCacheOptions,
     token_cache: TokenCacheOptions,
     token_cookie: Option<String>,
     token_cookie_origins: Vec<String>,
@@ -54,21 +51,13 @@ pub struct VerifierBuilder {
 }
 
 impl VerifierBuilder {
-    fn new(issuer: Issuer) -> Self {
-        let cognito = issuer.is_cognito();
+    fn new(first: TrustedIssuer) -> Self {
         VerifierBuilder {
-            issuer,
-            algorithms: cognito.then(|| vec![Algorithm::RS256]),
-            token_use: cognito.then(|| "access".to_string()),
-            client_ids: None,
-            audiences: None,
-            insecure_any_audience: false,
-            require_at_jwt: false,
-            leeway: DEFAULT_LEEWAY,
+            first,
+            more: Vec::new(),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             resource_servers: Vec::new(),
             realm: "api".to_string(),
-            cache: KeyCacheOptions::default(),
             token_cache: TokenCacheOptions::default(),
             token_cookie: None,
             token_cookie_origins: Vec::new(),
@@ -76,18 +65,50 @@ impl VerifierBuilder {
         }
     }
 
+    /// Also accepts tokens of another issuer, with its own key set and
+    /// policy (several user pools, a migration from one pool to another,
+    /// Cognito beside another identity provider). At most 100 issuers, each
+    /// `iss` once.
+    ///
+    /// A token's issuer is chosen by exact match of its `iss` before the
+    /// signature is checked, only to pick whose keys to try: an `iss` that
+    /// no issuer has is `invalid_token` at once, without any network request.
+    /// After the signature, everything is checked against that issuer's
+    /// own policy; [`Claims::issuer`](crate::Claims::issuer) says which one
+    /// it was. Each key set is fetched and cached on its own, so one issuer
+    /// that is down never affects another. A cache hit costs the same with
+    /// any number of issuers.
+    ///
+    /// ```
+    /// use scopegate::{Issuer, TrustedIssuer, Verifier};
+    ///
+    /// // Moving from one pool to another: both are accepted meanwhile.
+    /// let verifier = Verifier::builder(Issuer::cognito("us-east-1", "us-east-1_Old"))
+    ///     .client_ids(["1example23456789"])
+    ///     .trust(
+    ///         TrustedIssuer::new(Issuer::cognito("us-east-1", "us-east-1_New"))
+    ///             .client_ids(["2example23456789"]),
+    ///     )
+    ///     .build()?;
+    /// # Ok::<(), scopegate::ConfigError>(())
+    /// ```
+    pub fn trust(mut self, issuer: impl Into<TrustedIssuer>) -> Self {
+        self.more.push(issuer.into());
+        self
+    }
+
     /// The algorithms tokens may be signed with. Default: `RS256` for
     /// Cognito, every [`Algorithm`] otherwise. Only asymmetric algorithms
     /// exist, so HMAC and `none` can never be allowed.
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
-        self.algorithms = Some(algorithms.into_iter().collect());
+        self.first = self.first.algorithms(algorithms);
         self
     }
 
     /// Requires the `token_use` claim to equal this (`access` for Cognito,
-    /// the default with [`Issuer::cognito`]).
+    /// the default with [`Issuer::cognito`](crate::Issuer::cognito)).
     pub fn token_use(mut self, token_use: impl Into<String>) -> Self {
-        self.token_use = Some(token_use.into());
+        self.first = self.first.token_use(token_use);
         self
     }
 
@@ -98,7 +119,7 @@ impl VerifierBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.client_ids = Some(client_ids.into_iter().map(Into::into).collect());
+        self.first = self.first.client_ids(client_ids);
         self
     }
 
@@ -108,7 +129,7 @@ impl VerifierBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.audiences = Some(audiences.into_iter().map(Into::into).collect());
+        self.first = self.first.audiences(audiences);
         self
     }
 
@@ -118,7 +139,7 @@ impl VerifierBuilder {
     /// minted for another application is accepted here too (RFC 8725 §3.9).
     /// Only use this when every client of the issuer may call this API.
     pub fn with_insecure_any_audience(mut self) -> Self {
-        self.insecure_any_audience = true;
+        self.first = self.first.with_insecure_any_audience();
         self
     }
 
@@ -127,13 +148,13 @@ impl VerifierBuilder {
     /// be present. Needs [`audiences`](Self::audiences): the profile's `aud`
     /// check is not optional. Cognito tokens do not follow it.
     pub fn require_at_jwt(mut self) -> Self {
-        self.require_at_jwt = true;
+        self.first = self.first.require_at_jwt();
         self
     }
 
     /// Clock-skew leeway for `exp` and `nbf`. Default 60 s, at most 5 min.
     pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
+        self.first = self.first.leeway(leeway);
         self
     }
 
@@ -199,9 +220,10 @@ impl VerifierBuilder {
     ///   the [`audiences`](Self::audiences) allow-list, or made the
     ///   allow-list when neither audiences nor [`client_ids`](Self::client_ids)
     ///   are set. (With only `client_ids`, as for Cognito, whose access tokens
-    ///   carry no `aud`, nothing about `aud` changes.)
+    ///   carry no `aud`, nothing about `aud` changes.) With several issuers,
+    ///   the same rule applies to each issuer's own lists.
     ///
-    /// Its authorization servers default to this verifier's issuer, its
+    /// Its authorization servers default to this verifier's issuers, its
     /// scopes to those of the registered resource servers.
     pub fn protected_resource(mut self, resource: ProtectedResource) -> Self {
         self.protected_resource = Some(resource);
@@ -217,50 +239,47 @@ impl VerifierBuilder {
     /// How long a fetched key set is fresh when the response has no
     /// `Cache-Control: max-age`. Default 10 minutes.
     pub fn key_set_ttl(mut self, ttl: Duration) -> Self {
-        self.cache.default_ttl = ttl;
+        self.first = self.first.key_set_ttl(ttl);
         self
     }
 
     /// The bounds a `Cache-Control: max-age` (or the default TTL) is clamped
     /// to. Default 1 minute to 1 day.
     pub fn key_set_ttl_bounds(mut self, min: Duration, max: Duration) -> Self {
-        self.cache.min_ttl = min;
-        self.cache.max_ttl = max;
+        self.first = self.first.key_set_ttl_bounds(min, max);
         self
     }
 
     /// How long past its TTL the last good key set keeps serving while
     /// fetches fail. Default 1 hour.
     pub fn key_set_max_stale(mut self, max_stale: Duration) -> Self {
-        self.cache.max_stale = max_stale;
+        self.first = self.first.key_set_max_stale(max_stale);
         self
     }
 
     /// The least time between two fetches caused by tokens with an unknown
     /// `kid`, for the whole issuer. Default 30 s.
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
-        self.cache.unknown_kid_cooldown = cooldown;
+        self.first = self.first.unknown_kid_cooldown(cooldown);
         self
     }
 
     /// The backoff between failed fetches: starts at `initial`, doubles,
     /// stops growing at `max`. Default 1 s to 60 s.
     pub fn key_set_retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.cache.retry_initial = initial;
-        self.cache.retry_max = max;
+        self.first = self.first.key_set_retry_backoff(initial, max);
         self
     }
 
     /// Connect and total timeouts of a fetch. Default 2 s and 5 s.
     pub fn key_set_timeouts(mut self, connect: Duration, total: Duration) -> Self {
-        self.cache.connect_timeout = connect;
-        self.cache.timeout = total;
+        self.first = self.first.key_set_timeouts(connect, total);
         self
     }
 
     /// The largest key-set (or discovery) body read. Default 128 KiB.
     pub fn key_set_max_bytes(mut self, max: usize) -> Self {
-        self.cache.max_body_bytes = max;
+        self.first = self.first.key_set_max_bytes(max);
         self
     }
 
@@ -289,33 +308,21 @@ impl VerifierBuilder {
     /// yet: keys are loaded on the first request, or by
     /// [`Verifier::load_keys`].
     pub fn build(mut self) -> Result<Verifier, ConfigError> {
-        self.issuer.validate()?;
-        let allowed = self.allowed_algorithms()?;
         self.check_token_limits()?;
         check_realm(&self.realm)?;
-        self.check_caches()?;
-        // The allow-lists as given first; then the resource may join them.
-        self.check_audience()?;
+        self.check_token_cache()?;
         let resource_metadata = self.resolve_protected_resource()?;
+        let resource = resource_metadata.as_ref().map(ResourceMetadata::resource);
         let registry = registry(std::mem::take(&mut self.resource_servers))?;
         let token_cookie = self.checked_token_cookie()?;
-        let keys = self.key_store(allowed)?;
+        let issuers = build_issuers(self.first, self.more, resource)?;
 
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Ok(Verifier {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                policy: ClaimPolicy {
-                    issuer: self.issuer.url,
-                    token_use: self.token_use,
-                    client_ids: self.client_ids,
-                    audiences: self.audiences,
-                    require_at_jwt: self.require_at_jwt,
-                    leeway: self.leeway.as_secs(),
-                },
-                allowed,
+                issuers,
                 max_token_bytes: self.max_token_bytes,
-                keys: Arc::new(keys),
                 registry,
                 realm: self.realm,
                 token_cache: TokenCache::new(self.token_cache),
@@ -325,8 +332,9 @@ impl VerifierBuilder {
         })
     }
 
-    /// The protected resource's metadata, and its identifier made an
-    /// accepted audience (see [`protected_resource`](Self::protected_resource)).
+    /// The protected resource's metadata, with its authorization servers
+    /// defaulting to the issuers and its scopes to the registered ones (see
+    /// [`protected_resource`](Self::protected_resource)).
     fn resolve_protected_resource(&mut self) -> Result<Option<ResourceMetadata>, ConfigError> {
         let Some(resource) = self.protected_resource.take() else {
             return Ok(None);
@@ -341,16 +349,11 @@ impl VerifierBuilder {
                     .map(|scope| format!("{}/{}", server.identifier(), scope.name()))
             })
             .collect();
-        let metadata = resource.resolve(&self.issuer.url, scopes)?;
-        let identifier = metadata.resource().to_string();
-        match &mut self.audiences {
-            Some(audiences) => audiences.push(identifier),
-            // Said explicitly: no audience check at all, resource or not.
-            None if self.insecure_any_audience => {}
-            None if self.client_ids.is_none() => self.audiences = Some(vec![identifier]),
-            None => {}
-        }
-        Ok(Some(metadata))
+        let issuers: Vec<&str> = std::iter::once(&self.first)
+            .chain(&self.more)
+            .map(TrustedIssuer::url)
+            .collect();
+        resource.resolve(&issuers, scopes).map(Some)
     }
 
     /// The token cookie, if one is configured (and origins only with one).
@@ -364,27 +367,8 @@ impl VerifierBuilder {
         }
     }
 
-    /// The algorithm allow-list: the configured one, or every [`Algorithm`].
-    fn allowed_algorithms(&self) -> Result<AlgorithmSet, ConfigError> {
-        let allowed: AlgorithmSet = match &self.algorithms {
-            Some(list) => list.iter().copied().collect(),
-            None => Algorithm::ALL.into_iter().collect(),
-        };
-        if allowed.is_empty() {
-            return Err(invalid("the algorithm allow-list is empty"));
-        }
-        Ok(allowed)
-    }
-
-    /// The leeway and the token size cap are within their bounds.
+    /// The token size cap is within its bounds.
     fn check_token_limits(&self) -> Result<(), ConfigError> {
-        if self.leeway > MAX_LEEWAY {
-            return Err(invalid(format!(
-                "a leeway of {}s is more than the {}s allowed",
-                self.leeway.as_secs(),
-                MAX_LEEWAY.as_secs()
-            )));
-        }
         if !(256..=64 * 1024).contains(&self.max_token_bytes) {
             return Err(invalid(format!(
                 "max_token_bytes must be between 256 and 65536, got {}",
@@ -394,126 +378,42 @@ impl VerifierBuilder {
         Ok(())
     }
 
-    /// The key-set cache and the token cache options are coherent.
-    fn check_caches(&self) -> Result<(), ConfigError> {
-        let cache = &self.cache;
-        if cache.min_ttl > cache.max_ttl || cache.max_ttl.is_zero() {
-            return Err(invalid(
-                "the key-set TTL bounds are empty (min is above max, or max is zero)",
-            ));
-        }
-        if cache.retry_initial.is_zero() || cache.retry_initial > cache.retry_max {
-            return Err(invalid(
-                "the retry backoff must start above zero and not above its maximum",
-            ));
-        }
-        if cache.timeout.is_zero() || cache.connect_timeout.is_zero() {
-            return Err(invalid("key-set timeouts must be above zero"));
-        }
+    /// The token cache options are coherent.
+    fn check_token_cache(&self) -> Result<(), ConfigError> {
         let tc = &self.token_cache;
         if tc.capacity > 0 && (tc.ttl.is_zero() || tc.ttl > Duration::from_secs(86_400)) {
             return Err(invalid(
                 "the token cache TTL must be above zero and at most 1 day",
             ));
         }
-        if cache.max_body_bytes < 1024 {
-            return Err(invalid("the key-set body cap must be at least 1024 bytes"));
-        }
         Ok(())
-    }
-
-    /// Some audience check is configured (or explicitly switched off), and
-    /// the RFC 9068 profile has its `aud` check.
-    fn check_audience(&self) -> Result<(), ConfigError> {
-        for list in [&self.client_ids, &self.audiences].into_iter().flatten() {
-            if list.is_empty() || list.iter().any(String::is_empty) {
-                return Err(invalid(
-                    "client_id and aud allow-lists must hold non-empty values",
-                ));
-            }
-        }
-        let no_list = self.client_ids.is_none() && self.audiences.is_none();
-        // A protected resource is an audience check: `aud` must name it.
-        if no_list && !self.insecure_any_audience && self.protected_resource.is_none() {
-            let hint = if self.issuer.is_cognito() {
-                "Cognito access tokens carry no `aud`: set `client_ids([...])`"
-            } else {
-                "set `client_ids([...])` or `audiences([...])`"
-            };
-            return Err(ConfigError::new(
-                ConfigErrorKind::MissingAudienceCheck,
-                format!(
-                    "no audience check is configured: {hint}, or call `with_insecure_any_audience()` if every client of the issuer may call this API"
-                ),
-            ));
-        }
-        // With a resource and no client list, the resource becomes the `aud`
-        // allow-list (`resolve_protected_resource`).
-        let resource_is_aud = self.protected_resource.is_some() && self.client_ids.is_none();
-        if self.require_at_jwt
-            && self.audiences.is_none()
-            && !self.insecure_any_audience
-            && !resource_is_aud
-        {
-            return Err(ConfigError::new(
-                ConfigErrorKind::MissingAudienceCheck,
-                "the RFC 9068 profile requires an `aud` check (RFC 9068 §4): set `audiences([...])`",
-            ));
-        }
-        Ok(())
-    }
-
-    /// The key store for the issuer's key source: loaded now for a static
-    /// key set, empty (fetched on first use) for a remote one.
-    fn key_store(&self, allowed: AlgorithmSet) -> Result<KeyStore, ConfigError> {
-        let jwks_url = match &self.issuer.keys {
-            KeySource::Static(json) => return static_key_store(json, allowed),
-            KeySource::JwksUrl(url) => Some(fetch_url("key set URL", url)?),
-            _ => None,
-        };
-        let discovery = match jwks_url {
-            Some(_) => None,
-            None => Some(fetch_url("discovery URL", &self.issuer.discovery_url())?),
-        };
-        let loopback = jwks_url
-            .as_ref()
-            .or(discovery.as_ref())
-            .is_some_and(is_loopback);
-        let cache = &self.cache;
-        let fetcher = Fetcher::new(
-            cache.connect_timeout,
-            cache.timeout,
-            cache.max_body_bytes,
-            loopback,
-        )?;
-        let source = Source::Remote {
-            fetcher,
-            issuer: self.issuer.url.clone(),
-            discovery,
-        };
-        Ok(KeyStore::new(source, cache.clone(), allowed, jwks_url))
     }
 }
 
-fn invalid(message: impl Into<String>) -> ConfigError {
-    ConfigError::new(ConfigErrorKind::InvalidOption, message)
-}
-
-/// A static key set, parsed and checked now: it must hold a usable key.
-fn static_key_store(json: &str, allowed: AlgorithmSet) -> Result<KeyStore, ConfigError> {
-    let keys = KeySet::parse(json.as_bytes(), allowed).map_err(|_| {
-        ConfigError::new(
-            ConfigErrorKind::InvalidKeySet,
-            "the static key set is not a JWK Set document",
-        )
-    })?;
-    if keys.is_empty() {
-        return Err(ConfigError::new(
-            ConfigErrorKind::InvalidKeySet,
-            "the static key set has no usable key (see the warnings for why each was dropped)",
-        ));
+/// Every issuer built, in order; a mistake in one after the first names it.
+fn build_issuers(
+    first: TrustedIssuer,
+    more: Vec<TrustedIssuer>,
+    resource: Option<&str>,
+) -> Result<Issuers, ConfigError> {
+    if more.len() >= MAX_ISSUERS {
+        return Err(invalid(format!(
+            "{} issuers are more than the {MAX_ISSUERS} allowed",
+            more.len() + 1
+        )));
     }
-    Ok(KeyStore::new_static(keys, allowed))
+    let mut built = vec![first.build(resource)?];
+    for issuer in more {
+        let url = issuer.url().to_string();
+        if built.iter().any(|b| b.claims.issuer == url) {
+            return Err(invalid(format!("the issuer {url:?} is trusted twice")));
+        }
+        let policy = issuer
+            .build(resource)
+            .map_err(|e| ConfigError::new(e.kind(), format!("issuer {url:?}: {e}")))?;
+        built.push(policy);
+    }
+    Ok(Issuers(built.into_boxed_slice()))
 }
 
 /// The resource servers, each checked, none defined twice.

@@ -1,7 +1,8 @@
-//! The verifier: one issuer, its keys, and the checks every token goes
-//! through. Its configuration is in `builder.rs`, which builds the
-//! [`Verifier`] (this file never uses the builder); the layers it makes are
-//! in `layer/`.
+//! The verifier: its issuers, their keys, and the checks every token goes
+//! through. Its configuration is in `builder.rs` (each issuer's own in
+//! `trusted.rs`), which builds the [`Verifier`] (this file never uses the
+//! builders); the issuers, and the choice of one for a token, are in
+//! `issuers.rs`; the layers it makes are in `layer/`.
 //!
 //! The verification order is written once, in the docs of [`Verifier`]
 //! ("How a token is verified", `scopegate::Verifier#how-a-token-is-verified`);
@@ -15,23 +16,27 @@
 //! are checked on every request.
 
 mod builder;
+mod issuers;
+mod trusted;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::algorithm::AlgorithmSet;
-use crate::claims::{self, ClaimPolicy, Claims};
+use crate::claims::{self, Claims};
 use crate::cookie::TokenCookie;
 use crate::error::ConfigError;
 use crate::jws;
-use crate::keys::{FetchError, KeySetFetches, KeyStore, Snapshot, Unavailable};
+use crate::keys::{FetchError, KeySetFetches, Snapshot, Unavailable};
 use crate::resource_metadata::ResourceMetadata;
 use crate::scope::{Scope, ScopeRegistry};
-use crate::token_cache::{TokenCache, TokenCacheStats, TokenLookup};
+use crate::token_cache::{Entry, TokenCache, TokenCacheStats, TokenLookup, VerifiedBy};
 use crate::token_error::TokenError;
+use issuers::{IssuerPolicy, Issuers};
 
 pub use builder::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, VerifierBuilder};
+pub use issuers::IssuerKeys;
+pub use trusted::TrustedIssuer;
 
 /// Why [`Verifier::verify`] did not accept a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,8 +80,9 @@ impl From<TokenError> for VerifyError {
     }
 }
 
-/// Verifies access tokens of one issuer, and makes the layers that guard
-/// routes with it. Cheap to clone: clones share the key cache.
+/// Verifies access tokens of one issuer, or of a fixed set of them
+/// ([`trust`](VerifierBuilder::trust)), and makes the layers that guard
+/// routes with it. Cheap to clone: clones share the key caches.
 ///
 /// ```no_run
 /// use scopegate::{Issuer, ResourceServer, Verifier};
@@ -97,7 +103,10 @@ impl From<TokenError> for VerifyError {
 ///
 /// # How a token is verified
 ///
-/// In this order, and nothing is read from a claim before step 6:
+/// In this order, and nothing is read from a claim before step 6 (with
+/// several issuers, `iss` alone is read first, to choose whose keys and
+/// policy apply: an exact match, or `invalid_token` without any network
+/// request; see [`trust`](VerifierBuilder::trust)):
 ///
 /// 1. the token is at most
 ///    [`max_token_bytes`](VerifierBuilder::max_token_bytes) long, checked
@@ -111,7 +120,7 @@ impl From<TokenError> for VerifyError {
 /// 6. `exp` is present and not past, `nbf` (if any) not future, both with the
 ///    [leeway](VerifierBuilder::leeway);
 /// 7. `iss` equals the issuer exactly; `token_use`, `client_id` and `aud` match
-///    their allow-lists; every standard claim has its JSON type; then, if
+///    their allow-lists (that issuer's own, with several); every standard claim has its JSON type; then, if
 ///    [required](VerifierBuilder::require_at_jwt), the RFC 9068 profile
 ///    (`typ: at+jwt` and its claims);
 /// 8. the layer ([`require`](Verifier::require) and its siblings) checks the
@@ -126,15 +135,20 @@ pub struct Verifier {
 
 struct Inner {
     id: u64,
-    policy: ClaimPolicy,
-    allowed: AlgorithmSet,
+    issuers: Issuers,
     max_token_bytes: usize,
-    keys: Arc<KeyStore>,
     registry: ScopeRegistry,
     realm: String,
     token_cache: Option<TokenCache>,
     token_cookie: Option<TokenCookie>,
     resource_metadata: Option<ResourceMetadata>,
+}
+
+/// The issuer chosen for a token, and its index in the verifier's list.
+#[derive(Clone, Copy)]
+struct Selected<'a> {
+    index: usize,
+    policy: &'a IssuerPolicy,
 }
 
 /// The outcome of a check that did not wait for anything.
@@ -160,10 +174,19 @@ impl Verifier {
         if token.len() > self.inner.max_token_bytes {
             return Immediate::Done(Err(TokenError::TooLarge));
         }
-        let keys = &self.inner.keys;
-        match keys.with_current(|snapshot| self.verify_with(token, snapshot)) {
+        let now = crate::clock::now_secs();
+        let lookup = TokenLookup::new(token);
+        if let Some(claims) = self.cached(&lookup, now) {
+            return Immediate::Done(Ok(claims));
+        }
+        let issuer = match self.select(token) {
+            Ok(selected) => selected,
+            Err(e) => return Immediate::Done(Err(e)),
+        };
+        let keys = &issuer.policy.keys;
+        match keys.with_current(|snapshot| self.verify_with(&lookup, issuer, snapshot, now)) {
             // Refuse what is malformed before waiting on a fetch for it.
-            None => match jws::check_header(token, self.inner.allowed) {
+            None => match jws::check_header(token, issuer.policy.allowed) {
                 Ok(()) => Immediate::NeedsKeys,
                 Err(e) => Immediate::Done(Err(e)),
             },
@@ -172,50 +195,78 @@ impl Verifier {
         }
     }
 
-    /// The slow path: waits for keys, and refetches once for an unknown
-    /// `kid` if the cooldown allows.
+    /// The slow path: waits for the token's issuer's keys, and refetches
+    /// once for an unknown `kid` if the cooldown allows.
     pub(crate) async fn verify_after_fetch(&self, token: &str) -> Result<Claims, VerifyError> {
         if token.len() > self.inner.max_token_bytes {
             return Err(TokenError::TooLarge.into());
         }
-        let keys = &self.inner.keys;
+        let issuer = self.select(token)?;
+        let keys = &issuer.policy.keys;
         let snapshot = keys.load().await.map_err(unavailable)?;
-        match self.verify_with(token, &snapshot) {
+        let lookup = TokenLookup::new(token);
+        let now = crate::clock::now_secs();
+        match self.verify_with(&lookup, issuer, &snapshot, now) {
             Err(TokenError::UnknownKeyId) => match keys.refetch_for_unknown_kid(&snapshot).await {
-                Some(fresh) => Ok(self.verify_with(token, &fresh)?),
+                Some(fresh) => Ok(self.verify_with(&lookup, issuer, &fresh, now)?),
                 None => Err(TokenError::UnknownKeyId.into()),
             },
             result => Ok(result?),
         }
     }
 
-    /// Verification against one snapshot. The callers have checked the
-    /// token's size.
-    fn verify_with(&self, token: &str, snapshot: &Snapshot) -> Result<Claims, TokenError> {
-        let now = crate::clock::now_secs();
-        let cache = self.inner.token_cache.as_ref();
-        let lookup = TokenLookup {
-            token,
-            keys: &snapshot.keys,
-            generation: snapshot.generation,
-            now,
-            leeway: self.inner.policy.leeway,
-            digest: std::cell::OnceCell::new(),
+    /// The issuer whose keys and policy apply to `token`.
+    fn select(&self, token: &str) -> Result<Selected<'_>, TokenError> {
+        let issuers = &self.inner.issuers;
+        let index = issuers.select(token)?;
+        let policy = issuers.get(index).ok_or(TokenError::IssuerMismatch)?;
+        Ok(Selected { index, policy })
+    }
+
+    /// The claims of a token verified before, if its entry still holds: the
+    /// key is still in its issuer's key set, the token within its lifetime.
+    fn cached(&self, lookup: &TokenLookup<'_>, now: u64) -> Option<Claims> {
+        let cache = self.inner.token_cache.as_ref()?;
+        cache.get(lookup, |entry| self.still_valid(entry, now))
+    }
+
+    fn still_valid(&self, entry: &Entry, now: u64) -> bool {
+        let Some(issuer) = self.inner.issuers.get(entry.issuer()) else {
+            return false;
         };
-        if let Some(claims) = cache.and_then(|c| c.get(&lookup)) {
-            return Ok(claims);
-        }
-        let jws = jws::verify(token, &snapshot.keys, self.inner.allowed)?;
+        let leeway = issuer.claims.leeway;
+        issuer
+            .keys
+            .with_current(|s| entry.still_valid(&s.keys, s.generation, now, leeway))
+            .unwrap_or(false)
+    }
+
+    /// Verification of a token that missed the cache, against one snapshot
+    /// of its issuer's keys. The callers have checked its size.
+    fn verify_with(
+        &self,
+        lookup: &TokenLookup<'_>,
+        Selected { index, policy }: Selected<'_>,
+        snapshot: &Snapshot,
+        now: u64,
+    ) -> Result<Claims, TokenError> {
+        let issuer = policy;
+        let jws = jws::verify(lookup.token(), &snapshot.keys, issuer.allowed)?;
         let payload = jws::b64_decode(jws.payload_b64).map_err(|_| TokenError::MalformedClaims)?;
         let claims = claims::verify(
             &payload,
-            &self.inner.policy,
+            &issuer.claims,
             jws.typ_is_at_jwt,
             now,
             self.inner.id,
         )?;
-        if let Some(cache) = cache {
-            cache.insert(&lookup, &claims, jws.key);
+        if let Some(cache) = &self.inner.token_cache {
+            let verified_by = VerifiedBy {
+                issuer: index,
+                key: jws.key,
+                generation: snapshot.generation,
+            };
+            cache.insert(lookup, &claims, verified_by);
         }
         Ok(claims)
     }
@@ -229,48 +280,68 @@ impl Verifier {
             .unwrap_or_default()
     }
 
-    /// Loads the key set now, instead of on the first request. Returns once
-    /// keys are usable, or with the error if they cannot be fetched.
+    /// Loads the key sets now, instead of on the first request: every
+    /// issuer's, at the same time. Returns once all are usable, or with the
+    /// first issuer's error (in the order configured) among those that could
+    /// not be fetched; the others are loaded all the same.
     pub async fn load_keys(&self) -> Result<(), VerifyError> {
-        self.inner
-            .keys
-            .load()
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+        let loads = self.inner.issuers.0.iter().map(|issuer| issuer.keys.load());
+        let results = futures_util::future::join_all(loads).await;
+        match results.into_iter().find_map(Result::err) {
+            Some(u) => Err(unavailable(u)),
+            None => Ok(()),
+        }
     }
 
-    /// Whether a usable key set is loaded (for readiness probes).
+    /// Whether every issuer has a usable key set loaded (for readiness
+    /// probes; with several issuers, [`issuers`](Self::issuers) tells them
+    /// apart).
     pub fn has_keys(&self) -> bool {
-        self.inner.keys.is_loaded()
+        self.issuers().all(|issuer| issuer.has_keys())
     }
 
-    /// How many key-set fetches have succeeded and failed so far.
+    /// How many key-set fetches have succeeded and failed so far, for all
+    /// issuers together.
     pub fn key_set_fetches(&self) -> KeySetFetches {
-        self.inner.keys.fetches()
+        self.issuers().map(|issuer| issuer.key_set_fetches()).fold(
+            KeySetFetches::default(),
+            |sum, one| KeySetFetches {
+                succeeded: sum.succeeded + one.succeeded,
+                failed: sum.failed + one.failed,
+            },
+        )
     }
 
     /// Why the last key-set fetch failed, if it did: `None` before the first
     /// fetch ends and once one succeeds. Also set when a fetch could not
-    /// start (no Tokio runtime). A static key set is never fetched.
+    /// start (no Tokio runtime). A static key set is never fetched. With
+    /// several issuers, the first one's (in the order configured) that has
+    /// an error.
     ///
     /// Safe to show in logs and health checks: a [`FetchError`] holds fixed
     /// descriptions and status codes, nothing the endpoint sent.
     pub fn last_fetch_error(&self) -> Option<FetchError> {
-        self.inner.keys.last_error()
+        self.issuers().find_map(|issuer| issuer.last_fetch_error())
     }
 
-    /// The `kid`s of the keys in use, sorted; empty if none are loaded.
+    /// The `kid`s of the keys in use, of every issuer, sorted; empty if none
+    /// are loaded.
     pub fn key_ids(&self) -> Vec<String> {
-        self.inner
-            .keys
-            .with_current(|s| s.keys.kids().into_iter().map(str::to_owned).collect())
-            .unwrap_or_default()
+        let mut kids: Vec<String> = self.issuers().flat_map(|i| i.key_ids()).collect();
+        kids.sort();
+        kids
     }
 
-    /// The exact `iss` value tokens must carry.
+    /// The exact `iss` value tokens must carry; with several issuers, the
+    /// first one's (the one given to [`Verifier::builder`]).
     pub fn issuer(&self) -> &str {
-        &self.inner.policy.issuer
+        &self.inner.issuers.first().claims.issuer
+    }
+
+    /// Every issuer this verifier trusts, in the order configured, with the
+    /// state of its key set.
+    pub fn issuers(&self) -> impl ExactSizeIterator<Item = IssuerKeys<'_>> {
+        self.inner.issuers.views()
     }
 
     /// The protected resource's metadata (RFC 9728), if
@@ -309,10 +380,7 @@ fn unavailable(u: Unavailable) -> VerifyError {
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
-            .field("issuer", &self.inner.policy.issuer)
-            .field("algorithms", &self.inner.allowed)
-            .field("policy", &self.inner.policy)
-            .field("keys", &self.inner.keys)
+            .field("issuers", &self.inner.issuers)
             .finish_non_exhaustive()
     }
 }

@@ -1,5 +1,6 @@
-//! `[issuer]` to a [`VerifierBuilder`]: where the keys come from, which
-//! algorithms and audiences are accepted, and how the key set is cached.
+//! `[issuer]`, or each `[[issuers]]` table, to a [`TrustedIssuer`]: where
+//! the keys come from, which algorithms and audiences are accepted, and how
+//! the key set is cached.
 
 use std::time::Duration;
 
@@ -8,51 +9,61 @@ use toml::Spanned;
 use super::locate::{ConfigFileError, Source};
 use super::schema::RawIssuer;
 use super::values::{bounded_duration, duration};
-use crate::{Algorithm, Issuer, UnknownAlgorithm, Verifier, VerifierBuilder};
+use crate::{Algorithm, Issuer, TrustedIssuer, UnknownAlgorithm};
 
 const MINUTE: Duration = Duration::from_secs(60);
 const DAY: Duration = Duration::from_secs(86_400);
 
-/// The builder for `[issuer]`, and whether any audience is accepted.
+/// One issuer table and the key that names it in errors: `issuer`, or
+/// `issuers[N]`.
+pub(super) struct Table<'a> {
+    pub(super) key: String,
+    pub(super) raw: &'a Spanned<RawIssuer>,
+}
+
+impl Table<'_> {
+    /// `table.member`, for an error about one member.
+    fn member(&self, member: &str) -> String {
+        format!("{}.{member}", self.key)
+    }
+}
+
+/// The issuer of one table, and whether it accepts any audience.
 /// `resource_is_audience`: a `[resource_metadata]` table is present, whose
 /// resource is then the `aud` allow-list if no other list is given.
 pub(super) fn issuer(
     src: &Source<'_>,
-    raw: &Spanned<RawIssuer>,
+    table: &Table<'_>,
     resource_is_audience: bool,
-) -> Result<(VerifierBuilder, bool), ConfigFileError> {
-    let span = raw.span();
-    let raw = raw.get_ref();
-    let mut builder = Verifier::builder(source(src, &span, raw)?);
+) -> Result<(TrustedIssuer, bool), ConfigFileError> {
+    let raw = table.raw.get_ref();
+    let mut issuer = TrustedIssuer::new(source(src, table)?);
     if let Some(token_use) = &raw.token_use {
-        builder = builder.token_use(token_use.get_ref().clone());
+        issuer = issuer.token_use(token_use.get_ref().clone());
     }
     if let Some(algorithms) = &raw.algorithms {
-        builder = builder.algorithms(self::algorithms(src, algorithms)?);
+        issuer = issuer.algorithms(self::algorithms(src, table, algorithms)?);
     }
-    let (mut builder, any_audience) = audiences(src, &span, raw, builder, resource_is_audience)?;
+    let (mut issuer, any_audience) = audiences(src, table, issuer, resource_is_audience)?;
     if let Some(leeway) = &raw.leeway {
         let d = duration(leeway.get_ref()).ok_or_else(|| {
             src.error(
                 Some(&leeway.span()),
-                "issuer.leeway",
+                table.member("leeway"),
                 format!("{:?} is not a duration like \"60s\"", leeway.get_ref()),
             )
         })?;
-        builder = builder.leeway(d);
+        issuer = issuer.leeway(d);
     }
     if raw.require_at_jwt == Some(true) {
-        builder = builder.require_at_jwt();
+        issuer = issuer.require_at_jwt();
     }
-    Ok((key_set(src, raw, builder)?, any_audience))
+    Ok((key_set(src, table, issuer)?, any_audience))
 }
 
 /// Cognito, or an issuer URL with or without an explicit JWKS URL.
-fn source(
-    src: &Source<'_>,
-    span: &std::ops::Range<usize>,
-    raw: &RawIssuer,
-) -> Result<Issuer, ConfigFileError> {
+fn source(src: &Source<'_>, table: &Table<'_>) -> Result<Issuer, ConfigFileError> {
+    let raw = table.raw.get_ref();
     match (&raw.cognito, &raw.url, &raw.jwks_url) {
         (Some(cognito), None, None) => {
             let c = cognito.get_ref();
@@ -60,7 +71,7 @@ fn source(
         }
         (Some(cognito), _, _) => Err(src.error(
             Some(&cognito.span()),
-            "issuer.cognito",
+            table.member("cognito"),
             "give either `cognito = { region, user_pool_id }` or `url` (and `jwks_url`), not both",
         )),
         (None, Some(url), Some(jwks)) => Ok(Issuer::with_jwks_url(
@@ -70,12 +81,12 @@ fn source(
         (None, Some(url), None) => Ok(Issuer::discover(url.get_ref().clone())),
         (None, None, Some(jwks)) => Err(src.error(
             Some(&jwks.span()),
-            "issuer.jwks_url",
+            table.member("jwks_url"),
             "`jwks_url` needs `url`, the exact `iss` of the tokens",
         )),
         (None, None, None) => Err(src.error(
-            Some(span),
-            "issuer",
+            Some(&table.raw.span()),
+            table.key.clone(),
             "give `cognito = { region, user_pool_id }` or `url`",
         )),
     }
@@ -83,6 +94,7 @@ fn source(
 
 fn algorithms(
     src: &Source<'_>,
+    table: &Table<'_>,
     names: &Spanned<Vec<Spanned<String>>>,
 ) -> Result<Vec<Algorithm>, ConfigFileError> {
     names
@@ -93,7 +105,7 @@ fn algorithms(
             name.get_ref().parse().map_err(|e: UnknownAlgorithm| {
                 src.error(
                     Some(&name.span()),
-                    format!("issuer.algorithms[{i}]"),
+                    table.member(&format!("algorithms[{i}]")),
                     format!("{:?} is {e}", name.get_ref()),
                 )
             })
@@ -106,11 +118,11 @@ fn algorithms(
 /// `allow_any_audience = true`.
 fn audiences(
     src: &Source<'_>,
-    span: &std::ops::Range<usize>,
-    raw: &RawIssuer,
-    mut builder: VerifierBuilder,
+    table: &Table<'_>,
+    mut builder: TrustedIssuer,
     resource_is_audience: bool,
-) -> Result<(VerifierBuilder, bool), ConfigFileError> {
+) -> Result<(TrustedIssuer, bool), ConfigFileError> {
+    let raw = table.raw.get_ref();
     let mut any_audience = true;
     if let Some(ids) = &raw.client_ids {
         builder = builder.client_ids(ids.get_ref().clone());
@@ -125,8 +137,8 @@ fn audiences(
         (true, _) if resource_is_audience => any_audience = false,
         (true, _) => {
             return Err(src.error(
-                Some(span),
-                "issuer",
+                Some(&table.raw.span()),
+                table.key.clone(),
                 "no client_ids or audiences: tokens minted for any client of the issuer would be accepted; list them, or set allow_any_audience = true",
             ));
         }
@@ -138,11 +150,18 @@ fn audiences(
 /// `key_set_ttl`, `key_set_max_stale` and `unknown_kid_cooldown`.
 fn key_set(
     src: &Source<'_>,
-    raw: &RawIssuer,
-    mut builder: VerifierBuilder,
-) -> Result<VerifierBuilder, ConfigFileError> {
+    table: &Table<'_>,
+    mut builder: TrustedIssuer,
+) -> Result<TrustedIssuer, ConfigFileError> {
+    let raw = table.raw.get_ref();
     if let Some(ttl) = &raw.key_set_ttl {
-        let ttl = bounded_duration(src, "issuer.key_set_ttl", ttl, Duration::from_secs(1), DAY)?;
+        let ttl = bounded_duration(
+            src,
+            &table.member("key_set_ttl"),
+            ttl,
+            Duration::from_secs(1),
+            DAY,
+        )?;
         // A short TTL also lets a short `Cache-Control: max-age` through.
         builder = builder
             .key_set_ttl(ttl)
@@ -151,7 +170,7 @@ fn key_set(
     if let Some(stale) = &raw.key_set_max_stale {
         let stale = bounded_duration(
             src,
-            "issuer.key_set_max_stale",
+            &table.member("key_set_max_stale"),
             stale,
             Duration::ZERO,
             7 * DAY,
@@ -161,7 +180,7 @@ fn key_set(
     if let Some(cooldown) = &raw.unknown_kid_cooldown {
         let cooldown = bounded_duration(
             src,
-            "issuer.unknown_kid_cooldown",
+            &table.member("unknown_kid_cooldown"),
             cooldown,
             Duration::from_secs(1),
             Duration::from_secs(3600),

@@ -27,7 +27,7 @@ pub(crate) use routes::{Access, Route};
 pub use values::LogFormat;
 
 use crate::cookie::TokenCookie;
-use crate::{ProtectedResource, Verifier, VerifierBuilder};
+use crate::{ProtectedResource, TrustedIssuer, Verifier, VerifierBuilder};
 use locate::Source;
 use schema::{RawConfig, RawResourceMetadata};
 use values::timeout;
@@ -74,12 +74,13 @@ impl ProxyConfig {
         build(&src, raw)
     }
 
-    /// Whether no `client_ids` or `audiences` allow-list was configured.
+    /// Whether no `client_ids` or `audiences` allow-list was configured
+    /// (for some issuer, with several).
     pub fn accepts_any_audience(&self) -> bool {
         self.any_audience
     }
 
-    /// The verifier built from `[issuer]`.
+    /// The verifier built from `[issuer]` or `[[issuers]]`.
     pub fn verifier(&self) -> &Verifier {
         &self.verifier
     }
@@ -225,11 +226,106 @@ fn token_cookie(
     }
 }
 
-/// `[issuer]`, the token cache, the realm and the resource servers, built
+/// The issuer tables: `[issuer]`, or every `[[issuers]]` table (one at
+/// least), each with the key that names it in errors.
+fn issuer_tables<'a>(
+    src: &Source<'_>,
+    raw: &'a RawConfig,
+) -> Result<Vec<issuer::Table<'a>>, ConfigFileError> {
+    match (&raw.issuer, &raw.issuers) {
+        (Some(table), None) => Ok(vec![issuer::Table {
+            key: "issuer".into(),
+            raw: table,
+        }]),
+        (None, Some(tables)) if !tables.get_ref().is_empty() => Ok(tables
+            .get_ref()
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| issuer::Table {
+                key: format!("issuers[{i}]"),
+                raw,
+            })
+            .collect()),
+        (None, Some(tables)) => Err(src.error(
+            Some(&tables.span()),
+            "issuers",
+            "is empty: give at least one issuer",
+        )),
+        (Some(table), Some(_)) => Err(src.error(
+            Some(&table.span()),
+            "issuer",
+            "give either [issuer] or [[issuers]], not both",
+        )),
+        (None, None) => Err(src.error(
+            None,
+            "issuer",
+            "is missing: give [issuer], or a [[issuers]] table per issuer",
+        )),
+    }
+}
+
+/// Every issuer, each checked on its own so that a mistake names its
+/// table; and whether any of them accepts any audience.
+fn trusted_issuers(
+    src: &Source<'_>,
+    tables: Vec<issuer::Table<'_>>,
+    resource: Option<&ProtectedResource>,
+) -> Result<(Vec<TrustedIssuer>, bool), ConfigFileError> {
+    let mut trusted = Vec::new();
+    let mut any_audience = false;
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for table in tables {
+        let (issuer, any) = issuer::issuer(src, &table, resource.is_some())?;
+        let mut alone = Verifier::builder(issuer.clone());
+        if let Some(resource) = resource {
+            alone = alone.protected_resource(resource.clone());
+        }
+        let url = alone
+            .build()
+            .map_err(|e| src.config_error(&table.raw.span(), &table.key, e))?
+            .issuer()
+            .to_string();
+        if let Some((_, first)) = seen.iter().find(|(seen_url, _)| *seen_url == url) {
+            return Err(src.error(
+                Some(&table.raw.span()),
+                table.key.clone(),
+                format!("has the same issuer as {first}: each issuer once"),
+            ));
+        }
+        seen.push((url, table.key));
+        any_audience |= any;
+        trusted.push(issuer);
+    }
+    Ok((trusted, any_audience))
+}
+
+/// The issuers, the token cache, the realm and the resource servers, built
 /// into the verifier every route shares.
 fn verifier(src: &Source<'_>, raw: &RawConfig) -> Result<(Verifier, bool), ConfigFileError> {
-    let resource_is_audience = raw.resource_metadata.is_some();
-    let (mut builder, any_audience) = issuer::issuer(src, &raw.issuer, resource_is_audience)?;
+    let resource = match &raw.resource_metadata {
+        Some(spanned) => {
+            let resource = protected_resource(spanned.get_ref());
+            // Checked here, so that a mistake names this table.
+            resource
+                .clone()
+                .resolve(&["https://issuer.invalid"], Vec::new())
+                .map_err(|e| src.config_error(&spanned.span(), "resource_metadata", e))?;
+            Some(resource)
+        }
+        None => None,
+    };
+    let tables = issuer_tables(src, raw)?;
+    // What is not one issuer's mistake is reported at the first table.
+    let Some((first_key, first_span)) = tables.first().map(|t| (t.key.clone(), t.raw.span()))
+    else {
+        return Err(src.error(None, "issuer", "is missing"));
+    };
+    let (issuers, any_audience) = trusted_issuers(src, tables, resource.as_ref())?;
+    let mut issuers = issuers.into_iter();
+    let Some(first) = issuers.next() else {
+        return Err(src.error(None, "issuer", "is missing"));
+    };
+    let mut builder = issuers.fold(Verifier::builder(first), VerifierBuilder::trust);
     if let Some(capacity) = &raw.token_cache_capacity {
         let entries = u64::try_from(*capacity.get_ref()).map_err(|_| {
             src.error(
@@ -251,13 +347,7 @@ fn verifier(src: &Source<'_>, raw: &RawConfig) -> Result<(Verifier, bool), Confi
         builder = builder.realm(realm.get_ref().clone());
     }
     builder = token_cookie(src, raw, builder)?;
-    if let Some(spanned) = &raw.resource_metadata {
-        let resource = protected_resource(spanned.get_ref());
-        // Checked here, so that a mistake names this table.
-        resource
-            .clone()
-            .resolve("https://issuer.invalid", Vec::new())
-            .map_err(|e| src.config_error(&spanned.span(), "resource_metadata", e))?;
+    if let Some(resource) = resource {
         builder = builder.protected_resource(resource);
     }
     for server in servers::resource_servers(src, &raw.resource_servers, &raw.routes)? {
@@ -265,6 +355,6 @@ fn verifier(src: &Source<'_>, raw: &RawConfig) -> Result<(Verifier, bool), Confi
     }
     let verifier = builder
         .build()
-        .map_err(|e| src.config_error(&raw.issuer.span(), "issuer", e))?;
+        .map_err(|e| src.config_error(&first_span, &first_key, e))?;
     Ok((verifier, any_audience))
 }

@@ -23,7 +23,8 @@ pub(super) struct RawConfig {
     pub(super) realm: Option<Spanned<String>>,
     pub(super) token_cookie: Option<Spanned<String>>,
     pub(super) token_cookie_origins: Option<Spanned<Vec<String>>>,
-    pub(super) issuer: Spanned<RawIssuer>,
+    pub(super) issuer: Option<Spanned<RawIssuer>>,
+    pub(super) issuers: Option<Spanned<Vec<Spanned<RawIssuer>>>>,
     #[serde(default)]
     pub(super) resource_servers: Vec<Spanned<RawResourceServer>>,
     #[serde(default)]
@@ -44,7 +45,7 @@ pub(super) struct RawResourceMetadata {
     pub(super) resource_documentation: Option<String>,
 }
 
-/// `[issuer]`.
+/// `[issuer]`, or one `[[issuers]]` table.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawIssuer {
