@@ -72,7 +72,7 @@ fn verifier_of(t: &Three) -> Verifier {
 fn invalid(result: Result<scopegate::Claims, VerifyError>) -> TokenError {
     match result {
         Err(VerifyError::InvalidToken(e)) => e,
-        other => panic!("expected invalid_token, got {other:?}"),
+        other => unreachable!("expected invalid_token, got {other:?}"),
     }
 }
 
