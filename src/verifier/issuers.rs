@@ -23,12 +23,19 @@ pub(crate) struct IssuerPolicy {
     pub(super) keys: Arc<KeyStore>,
 }
 
+/// The issuer chosen for a token, and its index in the verifier's list.
+#[derive(Clone, Copy)]
+pub(super) struct Selected<'a> {
+    pub(super) index: usize,
+    pub(super) policy: &'a IssuerPolicy,
+}
+
 /// The issuers in the order configured; never empty.
 #[derive(Debug)]
 pub(super) struct Issuers(pub(super) Box<[IssuerPolicy]>);
 
 impl Issuers {
-    /// The issuer whose keys verify `token`, by its index.
+    /// The issuer whose keys verify `token`, and its index.
     ///
     /// With one issuer, nothing is read: the claims check after the
     /// signature compares `iss`. With several, the payload's `iss` is read
@@ -36,16 +43,20 @@ impl Issuers {
     /// or `IssuerMismatch`, without any network request. The claims,
     /// `iss` among them, are checked against that issuer's policy only after
     /// its key verified the signature.
-    pub(super) fn select(&self, token: &str) -> Result<usize, TokenError> {
-        if self.0.len() == 1 {
-            return Ok(0);
-        }
-        let payload = jws::b64_decode(jws::split(token)?.1)?;
-        let iss = unverified_issuer(&payload)?;
-        self.0
-            .iter()
-            .position(|issuer| issuer.claims.issuer == iss)
-            .ok_or(TokenError::IssuerMismatch)
+    pub(super) fn select(&self, token: &str) -> Result<Selected<'_>, TokenError> {
+        let index = match &*self.0 {
+            [_] => 0,
+            several => {
+                let payload = jws::b64_decode(jws::split(token)?.1)?;
+                let iss = unverified_issuer(&payload)?;
+                several
+                    .iter()
+                    .position(|issuer| issuer.claims.issuer == iss)
+                    .ok_or(TokenError::IssuerMismatch)?
+            }
+        };
+        let policy = self.0.get(index).ok_or(TokenError::IssuerMismatch)?;
+        Ok(Selected { index, policy })
     }
 
     pub(super) fn get(&self, index: usize) -> Option<&IssuerPolicy> {

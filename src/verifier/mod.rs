@@ -32,7 +32,7 @@ use crate::resource_metadata::ResourceMetadata;
 use crate::scope::{Scope, ScopeRegistry};
 use crate::token_cache::{Entry, TokenCache, TokenCacheStats, TokenLookup, VerifiedBy};
 use crate::token_error::TokenError;
-use issuers::{IssuerPolicy, Issuers};
+use issuers::{Issuers, Selected};
 
 pub use builder::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_BYTES, VerifierBuilder};
 pub use issuers::IssuerKeys;
@@ -144,13 +144,6 @@ struct Inner {
     resource_metadata: Option<ResourceMetadata>,
 }
 
-/// The issuer chosen for a token, and its index in the verifier's list.
-#[derive(Clone, Copy)]
-struct Selected<'a> {
-    index: usize,
-    policy: &'a IssuerPolicy,
-}
-
 /// The outcome of a check that did not wait for anything.
 pub(crate) enum Immediate {
     Done(Result<Claims, TokenError>),
@@ -179,7 +172,7 @@ impl Verifier {
         if let Some(claims) = self.cached(&lookup, now) {
             return Immediate::Done(Ok(claims));
         }
-        let issuer = match self.select(token) {
+        let issuer = match self.inner.issuers.select(token) {
             Ok(selected) => selected,
             Err(e) => return Immediate::Done(Err(e)),
         };
@@ -201,7 +194,7 @@ impl Verifier {
         if token.len() > self.inner.max_token_bytes {
             return Err(TokenError::TooLarge.into());
         }
-        let issuer = self.select(token)?;
+        let issuer = self.inner.issuers.select(token)?;
         let keys = &issuer.policy.keys;
         let snapshot = keys.load().await.map_err(unavailable)?;
         let lookup = TokenLookup::new(token);
@@ -213,14 +206,6 @@ impl Verifier {
             },
             result => Ok(result?),
         }
-    }
-
-    /// The issuer whose keys and policy apply to `token`.
-    fn select(&self, token: &str) -> Result<Selected<'_>, TokenError> {
-        let issuers = &self.inner.issuers;
-        let index = issuers.select(token)?;
-        let policy = issuers.get(index).ok_or(TokenError::IssuerMismatch)?;
-        Ok(Selected { index, policy })
     }
 
     /// The claims of a token verified before, if its entry still holds: the
@@ -246,11 +231,13 @@ impl Verifier {
     fn verify_with(
         &self,
         lookup: &TokenLookup<'_>,
-        Selected { index, policy }: Selected<'_>,
+        Selected {
+            index,
+            policy: issuer,
+        }: Selected<'_>,
         snapshot: &Snapshot,
         now: u64,
     ) -> Result<Claims, TokenError> {
-        let issuer = policy;
         let jws = jws::verify(lookup.token(), &snapshot.keys, issuer.allowed)?;
         let payload = jws::b64_decode(jws.payload_b64).map_err(|_| TokenError::MalformedClaims)?;
         let claims = claims::verify(
