@@ -733,6 +733,104 @@ async fn strip_authorization_and_trusted_forwarded_for() {
     assert_eq!(headers["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
 }
 
+/// Headers that frameworks, servers and proxies read as the original URL,
+/// path, prefix, host, scheme, method or client address: written out here
+/// on their own, so that the proxy's list is checked, not trusted.
+const ORIGINAL_REQUEST_HEADERS: [&str; 33] = [
+    "x-original-url",
+    "x-rewrite-url",
+    "x-original-uri",
+    "x-forwarded-uri",
+    "x-envoy-original-path",
+    "x-envoy-original-dst-host",
+    "x-forwarded-path",
+    "x-forwarded-prefix",
+    "x-original-prefix",
+    "x-forwarded-host",
+    "x-original-host",
+    "x-host",
+    "x-http-host-override",
+    "x-forwarded-server",
+    "x-forwarded-port",
+    "x-forwarded-proto",
+    "x-forwarded-scheme",
+    "x-forwarded-protocol",
+    "x-forwarded-ssl",
+    "front-end-https",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-original-method",
+    "x-forwarded-method",
+    "forwarded",
+    "x-real-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "fastly-client-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
+    "client-ip",
+];
+
+/// What the upstream saw of a GET /photos that carried every header of
+/// [`ORIGINAL_REQUEST_HEADERS`] (also spelled with `_`).
+async fn seen_with_every_original_header(forward: &str) -> BTreeMap<String, String> {
+    let issuer = issuer().await;
+    let (api, recorder) = upstream().await;
+    let proxy = start(&config_text(&issuer, &api.url, forward)).await;
+    let mut request = http()
+        .get(format!("{}/photos", proxy.url))
+        .bearer_auth(token(&issuer, &[READ]));
+    for name in ORIGINAL_REQUEST_HEADERS {
+        request = request
+            .header(name, "/admin")
+            .header(name.replace('-', "_"), "/admin");
+    }
+    assert_eq!(request.send().await.unwrap().status(), 200);
+    recorder.seen().remove(0).headers
+}
+
+#[tokio::test]
+async fn headers_read_as_the_original_url_path_host_or_method_never_reach_the_upstream() {
+    let seen = seen_with_every_original_header("").await;
+    for name in ORIGINAL_REQUEST_HEADERS {
+        let underscored = name.replace('-', "_");
+        assert!(!seen.contains_key(&underscored), "{underscored} forwarded");
+        match name {
+            "x-forwarded-proto" => assert_eq!(seen[name], "http", "the proxy's own"),
+            _ => assert!(!seen.contains_key(name), "{name} forwarded"),
+        }
+    }
+    // A trusted proxy in front: its forwarding headers pass, paths do not.
+    let seen = seen_with_every_original_header("trust_x_forwarded_for = true").await;
+    for kept in [
+        "x-forwarded-host",
+        "x-forwarded-prefix",
+        "forwarded",
+        "x-real-ip",
+    ] {
+        assert_eq!(seen[kept], "/admin", "{kept}");
+    }
+    for removed in [
+        "x-original-url",
+        "x-forwarded-uri",
+        "x-envoy-original-path",
+        "x-http-method-override",
+    ] {
+        assert!(!seen.contains_key(removed), "{removed} forwarded");
+    }
+    // Only what trusted_headers names.
+    let seen = seen_with_every_original_header(
+        r#"trusted_headers = ["X-Forwarded-Uri", "x-envoy-original-path"]"#,
+    )
+    .await;
+    assert_eq!(seen["x-forwarded-uri"], "/admin");
+    assert_eq!(seen["x-envoy-original-path"], "/admin");
+    for removed in ["x-original-url", "x-forwarded-host", "x_forwarded_uri"] {
+        assert!(!seen.contains_key(removed), "{removed} forwarded");
+    }
+}
+
 #[tokio::test]
 async fn upstream_down_is_502_and_slow_is_504() {
     let issuer = issuer().await;
@@ -1302,6 +1400,21 @@ require = ["https://photos.example.com/photos.read"]
             format!("{base}\n[[routes]]\npath = \"/x\"\npublic = true\nmax_token_age = \"5m\"\n"),
             16,
             "routes[1].max_token_age",
+        ),
+        (
+            format!("{base}\n[forward]\ntrusted_headers = [\"x-forwarded-uri\", \"x-my-header\"]\n"),
+            14,
+            "forward.trusted_headers[1]",
+        ),
+        (
+            format!("{base}\n[forward]\ntrusted_headers = [\"X-Forwarded-For\"]\n"),
+            14,
+            "forward.trusted_headers[0]",
+        ),
+        (
+            format!("{base}\n[forward]\ntrusted_headers = [\"bad header\"]\n"),
+            14,
+            "forward.trusted_headers[0]",
         ),
     ];
     for (text, line, key) in more {

@@ -25,6 +25,7 @@ use tokio::time::Instant;
 use tower_service::Service;
 
 use super::metrics::Metrics;
+use super::spoofable::Untrusted;
 use crate::Claims;
 use crate::cookie::TokenCookie;
 
@@ -49,16 +50,6 @@ pub(crate) enum Upstream {
     Unreachable,
     TimedOut,
 }
-
-/// Headers that say where a request came from: set by a trusted proxy in
-/// front, never by a client. Dropped unless `trust_x_forwarded_for`.
-const FORWARDING_HEADERS: [&str; 5] = [
-    "forwarded",
-    "x-real-ip",
-    "x-forwarded-host",
-    "x-forwarded-port",
-    "x-forwarded-prefix",
-];
 
 /// Headers that concern one connection only (RFC 9110 §7.6.1), removed in
 /// both directions, with those that `Connection` names.
@@ -101,6 +92,7 @@ struct Inner {
     claim_headers: Vec<(String, HeaderName)>,
     strip_authorization: bool,
     trust_x_forwarded_for: bool,
+    untrusted: Untrusted,
     token_cookie: Option<TokenCookie>,
     metrics: Arc<Metrics>,
 }
@@ -120,6 +112,8 @@ pub(crate) struct ForwardOptions {
     pub(crate) claim_headers: Vec<(String, HeaderName)>,
     pub(crate) strip_authorization: bool,
     pub(crate) trust_x_forwarded_for: bool,
+    /// The headers a client may not set (see `spoofable.rs`).
+    pub(crate) untrusted: Untrusted,
     /// The token cookie, removed with `Authorization` where it is.
     pub(crate) token_cookie: Option<TokenCookie>,
 }
@@ -147,6 +141,7 @@ impl Forward {
                 strip_authorization: options.strip_authorization,
                 token_cookie: options.token_cookie,
                 trust_x_forwarded_for: options.trust_x_forwarded_for,
+                untrusted: options.untrusted,
                 metrics,
             }),
         })
@@ -155,6 +150,12 @@ impl Forward {
     /// The names of the claim headers, which a client may never send.
     pub(crate) fn claim_header_names(&self) -> impl Iterator<Item = &HeaderName> {
         self.inner.claim_headers.iter().map(|(_, name)| name)
+    }
+
+    /// Whether a client's header of this name is removed as untrusted
+    /// (original URL, path, host, method, address...).
+    pub(crate) fn is_untrusted(&self, name: &str) -> bool {
+        self.inner.untrusted.contains(name)
     }
 }
 
@@ -302,8 +303,9 @@ impl Inner {
         }
     }
 
-    /// `X-Forwarded-For` (appended to only when trusted), the other
-    /// forwarding headers (dropped unless trusted) and `X-Forwarded-Proto`.
+    /// `X-Forwarded-For` (appended to only when trusted) and
+    /// `X-Forwarded-Proto` (the client's only when trusted: `ProxyService`
+    /// removed the untrusted ones before the gate).
     fn forwarded_headers(&self, headers: &mut HeaderMap, peer: Option<HeaderValue>) {
         let forwarded_for = match (
             self.trust_x_forwarded_for,
@@ -321,12 +323,7 @@ impl Inner {
         if let Some(value) = forwarded_for {
             headers.insert("x-forwarded-for", value);
         }
-        if !self.trust_x_forwarded_for {
-            for name in FORWARDING_HEADERS {
-                headers.remove(name);
-            }
-        }
-        if !(self.trust_x_forwarded_for && headers.contains_key("x-forwarded-proto")) {
+        if !headers.contains_key("x-forwarded-proto") {
             headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
         }
     }

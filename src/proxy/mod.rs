@@ -25,6 +25,7 @@ mod limits;
 mod metrics;
 mod routes;
 mod service;
+mod spoofable;
 mod startup;
 
 use std::future::Future;
@@ -100,6 +101,10 @@ impl Proxy {
                 claim_headers: config.claim_headers.clone(),
                 strip_authorization: config.strip_authorization,
                 trust_x_forwarded_for: config.trust_x_forwarded_for,
+                untrusted: spoofable::Untrusted::new(
+                    config.trust_x_forwarded_for,
+                    &config.trusted_headers,
+                ),
                 token_cookie: config.verifier.token_cookie().cloned(),
             },
             Arc::clone(&metrics),

@@ -21,6 +21,7 @@ use super::config::{Access, Route};
 use super::forward::{Forward, ProxyBody, RequestFacts, Upstream, plain};
 use super::metrics::{Metrics, Outcome};
 use super::routes::{Methods, PathPattern, ambiguous_path, canonical_path};
+use super::spoofable::is_spoofable;
 use crate::ResourceMetadata;
 use crate::layer::{DefaultRejection, Rejection, RejectionKind, ScopeGate};
 use tower_layer::Layer as _;
@@ -273,17 +274,6 @@ impl RouteService {
     }
 }
 
-/// Headers that make some frameworks change the method or the path after
-/// routing; never forwarded.
-const OVERRIDE_HEADERS: [&str; 6] = [
-    "x-http-method-override",
-    "x-http-method",
-    "x-method-override",
-    "x-original-method",
-    "x-original-url",
-    "x-rewrite-url",
-];
-
 /// Requests refused before routing: 400 or 405, never forwarded.
 fn refuse(request: &Request<Incoming>) -> Option<(StatusCode, &'static str)> {
     let method = request.method();
@@ -320,33 +310,28 @@ fn refuse(request: &Request<Incoming>) -> Option<(StatusCode, &'static str)> {
     None
 }
 
-/// Removes what a client may never send on: the claim headers (also as
-/// `x_auth_sub`, which CGI-style servers read as `x-auth-sub`), and
-/// method/path override headers.
+/// Removes what a client may never send on: the claim headers, and the
+/// headers frameworks read as the original URL, path, host, method or
+/// address (`spoofable.rs`) unless trusted. Spelled with `_` (CGI-style
+/// servers read `x_auth_sub` as `x-auth-sub`), each is removed even when
+/// trusted: a proxy in front sets the `-` spelling, not this one. One look
+/// per header sent; nothing is allocated unless something is removed.
 fn scrub(headers: &mut http::HeaderMap, forward: &Forward) {
-    for name in forward.claim_header_names() {
-        headers.remove(name);
-    }
-    let same_with_dashes = |name: &str, claim: &HeaderName| {
-        name.len() == claim.as_str().len()
-            && name
-                .bytes()
-                .zip(claim.as_str().bytes())
-                .all(|(a, b)| a == b || (a == b'_' && b == b'-'))
+    let is_claim = |name: &str| forward.claim_header_names().any(|c| c.as_str() == name);
+    let doomed = |name: &HeaderName| {
+        let name = name.as_str();
+        forward.is_untrusted(name)
+            || is_claim(name)
+            || (name.contains('_') && {
+                let dashed = name.replace('_', "-");
+                is_spoofable(&dashed) || is_claim(&dashed)
+            })
     };
-    let doomed: Vec<HeaderName> = headers
-        .keys()
-        .filter(|name| {
-            let name = name.as_str();
-            OVERRIDE_HEADERS.contains(&name)
-                || (name.contains('_')
-                    && forward
-                        .claim_header_names()
-                        .any(|c| same_with_dashes(name, c)))
-        })
-        .cloned()
-        .collect();
-    for name in &doomed {
+    if !headers.keys().any(doomed) {
+        return;
+    }
+    let names: Vec<HeaderName> = headers.keys().filter(|n| doomed(n)).cloned().collect();
+    for name in &names {
         headers.remove(name);
     }
 }

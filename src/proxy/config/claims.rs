@@ -1,7 +1,10 @@
-//! `[forward] claims`: which verified claim travels upstream in which
-//! header, refusing headers the proxy manages itself.
+//! `[forward]`: which verified claim travels upstream in which header
+//! (`claims`, refusing headers the proxy manages itself), and which
+//! removed client headers are trusted after all (`trusted_headers`).
 
 use http::header::HeaderName;
+
+use crate::proxy::spoofable::is_spoofable;
 
 use super::locate::{ConfigFileError, Source};
 use super::schema::RawForward;
@@ -52,6 +55,40 @@ pub(super) fn claim_headers(
             )));
         }
         out.push((claim.clone(), name));
+    }
+    Ok(out)
+}
+
+/// `trusted_headers`: names from the list of headers the proxy removes
+/// (`spoofable.rs`), each once.
+pub(super) fn trusted_headers(
+    src: &Source<'_>,
+    forward: &RawForward,
+) -> Result<Vec<HeaderName>, ConfigFileError> {
+    let Some(list) = &forward.trusted_headers else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<HeaderName> = Vec::new();
+    for (i, header) in list.get_ref().iter().enumerate() {
+        let key = format!("forward.trusted_headers[{i}]");
+        let refuse = |why: String| src.error(Some(&header.span()), &key, why);
+        let given = header.get_ref();
+        let name = HeaderName::from_bytes(given.as_bytes())
+            .map_err(|_| refuse(format!("{given:?} is not a header name")))?;
+        if name == "x-forwarded-for" {
+            return Err(refuse(
+                "x-forwarded-for is trusted with trust_x_forwarded_for = true".into(),
+            ));
+        }
+        if !is_spoofable(name.as_str()) {
+            return Err(refuse(format!(
+                "{given:?} is not a header the proxy removes (the README lists them)"
+            )));
+        }
+        if out.contains(&name) {
+            return Err(refuse(format!("{given:?} is listed twice")));
+        }
+        out.push(name);
     }
     Ok(out)
 }

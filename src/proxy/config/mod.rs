@@ -55,6 +55,8 @@ pub struct ProxyConfig {
     pub(crate) claim_headers: Vec<(String, HeaderName)>,
     pub(crate) strip_authorization: bool,
     pub(crate) trust_x_forwarded_for: bool,
+    /// Listed headers a client may set after all (`[forward] trusted_headers`).
+    pub(crate) trusted_headers: Vec<HeaderName>,
     pub(crate) any_audience: bool,
 }
 
@@ -104,6 +106,7 @@ fn build(src: &Source<'_>, raw: RawConfig) -> Result<ProxyConfig, ConfigFileErro
     let (verifier, any_audience) = verifier(src, &raw)?;
     let routes = routes::routes(src, &raw.routes, &verifier)?;
     let claim_headers = claims::claim_headers(src, &raw.forward)?;
+    let trusted_headers = claims::trusted_headers(src, &raw.forward)?;
     Ok(ProxyConfig {
         listen: network.listen,
         admin_listen: network.admin_listen,
@@ -118,6 +121,7 @@ fn build(src: &Source<'_>, raw: RawConfig) -> Result<ProxyConfig, ConfigFileErro
         claim_headers,
         strip_authorization: raw.forward.strip_authorization,
         trust_x_forwarded_for: raw.forward.trust_x_forwarded_for,
+        trusted_headers,
         any_audience,
     })
 }

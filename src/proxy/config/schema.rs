@@ -103,4 +103,5 @@ pub(super) struct RawForward {
     pub(super) strip_authorization: bool,
     #[serde(default)]
     pub(super) trust_x_forwarded_for: bool,
+    pub(super) trusted_headers: Option<Spanned<Vec<Spanned<String>>>>,
 }
