@@ -24,6 +24,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tower_service::Service;
 
+use super::config::UpstreamProtocol;
 use super::metrics::Metrics;
 use super::spoofable::Untrusted;
 use crate::Claims;
@@ -78,6 +79,20 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Whether the client said `TE: trailers` (RFC 9110 §10.1.4), the one
+/// `TE` that HTTP/2 allows (RFC 9113 §8.2.2).
+fn accepts_trailers(headers: &HeaderMap) -> bool {
+    headers.get_all(header::TE).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',').any(|t| {
+                t.split(';')
+                    .next()
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("trailers"))
+            })
+        })
+    })
+}
+
 /// The forwarding service. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Forward {
@@ -88,6 +103,7 @@ struct Inner {
     client: Client<HttpConnector, WatchedBody>,
     scheme: Scheme,
     authority: Authority,
+    protocol: UpstreamProtocol,
     timeout: Duration,
     claim_headers: Vec<(String, HeaderName)>,
     strip_authorization: bool,
@@ -107,6 +123,7 @@ impl std::fmt::Debug for Forward {
 
 pub(crate) struct ForwardOptions {
     pub(crate) upstream: Uri,
+    pub(crate) protocol: UpstreamProtocol,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) claim_headers: Vec<(String, HeaderName)>,
@@ -129,13 +146,16 @@ impl Forward {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(options.connect_timeout));
         connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = Client::builder(TokioExecutor::new())
+            .http2_only(options.protocol == UpstreamProtocol::H2c)
+            .build(connector);
         let parts = options.upstream.into_parts();
         Some(Forward {
             inner: Arc::new(Inner {
                 client,
                 scheme: parts.scheme?,
                 authority: parts.authority?,
+                protocol: options.protocol,
                 timeout: options.timeout,
                 claim_headers: options.claim_headers,
                 strip_authorization: options.strip_authorization,
@@ -261,10 +281,27 @@ impl Inner {
             Some(uri) => parts.uri = uri,
             None => return plain(StatusCode::BAD_REQUEST, "bad request target\n"),
         }
+        let client_version = parts.version;
+        self.set_version(&mut parts);
         parts.extensions = http::Extensions::new();
         let (mut response, upstream) = self.send(parts, body).await;
+        // The client's connection writes its own version; say it.
+        *response.version_mut() = client_version;
         response.extensions_mut().insert(upstream);
         response
+    }
+
+    /// The upstream's version. Over HTTP/2 the upstream's `:authority` is
+    /// its own address (the request target), so `Host` is left out: the
+    /// two would disagree (RFC 9113 §8.3.1).
+    fn set_version(&self, parts: &mut http::request::Parts) {
+        match self.protocol {
+            UpstreamProtocol::Http1 => parts.version = http::Version::HTTP_11,
+            UpstreamProtocol::H2c => {
+                parts.version = http::Version::HTTP_2;
+                parts.headers.remove(header::HOST);
+            }
+        }
     }
 
     /// Hop-by-hop headers out; claims, `X-Forwarded-*` and `X-Request-Id`
@@ -276,7 +313,12 @@ impl Inner {
         claims: Option<&Claims>,
         facts: Option<&mut RequestFacts>,
     ) {
+        let trailers = accepts_trailers(headers);
         remove_hop_by_hop(headers);
+        if trailers {
+            // The proxy relays trailers; gRPC servers look for this.
+            headers.insert(header::TE, HeaderValue::from_static("trailers"));
+        }
         if self.strip_authorization {
             self.remove_credentials(headers);
         }

@@ -20,6 +20,7 @@
 
 mod admin;
 mod config;
+mod connections;
 mod forward;
 mod limits;
 mod metrics;
@@ -33,19 +34,14 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 
 pub use config::{ConfigFileError, LogFormat, ProxyConfig};
 
+use connections::Connections;
 use forward::{Forward, ForwardOptions};
-use limits::HEADER_READ_TIMEOUT;
 use metrics::Metrics;
 use service::ProxyService;
 
@@ -96,6 +92,7 @@ impl Proxy {
         let forward = Forward::new(
             ForwardOptions {
                 upstream: config.upstream.clone(),
+                protocol: config.upstream_protocol,
                 timeout: config.upstream_timeout,
                 connect_timeout: config.connect_timeout,
                 claim_headers: config.claim_headers.clone(),
@@ -213,81 +210,5 @@ impl Background {
         if let Some(task) = self.admin {
             task.abort();
         }
-    }
-}
-
-/// The client connections: at most `max_connections` at once (the others
-/// wait in the listen backlog), each watched for a graceful shutdown.
-struct Connections {
-    graceful: GracefulShutdown,
-    tasks: JoinSet<()>,
-    slots: Arc<Semaphore>,
-}
-
-impl Connections {
-    fn new(max_connections: usize) -> Connections {
-        Connections {
-            graceful: GracefulShutdown::new(),
-            tasks: JoinSet::new(),
-            slots: Arc::new(Semaphore::new(max_connections)),
-        }
-    }
-
-    /// Accepts and serves connections until `shutdown` completes.
-    async fn accept_until(
-        &mut self,
-        listener: &TcpListener,
-        service: &ProxyService,
-        shutdown: impl Future<Output = ()>,
-    ) {
-        tokio::pin!(shutdown);
-        loop {
-            while self.tasks.try_join_next().is_some() {}
-            let slot = tokio::select! {
-                slot = Arc::clone(&self.slots).acquire_owned() => slot,
-                () = &mut shutdown => break,
-            };
-            let Ok(slot) = slot else { break };
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                () = &mut shutdown => break,
-            };
-            match accepted {
-                Ok((stream, peer)) => self.serve(stream, service.for_peer(peer), slot),
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        }
-    }
-
-    /// Serves one connection; its slot is freed when it closes.
-    fn serve(&mut self, stream: TcpStream, service: ProxyService, slot: OwnedSemaphorePermit) {
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let connection = self.graceful.watch(connection);
-        self.tasks.spawn(async move {
-            let _ = connection.await;
-            drop(slot);
-        });
-    }
-
-    /// Lets requests in flight finish, for at most `deadline`, then closes
-    /// what is left.
-    async fn drain(mut self, deadline: Duration) {
-        tracing::info!("shutting down: no new connections; finishing requests in flight");
-        tokio::select! {
-            () = self.graceful.shutdown() => tracing::info!("all requests finished"),
-            () = tokio::time::sleep(deadline) => {
-                tracing::warn!(
-                    connections = self.tasks.len(),
-                    "shutdown deadline passed; closing the remaining connections"
-                );
-            }
-        }
-        self.tasks.abort_all();
     }
 }

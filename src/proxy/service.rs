@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Request, Response, StatusCode, Version};
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use tokio::time::Instant;
@@ -197,6 +197,7 @@ impl Service<Request<Incoming>> for ProxyService {
             }
         };
         scrub(request.headers_mut(), &self.forward);
+        host_from_authority(&mut request);
         if matches!(route.service, RouteService::Public(_)) {
             // Nothing checked it: the upstream must not think something did.
             self.forward.remove_credentials(request.headers_mut());
@@ -239,10 +240,14 @@ impl ProxyService {
         };
         let route = find(path);
         // An upstream that ignores case or a trailing `/` must not be sent to
-        // another route than the one checked here.
+        // another route than the one checked here. A canonical form that
+        // reaches no route is no danger: gRPC's `/pkg.Service/Method` paths
+        // have upper case by design.
         let needs_canonical =
             path.bytes().any(|b| b.is_ascii_uppercase()) || (path.len() > 1 && path.ends_with('/'));
-        if needs_canonical && find(&canonical_path(path)).map(|r| r.index) != route.map(|r| r.index)
+        if needs_canonical
+            && let Some(other) = find(&canonical_path(path))
+            && Some(other.index) != route.map(|r| r.index)
         {
             return Err((
                 StatusCode::BAD_REQUEST,
@@ -284,7 +289,10 @@ fn refuse(request: &Request<Incoming>) -> Option<(StatusCode, &'static str)> {
         return Some((StatusCode::BAD_REQUEST, "methods are upper case\n"));
     }
     let uri = request.uri();
-    if uri.scheme().is_some() || uri.authority().is_some() {
+    let h2 = request.version() == Version::HTTP_2;
+    // HTTP/2 carries :scheme and :authority in every request (hyper puts
+    // them in the URI); HTTP/1.1 must use the origin form.
+    if !h2 && (uri.scheme().is_some() || uri.authority().is_some()) {
         return Some((
             StatusCode::BAD_REQUEST,
             "absolute-form request targets are not accepted\n",
@@ -293,6 +301,14 @@ fn refuse(request: &Request<Incoming>) -> Option<(StatusCode, &'static str)> {
     let headers = request.headers();
     if headers.get_all(http::header::HOST).iter().count() > 1 {
         return Some((StatusCode::BAD_REQUEST, "more than one Host header\n"));
+    }
+    if h2
+        && let (Some(authority), Some(host)) = (uri.authority(), headers.get(http::header::HOST))
+        && host.as_bytes() != authority.as_str().as_bytes()
+    {
+        // RFC 9113 §8.3.1: a request whose Host names another entity than
+        // its :authority is malformed.
+        return Some((StatusCode::BAD_REQUEST, "Host differs from :authority\n"));
     }
     let chunked_only = headers
         .get_all(http::header::TRANSFER_ENCODING)
@@ -308,6 +324,22 @@ fn refuse(request: &Request<Incoming>) -> Option<(StatusCode, &'static str)> {
         return Some((StatusCode::BAD_REQUEST, "ambiguous request path\n"));
     }
     None
+}
+
+/// An HTTP/2 request names its host in `:authority`; an HTTP/1.1 upstream
+/// reads `Host`, so the authority becomes the `Host` header, as HTTP/1.1
+/// clients send it.
+fn host_from_authority(request: &mut Request<Incoming>) {
+    if request.headers().contains_key(http::header::HOST) {
+        return;
+    }
+    let host = request
+        .uri()
+        .authority()
+        .and_then(|a| HeaderValue::from_str(a.as_str()).ok());
+    if let Some(host) = host {
+        request.headers_mut().insert(http::header::HOST, host);
+    }
 }
 
 /// Removes what a client may never send on: the claim headers, and the

@@ -25,6 +25,7 @@ use toml::Spanned;
 pub use locate::ConfigFileError;
 pub(crate) use routes::{Access, Route};
 pub use values::LogFormat;
+pub(crate) use values::UpstreamProtocol;
 
 use crate::cookie::TokenCookie;
 use crate::{ProtectedResource, TrustedIssuer, Verifier, VerifierBuilder};
@@ -50,6 +51,7 @@ pub struct ProxyConfig {
     /// Connections served at once; more wait to be accepted.
     pub max_connections: usize,
     pub(crate) upstream: Uri,
+    pub(crate) upstream_protocol: UpstreamProtocol,
     pub(crate) verifier: Verifier,
     pub(crate) routes: Vec<Route>,
     pub(crate) claim_headers: Vec<(String, HeaderName)>,
@@ -93,6 +95,7 @@ struct Network {
     listen: SocketAddr,
     admin_listen: Option<SocketAddr>,
     upstream: Uri,
+    upstream_protocol: UpstreamProtocol,
     upstream_timeout: Duration,
     connect_timeout: Duration,
     shutdown_timeout: Duration,
@@ -116,6 +119,7 @@ fn build(src: &Source<'_>, raw: RawConfig) -> Result<ProxyConfig, ConfigFileErro
         log_format,
         max_connections,
         upstream: network.upstream,
+        upstream_protocol: network.upstream_protocol,
         verifier,
         routes,
         claim_headers,
@@ -134,6 +138,7 @@ fn network(src: &Source<'_>, raw: &RawConfig) -> Result<Network, ConfigFileError
         .map(|a| values::socket_addr(src, "admin_listen", a))
         .transpose()?;
     let upstream = values::upstream(src, &raw.upstream)?;
+    let upstream_protocol = values::upstream_protocol(src, &raw.upstream_protocol)?;
     let upstream_timeout = timeout(
         src,
         "upstream_timeout",
@@ -173,6 +178,7 @@ fn network(src: &Source<'_>, raw: &RawConfig) -> Result<Network, ConfigFileError
         listen,
         admin_listen,
         upstream,
+        upstream_protocol,
         upstream_timeout,
         connect_timeout,
         shutdown_timeout,

@@ -14,6 +14,7 @@ pub(super) struct RawConfig {
     pub(super) upstream: Spanned<String>,
     pub(super) admin_listen: Option<Spanned<String>>,
     pub(super) upstream_timeout: Option<Spanned<String>>,
+    pub(super) upstream_protocol: Option<Spanned<String>>,
     pub(super) token_cache_capacity: Option<Spanned<i64>>,
     pub(super) max_connections: Option<Spanned<i64>>,
     pub(super) token_cache_ttl: Option<Spanned<String>>,

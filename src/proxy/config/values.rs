@@ -125,6 +125,30 @@ pub(super) fn upstream(src: &Source<'_>, value: &Spanned<String>) -> Result<Uri,
     Ok(uri)
 }
 
+/// How the proxy speaks to its upstream (`upstream_protocol`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UpstreamProtocol {
+    /// HTTP/1.1, connections pooled (the default).
+    Http1,
+    /// HTTP/2 over plain TCP with prior knowledge: what gRPC needs.
+    H2c,
+}
+
+pub(super) fn upstream_protocol(
+    src: &Source<'_>,
+    value: &Option<Spanned<String>>,
+) -> Result<UpstreamProtocol, ConfigFileError> {
+    match value.as_ref().map(|v| (v.get_ref().as_str(), v.span())) {
+        None | Some(("http1", _)) => Ok(UpstreamProtocol::Http1),
+        Some(("h2c", _)) => Ok(UpstreamProtocol::H2c),
+        Some((other, span)) => Err(src.error(
+            Some(&span),
+            "upstream_protocol",
+            format!("{other:?} is not \"http1\" or \"h2c\""),
+        )),
+    }
+}
+
 pub(super) fn max_connections(
     src: &Source<'_>,
     value: &Option<Spanned<i64>>,
