@@ -21,6 +21,8 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 TOKENS=${TOKENS:-100000}
 MEMORY_SECONDS=${MEMORY_SECONDS:-60}
+RELOADS=${RELOADS:-10}
+RELOAD_SECONDS=${RELOAD_SECONDS:-12}
 WORK=bench/.work
 mkdir -p "$WORK"
 
@@ -144,8 +146,9 @@ methods = ["GET"]
 path = "/hello"
 require = ["https://photos.example.com/photos.read"]
 TOML
-RUST_LOG=warn target/release/scopegate proxy --config "$WORK/proxy.toml" >"$WORK/server-proxy.log" 2>&1 &
-pids+=($!)
+RUST_LOG=warn,scopegate::proxy::live=info target/release/scopegate proxy --config "$WORK/proxy.toml" >"$WORK/server-proxy.log" 2>&1 &
+PROXY_PID=$!
+pids+=($PROXY_PID)
 url[proxy]="http://127.0.0.1:$PROXY_PORT/hello"
 NGINX_PORT=$(free_port)
 bare_addr=${url[bare]#http://}
@@ -222,6 +225,23 @@ for round in $(seq "$ROUNDS"); do
     measure "$label" "$server" "$workload" "$round"
   done
 done
+
+echo "== reloads: $RELOADS SIGHUPs to scopegate proxy during ${RELOAD_SECONDS}s of load"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${RELOAD_SECONDS}s" -H "Authorization: Bearer $TOKEN" "${url[proxy]}" >"$WORK/reload-wrk.txt" &
+wrk_pid=$!
+for n in $(seq "$RELOADS"); do
+  sleep "$(python3 -c "print(($RELOAD_SECONDS - 2) / $RELOADS)")"
+  # Each reload changes the routes (one more public route), so each builds
+  # and swaps in a new configuration.
+  printf '[[routes]]\npath = "/reload-%s"\npublic = true\n' "$n" >>"$WORK/proxy.toml"
+  kill -HUP "$PROXY_PID"
+done
+wait $wrk_pid || true
+reloaded=$(grep -c "configuration reloaded" "$WORK/server-proxy.log" || true)
+requests=$(awk '/requests in/ {print $1}' "$WORK/reload-wrk.txt")
+non2xx=$(awk '/Non-2xx/ {print $5}' "$WORK/reload-wrk.txt")
+socket=$(awk '/Socket errors/ {print $3, $5, $7, $9}' "$WORK/reload-wrk.txt")
+echo "   $requests requests, ${non2xx:-0} non-2xx, socket errors (connect read write timeout): ${socket:-0 0 0 0}; reloads logged: $reloaded"
 
 echo "== memory: scopegate (cache on, 10,000 entries), $TOKENS distinct tokens for ${MEMORY_SECONDS}s"
 gate_pid=$(pgrep -f "scopegate-bench serve --mode gate --issuer" | head -1)

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use scopegate::local::LocalIssuer;
-use scopegate::proxy::{LogFormat, Proxy, ProxyConfig};
+use scopegate::proxy::{LogFormat, Proxy, ProxyConfig, ProxyHandle};
 use tracing_subscriber::EnvFilter;
 
 /// OAuth 2.0 access tokens and scopes, checked in front of your API.
@@ -113,7 +113,7 @@ fn host_name(value: &str) -> Result<String, String> {
 /// A command whose configuration has been read and checked.
 enum Run {
     Issuer(IssuerArgs),
-    Proxy(ProxyConfig),
+    Proxy(Box<ProxyConfig>, PathBuf),
 }
 
 impl Run {
@@ -123,7 +123,7 @@ impl Run {
         match command {
             Command::Issuer(args) => Ok(Run::Issuer(args)),
             Command::Proxy(args) => ProxyConfig::from_file(&args.config)
-                .map(Run::Proxy)
+                .map(|config| Run::Proxy(Box::new(config), args.config))
                 .map_err(|e| format!("scopegate proxy: {e}")),
         }
     }
@@ -135,7 +135,7 @@ impl Run {
             .with_env_filter(filter)
             .with_writer(std::io::stderr);
         match self {
-            Run::Proxy(config) if config.log_format == LogFormat::Json => logs.json().init(),
+            Run::Proxy(config, _) if config.log_format == LogFormat::Json => logs.json().init(),
             _ => logs.init(),
         }
     }
@@ -150,17 +150,38 @@ impl Run {
             Run::Issuer(args) => runtime
                 .block_on(run_issuer(args))
                 .map_err(|e| format!("scopegate issuer: {e}")),
-            Run::Proxy(config) => runtime
-                .block_on(run_proxy(config))
+            Run::Proxy(config, path) => runtime
+                .block_on(run_proxy(*config, path))
                 .map_err(|e| format!("scopegate proxy: {e}")),
         }
     }
 }
 
-async fn run_proxy(config: ProxyConfig) -> Result<(), String> {
+async fn run_proxy(config: ProxyConfig, path: PathBuf) -> Result<(), String> {
     let proxy = Proxy::bind(config).await.map_err(|e| e.to_string())?;
+    let reloads = tokio::spawn(reload_on_hangup(proxy.handle(), path));
     proxy.run(shutdown_signal()).await;
+    reloads.abort();
     Ok(())
+}
+
+/// Reloads the configuration file on each SIGHUP (a mistake is logged as
+/// one line; the configuration in use keeps serving).
+async fn reload_on_hangup(proxy: ProxyHandle, path: PathBuf) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP: reloads are off");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            // Logged and counted by the proxy.
+            let _ = proxy.reload(&path);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (proxy, path);
 }
 
 async fn run_issuer(args: IssuerArgs) -> Result<(), String> {

@@ -28,7 +28,7 @@ use crate::algorithm::AlgorithmSet;
 use crate::jwk::KeySet;
 
 /// Timings and bounds of the key-set cache.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct KeyCacheOptions {
     pub(crate) default_ttl: Duration,
     pub(crate) min_ttl: Duration,
@@ -69,6 +69,19 @@ pub(crate) enum Source {
         issuer: String,
         discovery: Option<Url>,
     },
+}
+
+impl Source {
+    /// The issuer and discovery URL of a remote source.
+    #[cfg(feature = "proxy")]
+    fn remote(&self) -> Option<(&str, Option<&Url>)> {
+        match self {
+            Source::Remote {
+                issuer, discovery, ..
+            } => Some((issuer, discovery.as_ref())),
+            Source::Static => None,
+        }
+    }
 }
 
 /// The keys as of one successful fetch.
@@ -130,6 +143,9 @@ pub struct KeySetFetches {
 
 pub(crate) struct KeyStore {
     source: Source,
+    /// The key set URL as configured (discovery may find it later).
+    #[cfg_attr(not(feature = "proxy"), allow(dead_code))]
+    configured_jwks_url: Option<Url>,
     options: KeyCacheOptions,
     allowed: AlgorithmSet,
     current: ArcSwapOption<Snapshot>,
@@ -176,6 +192,7 @@ impl KeyStore {
     ) -> KeyStore {
         KeyStore {
             source,
+            configured_jwks_url: jwks_url.clone(),
             options,
             allowed,
             current: ArcSwapOption::empty(),
@@ -191,6 +208,20 @@ impl KeyStore {
             epoch: Instant::now(),
             counters: FetchCounters::default(),
         }
+    }
+
+    /// Whether `other` fetches the same keys the same way: same issuer, key
+    /// set or discovery URL, cache options and algorithms. Such a store can
+    /// take `other`'s place and keep its cache (a configuration reload).
+    /// Static key sets never match: they are parsed anew.
+    #[cfg(feature = "proxy")]
+    pub(crate) fn same_source(&self, other: &KeyStore) -> bool {
+        let (mine, theirs) = (self.source.remote(), other.source.remote());
+        mine.is_some()
+            && mine == theirs
+            && self.configured_jwks_url == other.configured_jwks_url
+            && self.options == other.options
+            && self.allowed == other.allowed
     }
 
     /// The fetch counters so far.

@@ -13,13 +13,14 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use super::limits::HEADER_READ_TIMEOUT;
+use super::live::Live;
 use super::metrics::{self, Metrics};
 use crate::Verifier;
 
 /// Serves the admin endpoints, one request per connection, until aborted.
 pub(super) async fn serve_admin(
     listener: TcpListener,
-    verifier: Verifier,
+    live: Arc<Live>,
     metrics: Arc<Metrics>,
     draining: Arc<AtomicBool>,
 ) {
@@ -28,11 +29,11 @@ pub(super) async fn serve_admin(
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        let (verifier, metrics) = (verifier.clone(), Arc::clone(&metrics));
+        let (live, metrics) = (Arc::clone(&live), Arc::clone(&metrics));
         let draining = Arc::clone(&draining);
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             let draining = draining.load(Ordering::Relaxed);
-            let response = admin_response(&request, &verifier, &metrics, draining);
+            let response = admin_response(&request, &live.verifier(), &metrics, draining);
             async move { Ok::<_, Infallible>(response) }
         });
         tokio::spawn(async move {

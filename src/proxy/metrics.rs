@@ -4,8 +4,10 @@
 //! (as Prometheus does) gets it; any other gets the Prometheus text format
 //! 0.0.4, which `promtool check metrics` reads.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::MetricType;
@@ -127,6 +129,11 @@ struct OutcomeLabel {
     outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: &'static str,
+}
+
 /// The proxy's metrics. `prometheus-client` appends `_total` to counters
 /// and `.` to help texts, so names and help are written without them.
 #[derive(Debug)]
@@ -136,6 +143,10 @@ pub(crate) struct Metrics {
     /// every outcome is exposed, at 0 until it happens).
     outcomes: [Counter; 11],
     verification: Histogram,
+    /// Configuration reloads: `[ok, error]`.
+    reloads: [Counter; 2],
+    /// The verifier in use, replaced by a reload.
+    verifier: Arc<ArcSwap<Verifier>>,
 }
 
 impl Metrics {
@@ -154,12 +165,33 @@ impl Metrics {
             "Time to verify a request's token and scopes",
             verification.clone(),
         );
-        registry.register_collector(Box::new(VerifierCollector(verifier.clone())));
+        let reloads = Family::<ResultLabel, Counter>::default();
+        let reload_counts =
+            ["ok", "error"].map(|result| reloads.get_or_create(&ResultLabel { result }).clone());
+        registry.register(
+            "scopegate_config_reloads",
+            "Configuration reloads (SIGHUP) by result",
+            reloads,
+        );
+        let verifier = Arc::new(ArcSwap::from_pointee(verifier.clone()));
+        registry.register_collector(Box::new(VerifierCollector(Arc::clone(&verifier))));
         Metrics {
             registry,
             outcomes,
             verification,
+            reloads: reload_counts,
+            verifier,
         }
+    }
+
+    /// Counts a configuration reload.
+    pub(crate) fn count_reload(&self, ok: bool) {
+        self.reloads[usize::from(!ok)].inc();
+    }
+
+    /// The verifier whose counters are exposed from now on.
+    pub(crate) fn expose(&self, verifier: &Verifier) {
+        self.verifier.store(Arc::new(verifier.clone()));
     }
 
     pub(crate) fn count(&self, outcome: Outcome) {
@@ -216,7 +248,7 @@ fn text_format(open_metrics: &str) -> String {
 
 /// The verifier's own counters and gauges, read at each scrape.
 #[derive(Debug)]
-struct VerifierCollector(Verifier);
+struct VerifierCollector(Arc<ArcSwap<Verifier>>);
 
 impl VerifierCollector {
     /// A family of counters, one per `result` label.
@@ -247,7 +279,7 @@ impl VerifierCollector {
 
 impl Collector for VerifierCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let verifier = &self.0;
+        let verifier = &*self.0.load();
         let fetches = verifier.key_set_fetches();
         let (ok, failed) = (fetches.succeeded, fetches.failed);
         Self::counters(

@@ -23,6 +23,7 @@ mod config;
 mod connections;
 mod forward;
 mod limits;
+mod live;
 mod metrics;
 mod routes;
 mod service;
@@ -32,6 +33,7 @@ mod startup;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -41,9 +43,8 @@ use tokio::task::JoinHandle;
 pub use config::{ConfigFileError, LogFormat, ProxyConfig};
 
 use connections::Connections;
-use forward::{Forward, ForwardOptions};
+use live::Live;
 use metrics::Metrics;
-use service::ProxyService;
 
 /// A bound proxy, ready to [`run`](Proxy::run).
 #[derive(Debug)]
@@ -51,14 +52,15 @@ pub struct Proxy {
     config: ProxyConfig,
     listener: TcpListener,
     admin: Option<TcpListener>,
-    service: ProxyService,
+    live: Arc<Live>,
     metrics: Arc<Metrics>,
 }
 
-/// Counts of what the proxy did, for tests and embedding.
+/// A handle to a running proxy: its counters, and reloads.
 #[derive(Clone, Debug)]
 pub struct ProxyHandle {
     metrics: Arc<Metrics>,
+    live: Arc<Live>,
 }
 
 impl ProxyHandle {
@@ -66,6 +68,18 @@ impl ProxyHandle {
     /// answered).
     pub fn forwarded(&self) -> u64 {
         self.metrics.outcome(metrics::Outcome::Forwarded)
+    }
+
+    /// Reads the configuration file at `path` again (what `scopegate proxy`
+    /// does on SIGHUP). A valid one replaces the routes, issuers and
+    /// forwarding rules for the requests that arrive next; requests in
+    /// flight and open connections are not touched, and the key-set caches
+    /// of issuers whose keys come from the same place are kept. An invalid
+    /// one is logged as one line and changes nothing. Listeners,
+    /// `max_connections`, `log_format` and `shutdown_timeout` change only on
+    /// a restart. Counted in `scopegate_config_reloads_total{result}`.
+    pub fn reload(&self, path: &Path) -> Result<(), ConfigFileError> {
+        self.live.reload(path)
     }
 }
 
@@ -89,35 +103,12 @@ impl Proxy {
             None => None,
         };
         let metrics = Arc::new(Metrics::new(&config.verifier));
-        let forward = Forward::new(
-            ForwardOptions {
-                upstream: config.upstream.clone(),
-                protocol: config.upstream_protocol,
-                timeout: config.upstream_timeout,
-                connect_timeout: config.connect_timeout,
-                claim_headers: config.claim_headers.clone(),
-                strip_authorization: config.strip_authorization,
-                trust_x_forwarded_for: config.trust_x_forwarded_for,
-                untrusted: spoofable::Untrusted::new(
-                    config.trust_x_forwarded_for,
-                    &config.trusted_headers,
-                ),
-                token_cookie: config.verifier.token_cookie().cloned(),
-            },
-            Arc::clone(&metrics),
-        )
-        .ok_or_else(|| io::Error::other("the upstream URL has no host"))?;
-        let service = ProxyService::new(
-            &config.routes,
-            forward,
-            Arc::clone(&metrics),
-            config.verifier.resource_metadata().cloned(),
-        );
+        let live = Arc::new(Live::new(&config, Arc::clone(&metrics))?);
         Ok(Proxy {
             config,
             listener,
             admin,
-            service,
+            live,
             metrics,
         })
     }
@@ -136,6 +127,7 @@ impl Proxy {
     pub fn handle(&self) -> ProxyHandle {
         ProxyHandle {
             metrics: Arc::clone(&self.metrics),
+            live: Arc::clone(&self.live),
         }
     }
 
@@ -147,11 +139,11 @@ impl Proxy {
             config,
             listener,
             admin,
-            service,
+            live,
             metrics,
         } = self;
         let draining = Arc::new(AtomicBool::new(false));
-        let background = Background::start(&config, admin, metrics, Arc::clone(&draining));
+        let background = Background::start(&config, admin, &live, metrics, Arc::clone(&draining));
         tracing::info!(
             listen = %listener.local_addr().map_or_else(|_| "?".into(), |a| a.to_string()),
             upstream = %config.upstream,
@@ -160,19 +152,19 @@ impl Proxy {
         );
         let mut connections = Connections::new(config.max_connections);
         connections
-            .accept_until(&listener, &service, shutdown)
+            .accept_until(&listener, &live.service(), shutdown)
             .await;
         // Not ready any more, then no new connections.
         draining.store(true, Ordering::Relaxed);
         drop(listener);
         connections.drain(config.shutdown_timeout).await;
         background.abort();
+        live.stop();
     }
 }
 
 /// The tasks that run beside the accept loop, aborted when it ends.
 struct Background {
-    prefetch: JoinHandle<()>,
     upstream_probe: JoinHandle<()>,
     admin: Option<JoinHandle<()>>,
 }
@@ -181,31 +173,31 @@ impl Background {
     fn start(
         config: &ProxyConfig,
         admin: Option<TcpListener>,
+        live: &Arc<Live>,
         metrics: Arc<Metrics>,
         draining: Arc<AtomicBool>,
     ) -> Background {
-        let verifier = config.verifier.clone();
         if config.any_audience {
             tracing::warn!(
                 "issuer: no client_ids or audiences configured: tokens of any client of the issuer are accepted (scopes still apply)"
             );
         }
-        let prefetch = tokio::spawn(startup::load_keys(verifier.clone()));
+        live.load_keys();
         let upstream_probe = tokio::spawn(startup::probe_upstream(
             config.upstream.clone(),
             config.connect_timeout,
         ));
-        let admin =
-            admin.map(|admin| tokio::spawn(admin::serve_admin(admin, verifier, metrics, draining)));
+        let admin = admin.map(|admin| {
+            let live = Arc::clone(live);
+            tokio::spawn(admin::serve_admin(admin, live, metrics, draining))
+        });
         Background {
-            prefetch,
             upstream_probe,
             admin,
         }
     }
 
     fn abort(self) {
-        self.prefetch.abort();
         self.upstream_probe.abort();
         if let Some(task) = self.admin {
             task.abort();

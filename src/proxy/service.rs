@@ -9,6 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Version};
@@ -40,36 +41,22 @@ enum RouteService {
     Public(Forward),
 }
 
-/// The proxy's request handler. Cheap to clone; one per connection, with
-/// the peer's address.
-#[derive(Clone)]
-pub(crate) struct ProxyService {
-    routes: Arc<[CompiledRoute]>,
+/// What a configuration says about requests: the routes, the forwarding
+/// rules and the protected-resource metadata. Replaced whole by a reload.
+pub(crate) struct Routing {
+    routes: Box<[CompiledRoute]>,
     forward: Forward,
-    metrics: Arc<Metrics>,
-    /// The client's address, made once per connection.
-    peer_ip: Option<HeaderValue>,
     /// The protected-resource metadata (RFC 9728), served before routing.
     metadata: Option<ResourceMetadata>,
 }
 
-impl std::fmt::Debug for ProxyService {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProxyService")
-            .field("routes", &self.routes.len())
-            .field("peer", &self.peer_ip)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ProxyService {
+impl Routing {
     pub(crate) fn new(
         routes: &[Route],
         forward: Forward,
-        metrics: Arc<Metrics>,
         metadata: Option<ResourceMetadata>,
-    ) -> ProxyService {
-        let routes: Vec<CompiledRoute> = routes
+    ) -> Routing {
+        let routes = routes
             .iter()
             .map(|route| CompiledRoute {
                 index: route.index,
@@ -81,12 +68,40 @@ impl ProxyService {
                 },
             })
             .collect();
-        ProxyService {
-            routes: routes.into(),
+        Routing {
+            routes,
             forward,
+            metadata,
+        }
+    }
+}
+
+/// The proxy's request handler. Cheap to clone; one per connection, with
+/// the peer's address. Each request reads the routing in use when it
+/// arrives, so a reload applies to the next request of an open connection.
+#[derive(Clone)]
+pub(crate) struct ProxyService {
+    routing: Arc<ArcSwap<Routing>>,
+    metrics: Arc<Metrics>,
+    /// The client's address, made once per connection.
+    peer_ip: Option<HeaderValue>,
+}
+
+impl std::fmt::Debug for ProxyService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyService")
+            .field("routes", &self.routing.load().routes.len())
+            .field("peer", &self.peer_ip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProxyService {
+    pub(crate) fn new(routing: Arc<ArcSwap<Routing>>, metrics: Arc<Metrics>) -> ProxyService {
+        ProxyService {
+            routing,
             metrics,
             peer_ip: None,
-            metadata,
         }
     }
 
@@ -179,7 +194,8 @@ impl Service<Request<Incoming>> for ProxyService {
             metrics: Arc::clone(&self.metrics),
             done: false,
         };
-        if let Some(metadata) = &self.metadata
+        let routing = self.routing.load();
+        if let Some(metadata) = &routing.metadata
             && request.uri().path() == metadata.path()
         {
             let response = metadata.response(&request).map(|body| {
@@ -189,18 +205,18 @@ impl Service<Request<Incoming>> for ProxyService {
             });
             return Box::pin(async move { log.finish(response, Outcome::Metadata, None) });
         }
-        let route = match self.route(&request) {
+        let route = match routing.route(&request) {
             Ok(route) => route,
             Err((status, why, outcome)) => {
                 let response = plain(status, why);
                 return Box::pin(async move { log.finish(response, outcome, None) });
             }
         };
-        scrub(request.headers_mut(), &self.forward);
+        scrub(request.headers_mut(), &routing.forward);
         host_from_authority(&mut request);
         if matches!(route.service, RouteService::Public(_)) {
             // Nothing checked it: the upstream must not think something did.
-            self.forward.remove_credentials(request.headers_mut());
+            routing.forward.remove_credentials(request.headers_mut());
         }
         request.extensions_mut().insert(RequestFacts {
             start: log.start,
@@ -220,7 +236,7 @@ impl Service<Request<Incoming>> for ProxyService {
 /// A request refused before it reaches a route: status, body and outcome.
 type Refusal = (StatusCode, &'static str, Outcome);
 
-impl ProxyService {
+impl Routing {
     /// The route a request goes to; or 400/405 for what is refused before
     /// routing, 400 for an ambiguous path, 404 when no route matches.
     fn route(&self, request: &Request<Incoming>) -> Result<&CompiledRoute, Refusal> {

@@ -48,6 +48,9 @@ pub struct VerifierBuilder {
     token_cookie: Option<String>,
     token_cookie_origins: Vec<String>,
     protected_resource: Option<ProtectedResource>,
+    /// A verifier whose key-set caches to keep (a configuration reload).
+    #[cfg(feature = "proxy")]
+    keep_key_sets_of: Option<Verifier>,
 }
 
 impl VerifierBuilder {
@@ -62,7 +65,19 @@ impl VerifierBuilder {
             token_cookie: None,
             token_cookie_origins: Vec::new(),
             protected_resource: None,
+            #[cfg(feature = "proxy")]
+            keep_key_sets_of: None,
         }
+    }
+
+    /// Keeps the key-set caches of `old` for every issuer whose keys come
+    /// from the same place the same way: a reloaded configuration neither
+    /// refetches them nor starts cold. The token cache is never kept (the
+    /// policy may have changed).
+    #[cfg(feature = "proxy")]
+    pub(crate) fn keeping_key_sets_of(mut self, old: &Verifier) -> Self {
+        self.keep_key_sets_of = Some(old.clone());
+        self
     }
 
     /// Also accepts tokens of another issuer, with its own key set and
@@ -315,7 +330,12 @@ impl VerifierBuilder {
         let resource = resource_metadata.as_ref().map(ResourceMetadata::resource);
         let registry = registry(std::mem::take(&mut self.resource_servers))?;
         let token_cookie = self.checked_token_cookie()?;
-        let issuers = build_issuers(self.first, self.more, resource)?;
+        #[cfg_attr(not(feature = "proxy"), allow(unused_mut))]
+        let mut issuers = build_issuers(self.first, self.more, resource)?;
+        #[cfg(feature = "proxy")]
+        if let Some(old) = &self.keep_key_sets_of {
+            issuers.keep_key_sets_of(&old.inner.issuers);
+        }
 
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Ok(Verifier {

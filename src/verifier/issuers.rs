@@ -59,6 +59,18 @@ impl Issuers {
         Ok(Selected { index, policy })
     }
 
+    /// Takes over the key-set cache of every issuer of `old` whose keys come
+    /// from the same place the same way (see [`KeyStore::same_source`]).
+    #[cfg(feature = "proxy")]
+    pub(super) fn keep_key_sets_of(&mut self, old: &Issuers) {
+        for policy in self.0.iter_mut() {
+            let same = old.0.iter().find(|o| o.keys.same_source(&policy.keys));
+            if let Some(same) = same {
+                policy.keys = Arc::clone(&same.keys);
+            }
+        }
+    }
+
     pub(super) fn get(&self, index: usize) -> Option<&IssuerPolicy> {
         self.0.get(index)
     }

@@ -33,7 +33,7 @@ impl ConfigFileError {
 
     /// A mistake about the file as a whole (it cannot be read, or a key is
     /// missing), with no line.
-    pub(super) fn unlocated(file: &str, key: Option<&str>, message: impl Into<String>) -> Self {
+    pub(crate) fn unlocated(file: &str, key: Option<&str>, message: impl Into<String>) -> Self {
         ConfigFileError {
             file: file.to_string(),
             line: None,

@@ -65,17 +65,36 @@ pub struct ProxyConfig {
 impl ProxyConfig {
     /// Reads and checks a configuration file.
     pub fn from_file(path: &Path) -> Result<ProxyConfig, ConfigFileError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigFileError::unlocated(&file, None, format!("cannot be read: {e}")))?;
-        ProxyConfig::from_toml(&text, &file)
+        ProxyConfig::read(path, None)
     }
 
     /// Checks a configuration given as TOML text; `file` names it in errors.
     pub fn from_toml(text: &str, file: &str) -> Result<ProxyConfig, ConfigFileError> {
+        ProxyConfig::parse(text, file, None)
+    }
+
+    /// Reads a configuration file again (a reload), keeping the key-set
+    /// caches of `previous` for every issuer whose keys come from the same
+    /// place the same way.
+    pub(crate) fn reread(path: &Path, previous: &Verifier) -> Result<ProxyConfig, ConfigFileError> {
+        ProxyConfig::read(path, Some(previous))
+    }
+
+    fn read(path: &Path, previous: Option<&Verifier>) -> Result<ProxyConfig, ConfigFileError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigFileError::unlocated(&file, None, format!("cannot be read: {e}")))?;
+        ProxyConfig::parse(&text, &file, previous)
+    }
+
+    fn parse(
+        text: &str,
+        file: &str,
+        previous: Option<&Verifier>,
+    ) -> Result<ProxyConfig, ConfigFileError> {
         let src = Source { file, text };
         let raw: RawConfig = toml::from_str(text).map_err(|e| src.parse_error(&e))?;
-        build(&src, raw)
+        build(&src, raw, previous)
     }
 
     /// Whether no `client_ids` or `audiences` allow-list was configured
@@ -102,11 +121,15 @@ struct Network {
 }
 
 /// The steps, in the order their mistakes are reported.
-fn build(src: &Source<'_>, raw: RawConfig) -> Result<ProxyConfig, ConfigFileError> {
+fn build(
+    src: &Source<'_>,
+    raw: RawConfig,
+    previous: Option<&Verifier>,
+) -> Result<ProxyConfig, ConfigFileError> {
     let network = network(src, &raw)?;
     let max_connections = values::max_connections(src, &raw.max_connections)?;
     let log_format = values::log_format(src, &raw.log_format)?;
-    let (verifier, any_audience) = verifier(src, &raw)?;
+    let (verifier, any_audience) = verifier(src, &raw, previous)?;
     let routes = routes::routes(src, &raw.routes, &verifier)?;
     let claim_headers = claims::claim_headers(src, &raw.forward)?;
     let trusted_headers = claims::trusted_headers(src, &raw.forward)?;
@@ -311,7 +334,11 @@ fn trusted_issuers(
 
 /// The issuers, the token cache, the realm and the resource servers, built
 /// into the verifier every route shares.
-fn verifier(src: &Source<'_>, raw: &RawConfig) -> Result<(Verifier, bool), ConfigFileError> {
+fn verifier(
+    src: &Source<'_>,
+    raw: &RawConfig,
+    previous: Option<&Verifier>,
+) -> Result<(Verifier, bool), ConfigFileError> {
     let resource = match &raw.resource_metadata {
         Some(spanned) => {
             let resource = protected_resource(spanned.get_ref());
@@ -336,6 +363,9 @@ fn verifier(src: &Source<'_>, raw: &RawConfig) -> Result<(Verifier, bool), Confi
         return Err(src.error(None, "issuer", "is missing"));
     };
     let mut builder = issuers.fold(Verifier::builder(first), VerifierBuilder::trust);
+    if let Some(previous) = previous {
+        builder = builder.keeping_key_sets_of(previous);
+    }
     if let Some(capacity) = &raw.token_cache_capacity {
         let entries = u64::try_from(*capacity.get_ref()).map_err(|_| {
             src.error(
