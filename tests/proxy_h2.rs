@@ -552,3 +552,116 @@ async fn http2_limits_streams_header_lists_resets_and_continuation_floods() {
         200
     );
 }
+
+/// An h2c upstream (the `h2` crate): `/reset` is answered with
+/// RST_STREAM(INTERNAL_ERROR), `/slow` after 500 ms, the rest with 200.
+/// Counts its connections.
+async fn resetting_upstream() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let Ok(mut connection) = h2::server::handshake(stream).await else {
+                    return;
+                };
+                while let Some(Ok((request, mut respond))) = connection.accept().await {
+                    tokio::spawn(async move {
+                        match request.uri().path() {
+                            "/reset" => respond.send_reset(h2::Reason::INTERNAL_ERROR),
+                            path => {
+                                if path == "/slow" {
+                                    tokio::time::sleep(Duration::from_millis(500)).await;
+                                }
+                                let response = http::Response::new(());
+                                if let Ok(mut body) = respond.send_response(response, false) {
+                                    let _ = body.send_data(bytes::Bytes::from_static(b"ok"), true);
+                                }
+                            }
+                        }
+                    });
+                }
+            });
+        }
+    });
+    (url, connections)
+}
+
+/// A public-route proxy in front of `upstream`, over h2c.
+async fn h2c_proxy(upstream: &str) -> RunningProxy {
+    let issuer = LocalIssuer::start().await.unwrap();
+    let text = ProxyToml::for_issuer(&issuer, upstream)
+        .setting("upstream_protocol", r#""h2c""#)
+        .setting("upstream_timeout", r#""2s""#)
+        .setting("connect_timeout", r#""1s""#)
+        .issuer_key(&format!("client_ids = [{CLIENT:?}]"))
+        .tail("\n[[routes]]\npath = \"/{*rest}\"\npublic = true\n")
+        .render();
+    start_proxy(&text).await
+}
+
+async fn status_of(
+    send: &mut hyper::client::conn::http2::SendRequest<http_body_util::Empty<bytes::Bytes>>,
+    uri: String,
+) -> u16 {
+    let request = http::Request::get(uri)
+        .body(http_body_util::Empty::new())
+        .unwrap();
+    send.send_request(request).await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn an_upstream_stream_reset_is_a_502_for_that_stream_only() {
+    let (upstream, connections) = resetting_upstream().await;
+    let proxy = h2c_proxy(&upstream).await;
+    let mut send = h2_connect(proxy.addr).await;
+    let base = proxy.url.clone();
+    // A slow stream in flight on the same client connection while another
+    // is reset upstream.
+    let slow = tokio::spawn({
+        let mut send = send.clone();
+        let uri = format!("{base}/slow");
+        async move { status_of(&mut send, uri).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // (The proxy's start-up probe is one connection too.)
+    let before = connections.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(status_of(&mut send, format!("{base}/reset")).await, 502);
+    assert_eq!(status_of(&mut send, format!("{base}/ok")).await, 200);
+    assert_eq!(slow.await.unwrap(), 200, "the other stream finished");
+    assert_eq!(status_of(&mut send, format!("{base}/reset")).await, 502);
+    assert_eq!(status_of(&mut send, format!("{base}/ok")).await, 200);
+    // A reset ends one stream, not the upstream connection.
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        before
+    );
+}
+
+#[tokio::test]
+async fn an_upstream_that_does_not_speak_http2_is_a_502() {
+    // Answers HTTP/1.1 to the HTTP/2 preface, then closes.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = [0u8; 64];
+            let _ = stream.read(&mut buffer).await;
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .await;
+        }
+    });
+    let proxy = h2c_proxy(&upstream).await;
+    let mut send = h2_connect(proxy.addr).await;
+    assert_eq!(status_of(&mut send, format!("{}/ok", proxy.url)).await, 502);
+    // The client's connection is still good.
+    assert_eq!(
+        status_of(&mut send, format!("{}/again", proxy.url)).await,
+        502
+    );
+}
