@@ -30,6 +30,8 @@ pub(crate) struct Live {
     fixed: Fixed,
     /// Loads the key sets of the verifier in use; replaced with it.
     key_loading: Mutex<Option<JoinHandle<()>>>,
+    /// Held by a reload, so that two at once cannot mix their parts.
+    reloading: Mutex<()>,
 }
 
 impl std::fmt::Debug for Live {
@@ -93,6 +95,7 @@ impl Live {
             metrics,
             fixed: Fixed::of(config),
             key_loading: Mutex::new(None),
+            reloading: Mutex::new(()),
         })
     }
 
@@ -133,6 +136,10 @@ impl Live {
     /// Reads `path` again and, if it is valid, serves the next requests with
     /// it. If not, says why in one line and keeps the configuration in use.
     pub(crate) fn reload(&self, path: &Path) -> Result<(), ConfigFileError> {
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let result = ProxyConfig::reread(path, &self.verifier.load()).and_then(|config| {
             let routing = routing(&config, &self.metrics).ok_or_else(|| {
                 ConfigFileError::unlocated(
