@@ -555,25 +555,33 @@ async fn http2_limits_streams_header_lists_resets_and_continuation_floods() {
 
 /// An h2c upstream (the `h2` crate): `/reset` is answered with
 /// RST_STREAM(INTERNAL_ERROR), `/slow` after 500 ms, the rest with 200.
-/// Counts its connections.
-async fn resetting_upstream() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+/// Counts its connections and its `/slow` requests.
+async fn resetting_upstream() -> (
+    String,
+    Arc<std::sync::atomic::AtomicUsize>,
+    Arc<std::sync::atomic::AtomicUsize>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = Arc::clone(&connections);
+    let slow = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (counted, slow_seen) = (Arc::clone(&connections), Arc::clone(&slow));
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let slow_seen = Arc::clone(&slow_seen);
             tokio::spawn(async move {
                 let Ok(mut connection) = h2::server::handshake(stream).await else {
                     return;
                 };
                 while let Some(Ok((request, mut respond))) = connection.accept().await {
+                    let slow_seen = Arc::clone(&slow_seen);
                     tokio::spawn(async move {
                         match request.uri().path() {
                             "/reset" => respond.send_reset(h2::Reason::INTERNAL_ERROR),
                             path => {
                                 if path == "/slow" {
+                                    slow_seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                                     tokio::time::sleep(Duration::from_millis(500)).await;
                                 }
                                 let response = http::Response::new(());
@@ -587,7 +595,7 @@ async fn resetting_upstream() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
             });
         }
     });
-    (url, connections)
+    (url, connections, slow)
 }
 
 /// A public-route proxy in front of `upstream`, over h2c.
@@ -615,10 +623,13 @@ async fn status_of(
 
 #[tokio::test]
 async fn an_upstream_stream_reset_is_a_502_for_that_stream_only() {
-    let (upstream, connections) = resetting_upstream().await;
+    let (upstream, connections, slow_seen) = resetting_upstream().await;
     let proxy = h2c_proxy(&upstream).await;
     let mut send = h2_connect(proxy.addr).await;
     let base = proxy.url.clone();
+    assert_eq!(status_of(&mut send, format!("{base}/ok")).await, 200);
+    // (The proxy's start-up probe may be a connection too.)
+    let before = connections.load(std::sync::atomic::Ordering::SeqCst);
     // A slow stream in flight on the same client connection while another
     // is reset upstream.
     let slow = tokio::spawn({
@@ -626,9 +637,14 @@ async fn an_upstream_stream_reset_is_a_502_for_that_stream_only() {
         let uri = format!("{base}/slow");
         async move { status_of(&mut send, uri).await }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    // (The proxy's start-up probe is one connection too.)
-    let before = connections.load(std::sync::atomic::Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    while slow_seen.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "/slow never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(status_of(&mut send, format!("{base}/reset")).await, 502);
     assert_eq!(status_of(&mut send, format!("{base}/ok")).await, 200);
     assert_eq!(slow.await.unwrap(), 200, "the other stream finished");

@@ -18,15 +18,35 @@ use scopegate::local::LocalIssuer;
 use support::proxy::{ProxyToml, start_proxy};
 use support::*;
 
-/// An upstream that answers `ok`, after a second for `/slow`.
-async fn upstream() -> Api {
-    let router = Router::new().fallback(|request: axum::extract::Request| async move {
-        if request.uri().path() == "/slow" {
-            tokio::time::sleep(Duration::from_secs(1)).await;
+/// An upstream that answers `ok`, after a second for `/slow`; counts the
+/// `/slow` requests that arrived.
+async fn upstream_counting_slow() -> (Api, Arc<AtomicU64>) {
+    let slow = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&slow);
+    let router = Router::new().fallback(move |request: axum::extract::Request| {
+        let seen = Arc::clone(&seen);
+        async move {
+            if request.uri().path() == "/slow" {
+                seen.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            "ok"
         }
-        "ok"
     });
-    serve(router).await
+    (serve(router).await, slow)
+}
+
+async fn upstream() -> Api {
+    upstream_counting_slow().await.0
+}
+
+/// Waits (at most 5 s) until `done` holds.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(5), "never: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// A config file for the photo routes: `GET /photos` needs `photos_scope`;
@@ -98,7 +118,7 @@ fn reloads(metrics: &str, result: &str) -> u64 {
 #[tokio::test]
 async fn a_reload_serves_the_next_request_of_an_open_connection_with_the_new_routes() {
     let (first, second) = (issuer().await, issuer().await);
-    let api = upstream().await;
+    let (api, slow_arrived) = upstream_counting_slow().await;
     let path = temp_config("routes");
     let v1 = config(&first, &api.url, READ, "").render();
     std::fs::write(&path, &v1).unwrap();
@@ -116,7 +136,10 @@ async fn a_reload_serves_the_next_request_of_an_open_connection_with_the_new_rou
         let url = format!("{}/slow", proxy.url);
         async move { http().get(url).send().await.unwrap().status().as_u16() }
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until("/slow reached the upstream", || {
+        slow_arrived.load(Ordering::SeqCst) == 1
+    })
+    .await;
     let second_issuer = format!(
         "\n[[issuers]]\nurl = {:?}\njwks_url = {:?}\ntoken_use = \"access\"\nclient_ids = [{CLIENT:?}]\n",
         second.url(),
@@ -309,7 +332,14 @@ async fn sighup_reloads_the_binary_ten_times_under_load_without_a_failed_request
     // A file that no longer parses: the last good one keeps serving.
     std::fs::write(&path, "listen = \n").unwrap();
     hang_up(&child);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    while reloads(&metrics(&admin).await, "error") != 1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the bad reload not counted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     stop.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(

@@ -158,30 +158,49 @@ impl Run {
 }
 
 async fn run_proxy(config: ProxyConfig, path: PathBuf) -> Result<(), String> {
+    // Listened for before anything starts: an early SIGHUP must not end
+    // the process (its default action).
+    let hangups = hangups();
     let proxy = Proxy::bind(config).await.map_err(|e| e.to_string())?;
-    let reloads = tokio::spawn(reload_on_hangup(proxy.handle(), path));
+    let reloads = tokio::spawn(reload_on_hangup(hangups, proxy.handle(), path));
     proxy.run(shutdown_signal()).await;
     reloads.abort();
     Ok(())
 }
 
-/// Reloads the configuration file on each SIGHUP (a mistake is logged as
-/// one line; the configuration in use keeps serving).
-async fn reload_on_hangup(proxy: ProxyHandle, path: PathBuf) {
+#[cfg(unix)]
+type Hangups = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangups = Option<()>;
+
+fn hangups() -> Hangups {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        let hangups = signal(SignalKind::hangup()).ok();
+        if hangups.is_none() {
             tracing::warn!("cannot listen for SIGHUP: reloads are off");
-            return;
-        };
+        }
+        hangups
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// Reloads the configuration file on each SIGHUP, off the request threads
+/// (a mistake is logged as one line; the configuration in use keeps
+/// serving).
+async fn reload_on_hangup(hangups: Hangups, proxy: ProxyHandle, path: PathBuf) {
+    #[cfg(unix)]
+    if let Some(mut hangups) = hangups {
         while hangups.recv().await.is_some() {
+            let (proxy, path) = (proxy.clone(), path.clone());
             // Logged and counted by the proxy.
-            let _ = proxy.reload(&path);
+            let _ = tokio::task::spawn_blocking(move || proxy.reload(&path)).await;
         }
     }
     #[cfg(not(unix))]
-    let _ = (proxy, path);
+    let _ = (hangups, proxy, path);
 }
 
 async fn run_issuer(args: IssuerArgs) -> Result<(), String> {

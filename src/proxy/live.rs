@@ -30,6 +30,10 @@ pub(crate) struct Live {
     fixed: Fixed,
     /// Loads the key sets of the verifier in use; replaced with it.
     key_loading: Mutex<Option<JoinHandle<()>>>,
+    /// The look at the upstream after a reload; replaced by the next.
+    probe: Mutex<Option<JoinHandle<()>>>,
+    /// Where those run: the proxy's runtime, whatever thread reloads.
+    runtime: tokio::runtime::Handle,
     /// Held by a reload, so that two at once cannot mix their parts.
     reloading: Mutex<()>,
 }
@@ -95,6 +99,8 @@ impl Live {
             metrics,
             fixed: Fixed::of(config),
             key_loading: Mutex::new(None),
+            probe: Mutex::new(None),
+            runtime: tokio::runtime::Handle::current(),
             reloading: Mutex::new(()),
         })
     }
@@ -159,14 +165,15 @@ impl Live {
     }
 
     fn replace(&self, config: ProxyConfig, routing: Routing) {
-        self.routing.store(Arc::new(routing));
-        self.metrics.expose(&config.verifier);
+        // Readiness and metrics follow the new verifier from the moment the
+        // first request is routed with it.
         self.verifier.store(Arc::new(config.verifier.clone()));
+        self.metrics.expose(&config.verifier);
+        self.routing.store(Arc::new(routing));
         self.load_keys();
-        tokio::spawn(startup::probe_upstream(
-            config.upstream.clone(),
-            config.connect_timeout,
-        ));
+        let probe = startup::probe_upstream(config.upstream.clone(), config.connect_timeout);
+        replace_task(&self.probe, Some(self.runtime.spawn(probe)));
+        startup::warn_if_any_audience(&config);
         let restart = self.fixed.changed(&Fixed::of(&config));
         if !restart.is_empty() {
             tracing::warn!(
@@ -179,6 +186,14 @@ impl Live {
             issuers = config.verifier.issuers().len(),
             "configuration reloaded"
         );
+    }
+}
+
+/// Puts `task` in `slot`, stopping the one it replaces.
+fn replace_task(slot: &Mutex<Option<JoinHandle<()>>>, task: Option<JoinHandle<()>>) {
+    let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(previous) = std::mem::replace(&mut *slot, task) {
+        previous.abort();
     }
 }
 

@@ -78,6 +78,9 @@ impl ProxyHandle {
     /// one is logged as one line and changes nothing. Listeners,
     /// `max_connections`, `log_format` and `shutdown_timeout` change only on
     /// a restart. Counted in `scopegate_config_reloads_total{result}`.
+    ///
+    /// It reads and checks the file on the calling thread: from async code,
+    /// call it in `tokio::task::spawn_blocking`, as `scopegate proxy` does.
     pub fn reload(&self, path: &Path) -> Result<(), ConfigFileError> {
         self.live.reload(path)
     }
@@ -177,11 +180,7 @@ impl Background {
         metrics: Arc<Metrics>,
         draining: Arc<AtomicBool>,
     ) -> Background {
-        if config.any_audience {
-            tracing::warn!(
-                "issuer: no client_ids or audiences configured: tokens of any client of the issuer are accepted (scopes still apply)"
-            );
-        }
+        startup::warn_if_any_audience(config);
         live.load_keys();
         let upstream_probe = tokio::spawn(startup::probe_upstream(
             config.upstream.clone(),

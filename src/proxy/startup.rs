@@ -1,9 +1,20 @@
 //! Background tasks started with the proxy: loading the key set, and one
-//! look at whether the upstream accepts connections.
+//! look at whether the upstream accepts connections; and the start-up
+//! warning about unchecked audiences.
 
 use std::time::Duration;
 
+use super::config::ProxyConfig;
 use crate::{Verifier, VerifyError};
+
+/// Says, at start and at each reload, that no audience is checked.
+pub(super) fn warn_if_any_audience(config: &ProxyConfig) {
+    if config.any_audience {
+        tracing::warn!(
+            "issuer: no client_ids or audiences configured: tokens of any client of the issuer are accepted (scopes still apply)"
+        );
+    }
+}
 
 /// Loads the key sets in the background until every issuer's is loaded, so
 /// that the proxy becomes ready without waiting for a first request.
