@@ -191,14 +191,7 @@ async fn raw_request(base: &str, request: &str) -> u16 {
 }
 
 async fn metrics(proxy: &Running) -> String {
-    http()
-        .get(format!("{}/metrics", proxy.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    support::proxy::admin_metrics(&proxy.admin).await
 }
 
 #[tokio::test]

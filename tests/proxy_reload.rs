@@ -94,14 +94,7 @@ impl Connection {
 }
 
 async fn metrics(admin: &str) -> String {
-    http()
-        .get(format!("{admin}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    support::proxy::admin_metrics(admin).await
 }
 
 fn reloads(metrics: &str, result: &str) -> u64 {

@@ -118,25 +118,15 @@ impl Live {
     /// Loads the key sets of the verifier in use in the background, so that
     /// the proxy is ready without waiting for a first request.
     pub(crate) fn load_keys(&self) {
-        let task = tokio::spawn(startup::load_keys(Verifier::clone(&self.verifier.load())));
-        let mut slot = self
-            .key_loading
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(previous) = slot.replace(task) {
-            previous.abort();
-        }
+        let verifier = Verifier::clone(&self.verifier.load());
+        let task = self.runtime.spawn(startup::load_keys(verifier));
+        replace_task(&self.key_loading, Some(task));
     }
 
-    /// Stops loading key sets (at shutdown).
+    /// Stops the background tasks (at shutdown).
     pub(crate) fn stop(&self) {
-        let mut slot = self
-            .key_loading
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(task) = slot.take() {
-            task.abort();
-        }
+        replace_task(&self.key_loading, None);
+        replace_task(&self.probe, None);
     }
 
     /// Reads `path` again and, if it is valid, serves the next requests with

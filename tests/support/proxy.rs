@@ -133,3 +133,15 @@ pub async fn start_proxy(text: &str) -> RunningProxy {
         handle,
     }
 }
+
+/// The text of `GET {admin}/metrics`.
+pub async fn admin_metrics(admin: &str) -> String {
+    super::http()
+        .get(format!("{admin}/metrics"))
+        .send()
+        .await
+        .expect("the admin listener answers")
+        .text()
+        .await
+        .expect("a metrics body")
+}
