@@ -127,7 +127,7 @@ async fn a_reload_serves_the_next_request_of_an_open_connection_with_the_new_rou
     // new configuration no longer has.
     let slow = tokio::spawn({
         let url = format!("{}/slow", proxy.url);
-        async move { http().get(url).send().await.unwrap().status().as_u16() }
+        async move { status_of(&url).await }
     });
     until("/slow reached the upstream", || {
         slow_arrived.load(Ordering::SeqCst) == 1
@@ -214,6 +214,11 @@ async fn an_invalid_config_is_one_located_line_and_the_old_one_keeps_serving() {
     let metrics = metrics(&proxy.admin).await;
     assert_eq!(reloads(&metrics, "error"), 3);
     assert_eq!(reloads(&metrics, "ok"), 0);
+}
+
+/// The status of a GET of `url`, without a token.
+async fn status_of(url: &str) -> u16 {
+    http().get(url).send().await.unwrap().status().as_u16()
 }
 
 /// A free loopback port (bound, then released).
@@ -314,7 +319,7 @@ async fn sighup_reloads_the_binary_ten_times_under_load_without_a_failed_request
         hang_up(&child);
         let started = Instant::now();
         let extra = format!("{url}/extra-{n}");
-        while http().get(&extra).send().await.unwrap().status() != 200 {
+        while status_of(&extra).await != 200 {
             assert!(
                 started.elapsed() < Duration::from_secs(5),
                 "reload {n} not seen"
@@ -335,24 +340,8 @@ async fn sighup_reloads_the_binary_ten_times_under_load_without_a_failed_request
     }
     stop.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(
-        http()
-            .get(format!("{url}/extra-10"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        http()
-            .get(format!("{url}/extra-9"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(status_of(&format!("{url}/extra-10")).await, 200);
+    assert_eq!(status_of(&format!("{url}/extra-9")).await, 404);
     let metrics = metrics(&admin).await;
     assert_eq!(reloads(&metrics, "ok"), 10);
     assert_eq!(reloads(&metrics, "error"), 1);

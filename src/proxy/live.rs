@@ -47,7 +47,7 @@ impl std::fmt::Debug for Live {
 }
 
 /// The settings bound at start, which a reload cannot change.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 struct Fixed {
     listen: std::net::SocketAddr,
     admin_listen: Option<std::net::SocketAddr>,
