@@ -1191,6 +1191,22 @@ require = ["https://photos.example.com/photos.read"]
 "#;
     let cases: Vec<(String, usize, &str)> = vec![
         (base.replace("listen =", "lisen ="), 1, "lisen"),
+        (
+            base.replace(
+                "upstream = \"http://127.0.0.1:9000\"",
+                "upstream = \"http://127.0.0.1:9000\"\nwebsocket_idle_timeout = \"500ms\"",
+            ),
+            3,
+            "websocket_idle_timeout",
+        ),
+        (
+            base.replace(
+                r#"path = "/photos""#,
+                "path = \"/photos\"\nwebsocket = \"no\"",
+            ),
+            11,
+            "routes[0].websocket",
+        ),
         (base.replace("127.0.0.1:8080", "nowhere"), 1, "listen"),
         (
             base.replace("http://127.0.0.1:9000", "https://127.0.0.1:9000"),

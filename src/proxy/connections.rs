@@ -10,7 +10,7 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::limits::{
@@ -19,6 +19,7 @@ use super::limits::{
     HEADER_READ_TIMEOUT,
 };
 use super::service::ProxyService;
+use super::websocket::ClientConnection;
 
 /// HTTP/1.1 with the header read timeout; HTTP/2 with bounded streams,
 /// header lists and resets, and keep-alive pings.
@@ -47,6 +48,8 @@ pub(super) struct Connections {
     tasks: JoinSet<()>,
     slots: Arc<Semaphore>,
     builder: Arc<Builder<TokioExecutor>>,
+    /// Set when the drain ends: WebSocket sessions close then.
+    closing: watch::Sender<bool>,
 }
 
 impl Connections {
@@ -56,6 +59,7 @@ impl Connections {
             tasks: JoinSet::new(),
             slots: Arc::new(Semaphore::new(max_connections)),
             builder: Arc::new(builder()),
+            closing: watch::Sender::new(false),
         }
     }
 
@@ -79,7 +83,11 @@ impl Connections {
                 () = &mut shutdown => break,
             };
             match accepted {
-                Ok((stream, peer)) => self.serve(stream, service.for_peer(peer), slot),
+                Ok((stream, peer)) => {
+                    let connection =
+                        Arc::new(ClientConnection::new(slot, self.closing.subscribe()));
+                    self.serve(stream, service.for_connection(peer, connection));
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -89,9 +97,10 @@ impl Connections {
     }
 
     /// Serves one connection, HTTP/1.1 or HTTP/2 (prior knowledge), as its
-    /// first bytes say; its slot is freed when it closes. A client that
-    /// sends nothing within the header read timeout is dropped.
-    fn serve(&mut self, stream: TcpStream, service: ProxyService, slot: OwnedSemaphorePermit) {
+    /// first bytes say; its slot is freed when it closes and no WebSocket
+    /// session it started is left. A client that sends nothing within the
+    /// header read timeout is dropped.
+    fn serve(&mut self, stream: TcpStream, service: ProxyService) {
         let builder = Arc::clone(&self.builder);
         let graceful = self.graceful.watcher();
         self.tasks.spawn(async move {
@@ -106,12 +115,11 @@ impl Connections {
                 )
                 .into_owned();
             let _ = graceful.watch(connection).await;
-            drop(slot);
         });
     }
 
     /// Lets requests in flight finish, for at most `deadline`, then closes
-    /// what is left.
+    /// what is left, WebSocket sessions included.
     pub(super) async fn drain(mut self, deadline: Duration) {
         tracing::info!("shutting down: no new connections; finishing requests in flight");
         tokio::select! {
@@ -124,5 +132,6 @@ impl Connections {
             }
         }
         self.tasks.abort_all();
+        self.closing.send_replace(true);
     }
 }

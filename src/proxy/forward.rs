@@ -27,6 +27,7 @@ use tower_service::Service;
 use super::config::UpstreamProtocol;
 use super::metrics::Metrics;
 use super::spoofable::Untrusted;
+use super::websocket::{self, Session, SessionLimits};
 use crate::Claims;
 use crate::cookie::TokenCookie;
 
@@ -105,6 +106,8 @@ struct Inner {
     authority: Authority,
     protocol: UpstreamProtocol,
     timeout: Duration,
+    connect_timeout: Duration,
+    websocket_idle_timeout: Duration,
     claim_headers: Vec<(String, HeaderName)>,
     strip_authorization: bool,
     trust_x_forwarded_for: bool,
@@ -126,6 +129,8 @@ pub(crate) struct ForwardOptions {
     pub(crate) protocol: UpstreamProtocol,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    /// How long a WebSocket session may deliver nothing either way.
+    pub(crate) websocket_idle_timeout: Duration,
     pub(crate) claim_headers: Vec<(String, HeaderName)>,
     pub(crate) strip_authorization: bool,
     pub(crate) trust_x_forwarded_for: bool,
@@ -157,6 +162,8 @@ impl Forward {
                 authority: parts.authority?,
                 protocol: options.protocol,
                 timeout: options.timeout,
+                connect_timeout: options.connect_timeout,
+                websocket_idle_timeout: options.websocket_idle_timeout,
                 claim_headers: options.claim_headers,
                 strip_authorization: options.strip_authorization,
                 token_cookie: options.token_cookie,
@@ -276,15 +283,20 @@ impl Inner {
         if let (Some(_), Some(facts)) = (&claims, &facts) {
             self.metrics.observe_verification(facts.start.elapsed());
         }
+        let upgrade = Upgrade::take(&mut parts, claims.as_ref(), self.websocket_idle_timeout);
         self.rewrite_headers(&mut parts.headers, claims.as_ref(), facts.as_mut());
-        match self.upstream_uri(&parts.uri) {
-            Some(uri) => parts.uri = uri,
-            None => return plain(StatusCode::BAD_REQUEST, "bad request target\n"),
-        }
         let client_version = parts.version;
-        self.set_version(&mut parts);
-        parts.extensions = http::Extensions::new();
-        let (mut response, upstream) = self.send(parts, body).await;
+        let (mut response, upstream) = if let Some(upgrade) = upgrade {
+            self.upgrade(parts, body, upgrade).await
+        } else {
+            match self.upstream_uri(&parts.uri) {
+                Some(uri) => parts.uri = uri,
+                None => return plain(StatusCode::BAD_REQUEST, "bad request target\n"),
+            }
+            self.set_version(&mut parts);
+            parts.extensions = http::Extensions::new();
+            self.send(parts, body).await
+        };
         // The client's connection writes its own version; say it.
         *response.version_mut() = client_version;
         response.extensions_mut().insert(upstream);
@@ -404,30 +416,125 @@ impl Inner {
             () = deadline => Err(()),
         };
         match sent {
-            Ok(Ok(response)) => {
-                let (mut parts, body) = response.into_parts();
-                remove_hop_by_hop(&mut parts.headers);
-                let body = body.map_err(BoxError::from).boxed_unsync();
-                (Response::from_parts(parts, body), Upstream::Answered)
-            }
-            Ok(Err(error)) => {
-                tracing::warn!(error = %error, upstream = %self.authority, "upstream unreachable");
-                (
-                    plain(StatusCode::BAD_GATEWAY, "upstream unavailable\n"),
-                    Upstream::Unreachable,
-                )
-            }
-            Err(()) => {
-                tracing::warn!(
-                    timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
-                    upstream = %self.authority,
-                    "upstream timed out"
-                );
-                (
-                    plain(StatusCode::GATEWAY_TIMEOUT, "upstream timed out\n"),
-                    Upstream::TimedOut,
-                )
-            }
+            Ok(Ok(response)) => (relayed(response), Upstream::Answered),
+            Ok(Err(error)) => self.unreachable(&error),
+            Err(()) => self.timed_out(),
         }
+    }
+
+    fn unreachable(&self, error: &dyn std::fmt::Display) -> (Response<ProxyBody>, Upstream) {
+        tracing::warn!(error = %error, upstream = %self.authority, "upstream unreachable");
+        (
+            plain(StatusCode::BAD_GATEWAY, "upstream unavailable\n"),
+            Upstream::Unreachable,
+        )
+    }
+
+    fn timed_out(&self) -> (Response<ProxyBody>, Upstream) {
+        tracing::warn!(
+            timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+            upstream = %self.authority,
+            "upstream timed out"
+        );
+        (
+            plain(StatusCode::GATEWAY_TIMEOUT, "upstream timed out\n"),
+            Upstream::TimedOut,
+        )
+    }
+
+    /// A WebSocket upgrade: sent on a connection of its own, over HTTP/1.1
+    /// whatever `upstream_protocol` says (RFC 6455 upgrades HTTP/1.1). On
+    /// `101 Switching Protocols` both sides are relayed in the background;
+    /// any other answer is relayed as it is.
+    async fn upgrade(
+        &self,
+        mut parts: http::request::Parts,
+        body: Incoming,
+        upgrade: Upgrade,
+    ) -> (Response<ProxyBody>, Upstream) {
+        websocket::restore_upgrade_headers(&mut parts.headers, upgrade.value);
+        parts.version = http::Version::HTTP_11;
+        parts.extensions = http::Extensions::new();
+        let request = Request::from_parts(parts, body);
+        let sent = tokio::time::timeout(self.timeout, async {
+            let stream = self.connect().await?;
+            websocket::send_upgrade(stream, request)
+                .await
+                .map_err(BoxError::from)
+        })
+        .await;
+        let mut response = match sent {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => return self.unreachable(&error),
+            Err(_) => return self.timed_out(),
+        };
+        if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+            return (relayed(response), Upstream::Answered);
+        }
+        let upstream = hyper::upgrade::on(&mut response);
+        let value = websocket::upgrade_value(response.headers());
+        let mut response = relayed(response);
+        websocket::restore_upgrade_headers(response.headers_mut(), value);
+        websocket::spawn_relay(
+            upgrade.client,
+            upstream,
+            upgrade.limits,
+            upgrade.session,
+            Arc::clone(&self.metrics),
+        );
+        (response, Upstream::Answered)
+    }
+
+    /// A new connection to the upstream, within `connect_timeout`.
+    async fn connect(&self) -> Result<tokio::net::TcpStream, BoxError> {
+        let port = self.authority.port_u16().unwrap_or(80);
+        let address = format!("{}:{port}", self.authority.host());
+        let stream = tokio::time::timeout(
+            self.connect_timeout,
+            tokio::net::TcpStream::connect(address),
+        )
+        .await
+        .map_err(|_| BoxError::from("connect timed out"))??;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+}
+
+/// The upstream's response for the client: hop-by-hop headers out, the
+/// body streamed.
+fn relayed(response: Response<Incoming>) -> Response<ProxyBody> {
+    let (mut parts, body) = response.into_parts();
+    remove_hop_by_hop(&mut parts.headers);
+    let body = body.map_err(BoxError::from).boxed_unsync();
+    Response::from_parts(parts, body)
+}
+
+/// A WebSocket upgrade that the dispatcher let through: the client's
+/// `Upgrade` value (before the hop-by-hop rule removes it), its side of the
+/// upgrade, and the session's limits.
+struct Upgrade {
+    value: HeaderValue,
+    client: hyper::upgrade::OnUpgrade,
+    session: Session,
+    limits: SessionLimits,
+}
+
+impl Upgrade {
+    fn take(
+        parts: &mut http::request::Parts,
+        claims: Option<&Claims>,
+        idle_timeout: Duration,
+    ) -> Option<Upgrade> {
+        let session = parts.extensions.remove::<Session>()?;
+        let client = parts.extensions.remove::<hyper::upgrade::OnUpgrade>()?;
+        Some(Upgrade {
+            value: websocket::upgrade_value(&parts.headers),
+            client,
+            session,
+            limits: SessionLimits {
+                idle_timeout,
+                expires_at: claims.map(Claims::expires_at),
+            },
+        })
     }
 }

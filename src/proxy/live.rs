@@ -196,6 +196,7 @@ fn routing(config: &ProxyConfig, metrics: &Arc<Metrics>) -> Option<Routing> {
             protocol: config.upstream_protocol,
             timeout: config.upstream_timeout,
             connect_timeout: config.connect_timeout,
+            websocket_idle_timeout: config.websocket_idle_timeout,
             claim_headers: config.claim_headers.clone(),
             strip_authorization: config.strip_authorization,
             trust_x_forwarded_for: config.trust_x_forwarded_for,

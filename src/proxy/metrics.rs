@@ -13,7 +13,7 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetri
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -119,6 +119,46 @@ impl Outcome {
     }
 }
 
+/// Why a WebSocket session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SessionEnd {
+    /// One side closed its connection (after a close frame, or not).
+    Closed,
+    /// Nothing was delivered either way for `websocket_idle_timeout`.
+    Idle,
+    /// The token's `exp` passed.
+    Expired,
+    /// The proxy shut down.
+    Shutdown,
+    /// A read or write failed.
+    Error,
+}
+
+impl SessionEnd {
+    const ALL: [SessionEnd; 5] = [
+        SessionEnd::Closed,
+        SessionEnd::Idle,
+        SessionEnd::Expired,
+        SessionEnd::Shutdown,
+        SessionEnd::Error,
+    ];
+
+    /// The `end` label.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            SessionEnd::Closed => "closed",
+            SessionEnd::Idle => "idle",
+            SessionEnd::Expired => "expired",
+            SessionEnd::Shutdown => "shutdown",
+            SessionEnd::Error => "error",
+        }
+    }
+
+    fn index(self) -> usize {
+        SessionEnd::ALL.iter().position(|e| *e == self).unwrap_or(0)
+    }
+}
+
 /// Upper bounds of the verification-latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5,
@@ -127,6 +167,11 @@ const BUCKETS: [f64; 12] = [
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabel {
     outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndLabel {
+    end: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -145,6 +190,9 @@ pub(crate) struct Metrics {
     verification: Histogram,
     /// Configuration reloads: `[ok, error]`.
     reloads: [Counter; 2],
+    /// WebSocket sessions open now, and ended by why.
+    websockets_open: Gauge,
+    websockets_ended: [Counter; 5],
     /// The verifier in use, replaced by a reload.
     verifier: Arc<ArcSwap<Verifier>>,
 }
@@ -173,6 +221,7 @@ impl Metrics {
             "Configuration reloads (SIGHUP) by result",
             reloads,
         );
+        let (websockets_open, websockets_ended) = register_websockets(&mut registry);
         let verifier = Arc::new(ArcSwap::from_pointee(verifier.clone()));
         registry.register_collector(Box::new(VerifierCollector(Arc::clone(&verifier))));
         Metrics {
@@ -180,8 +229,21 @@ impl Metrics {
             outcomes,
             verification,
             reloads: reload_counts,
+            websockets_open,
+            websockets_ended,
             verifier,
         }
+    }
+
+    /// Counts a WebSocket session that has started.
+    pub(crate) fn websocket_opened(&self) {
+        self.websockets_open.inc();
+    }
+
+    /// Counts a WebSocket session that has ended, and why.
+    pub(crate) fn websocket_ended(&self, end: SessionEnd) {
+        self.websockets_open.dec();
+        self.websockets_ended[end.index()].inc();
     }
 
     /// Counts a configuration reload.
@@ -216,6 +278,26 @@ impl Metrics {
             Format::Text => text_format(&out),
         }
     }
+}
+
+/// `scopegate_websocket_sessions_open` and
+/// `scopegate_websocket_sessions_ended_total{end}`, every `end` from the start.
+fn register_websockets(registry: &mut Registry) -> (Gauge, [Counter; 5]) {
+    let open = Gauge::default();
+    registry.register(
+        "scopegate_websocket_sessions_open",
+        "WebSocket sessions being relayed",
+        open.clone(),
+    );
+    let ended = Family::<EndLabel, Counter>::default();
+    let counters =
+        SessionEnd::ALL.map(|e| ended.get_or_create(&EndLabel { end: e.label() }).clone());
+    registry.register(
+        "scopegate_websocket_sessions_ended",
+        "WebSocket sessions ended, by why",
+        ended,
+    );
+    (open, counters)
 }
 
 /// OpenMetrics as the Prometheus text format 0.0.4. For what this module

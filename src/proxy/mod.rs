@@ -29,6 +29,7 @@ mod routes;
 mod service;
 mod spoofable;
 mod startup;
+mod websocket;
 
 use std::future::Future;
 use std::io;

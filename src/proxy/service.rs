@@ -23,6 +23,7 @@ use super::forward::{Forward, ProxyBody, RequestFacts, Upstream, plain};
 use super::metrics::{Metrics, Outcome};
 use super::routes::{Methods, PathPattern, ambiguous_path, canonical_path};
 use super::spoofable::is_spoofable;
+use super::websocket::{ClientConnection, Session, is_websocket_upgrade};
 use crate::ResourceMetadata;
 use crate::layer::{DefaultRejection, Rejection, RejectionKind, ScopeGate};
 use tower_layer::Layer as _;
@@ -32,6 +33,8 @@ struct CompiledRoute {
     index: usize,
     methods: Methods,
     path: PathPattern,
+    /// Whether WebSocket upgrades are relayed (`websocket`, default true).
+    websocket: bool,
     service: RouteService,
 }
 
@@ -62,6 +65,7 @@ impl Routing {
                 index: route.index,
                 methods: route.methods.clone(),
                 path: route.path.clone(),
+                websocket: route.websocket,
                 service: match &route.access {
                     Access::Public => RouteService::Public(forward.clone()),
                     Access::Gated(layer) => RouteService::Gated(layer.layer(forward.clone())),
@@ -85,6 +89,8 @@ pub(crate) struct ProxyService {
     metrics: Arc<Metrics>,
     /// The client's address, made once per connection.
     peer_ip: Option<HeaderValue>,
+    /// The client's connection, which a WebSocket session keeps.
+    connection: Option<Arc<ClientConnection>>,
 }
 
 impl std::fmt::Debug for ProxyService {
@@ -102,13 +108,19 @@ impl ProxyService {
             routing,
             metrics,
             peer_ip: None,
+            connection: None,
         }
     }
 
     /// The same service, for a connection from `peer`.
-    pub(crate) fn for_peer(&self, peer: SocketAddr) -> ProxyService {
+    pub(crate) fn for_connection(
+        &self,
+        peer: SocketAddr,
+        connection: Arc<ClientConnection>,
+    ) -> ProxyService {
         ProxyService {
             peer_ip: HeaderValue::from_str(&peer.ip().to_string()).ok(),
+            connection: Some(connection),
             ..self.clone()
         }
     }
@@ -212,6 +224,22 @@ impl Service<Request<Incoming>> for ProxyService {
                 return Box::pin(async move { log.finish(response, outcome, None) });
             }
         };
+        if is_websocket_upgrade(&request) {
+            if !route.websocket {
+                let response = plain(
+                    StatusCode::FORBIDDEN,
+                    "WebSocket upgrades are not allowed on this route\n",
+                );
+                let index = route.index;
+                return Box::pin(
+                    async move { log.finish(response, Outcome::Forbidden, Some(index)) },
+                );
+            }
+            if let Some(connection) = &self.connection {
+                let connection = Arc::clone(connection);
+                request.extensions_mut().insert(Session { connection });
+            }
+        }
         scrub(request.headers_mut(), &routing.forward);
         host_from_authority(&mut request);
         if matches!(route.service, RouteService::Public(_)) {

@@ -48,8 +48,12 @@ pub struct ProxyConfig {
     pub shutdown_timeout: Duration,
     /// How to log.
     pub log_format: LogFormat,
-    /// Connections served at once; more wait to be accepted.
+    /// Connections served at once; more wait to be accepted. A WebSocket
+    /// session holds its client connection's place while it lasts.
     pub max_connections: usize,
+    /// How long a WebSocket session may deliver nothing either way before
+    /// the proxy closes it.
+    pub websocket_idle_timeout: Duration,
     pub(crate) upstream: Uri,
     pub(crate) upstream_protocol: UpstreamProtocol,
     pub(crate) verifier: Verifier,
@@ -141,6 +145,7 @@ fn build(
         shutdown_timeout: network.shutdown_timeout,
         log_format,
         max_connections,
+        websocket_idle_timeout: values::websocket_idle_timeout(src, &raw.websocket_idle_timeout)?,
         upstream: network.upstream,
         upstream_protocol: network.upstream_protocol,
         verifier,

@@ -32,6 +32,8 @@ pub(crate) struct Route {
     pub(crate) methods: Methods,
     pub(crate) path: PathPattern,
     pub(crate) access: Access,
+    /// Whether WebSocket upgrades are relayed (`websocket`, default true).
+    pub(crate) websocket: bool,
 }
 
 pub(super) fn routes(
@@ -80,6 +82,7 @@ fn route(
         methods,
         path,
         access,
+        websocket: r.websocket.as_ref().is_none_or(|w| *w.get_ref()),
     })
 }
 

@@ -15,6 +15,7 @@ pub(super) struct RawConfig {
     pub(super) admin_listen: Option<Spanned<String>>,
     pub(super) upstream_timeout: Option<Spanned<String>>,
     pub(super) upstream_protocol: Option<Spanned<String>>,
+    pub(super) websocket_idle_timeout: Option<Spanned<String>>,
     pub(super) token_cache_capacity: Option<Spanned<i64>>,
     pub(super) max_connections: Option<Spanned<i64>>,
     pub(super) token_cache_ttl: Option<Spanned<String>>,
@@ -93,6 +94,7 @@ pub(super) struct RawRoute {
     pub(super) public: Option<Spanned<bool>>,
     pub(super) groups: Option<Spanned<Vec<String>>>,
     pub(super) max_token_age: Option<Spanned<String>>,
+    pub(super) websocket: Option<Spanned<bool>>,
 }
 
 /// `[forward]`.

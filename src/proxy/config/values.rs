@@ -87,6 +87,23 @@ pub(super) fn bounded_duration(
     }
 }
 
+/// `websocket_idle_timeout`: 1s to 24h, five minutes when not given.
+pub(super) fn websocket_idle_timeout(
+    src: &Source<'_>,
+    value: &Option<Spanned<String>>,
+) -> Result<Duration, ConfigFileError> {
+    match value {
+        None => Ok(Duration::from_secs(300)),
+        Some(value) => bounded_duration(
+            src,
+            "websocket_idle_timeout",
+            value,
+            Duration::from_secs(1),
+            Duration::from_secs(24 * 3600),
+        ),
+    }
+}
+
 /// `90s` as `90s`, `3600s` as `1h`: bounds as a config would write them.
 fn human(d: Duration) -> String {
     match d.as_secs() {
