@@ -1209,7 +1209,7 @@ require = ["https://photos.example.com/photos.read"]
         ),
         (base.replace("127.0.0.1:8080", "nowhere"), 1, "listen"),
         (
-            base.replace("http://127.0.0.1:9000", "https://127.0.0.1:9000"),
+            base.replace("http://127.0.0.1:9000", "ftp://127.0.0.1:9000"),
             2,
             "upstream",
         ),

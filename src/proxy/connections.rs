@@ -20,6 +20,7 @@ use super::limits::{
 };
 use super::service::ProxyService;
 use super::websocket::ClientConnection;
+use tokio_rustls::TlsAcceptor;
 
 /// HTTP/1.1 with the header read timeout; HTTP/2 with bounded streams,
 /// header lists and resets, and keep-alive pings.
@@ -50,16 +51,19 @@ pub(super) struct Connections {
     builder: Arc<Builder<TokioExecutor>>,
     /// Set when the drain ends: WebSocket sessions close then.
     closing: watch::Sender<bool>,
+    /// `[tls]`: the handshake before HTTP.
+    tls: Option<TlsAcceptor>,
 }
 
 impl Connections {
-    pub(super) fn new(max_connections: usize) -> Connections {
+    pub(super) fn new(max_connections: usize, tls: Option<TlsAcceptor>) -> Connections {
         Connections {
             graceful: GracefulShutdown::new(),
             tasks: JoinSet::new(),
             slots: Arc::new(Semaphore::new(max_connections)),
             builder: Arc::new(builder()),
             closing: watch::Sender::new(false),
+            tls,
         }
     }
 
@@ -96,25 +100,45 @@ impl Connections {
         }
     }
 
-    /// Serves one connection, HTTP/1.1 or HTTP/2 (prior knowledge), as its
-    /// first bytes say; its slot is freed when it closes and no WebSocket
-    /// session it started is left. A client that sends nothing within the
-    /// header read timeout is dropped.
+    /// Serves one connection, HTTP/1.1 or HTTP/2, as its first bytes say
+    /// (after the TLS handshake with `[tls]`, whose ALPN offers `h2` and
+    /// `http/1.1`); its slot is freed when it closes and no WebSocket
+    /// session it started is left. A client that sends nothing, or does not
+    /// finish the handshake, within the header read timeout is dropped.
     fn serve(&mut self, stream: TcpStream, service: ProxyService) {
         let builder = Arc::clone(&self.builder);
         let graceful = self.graceful.watcher();
+        let tls = self.tls.clone();
         self.tasks.spawn(async move {
             let first = tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut [0u8; 1])).await;
             if !matches!(first, Ok(Ok(1..))) {
                 return;
             }
-            let connection = builder
-                .serve_connection_with_upgrades(
-                    TokioIo::new(stream),
-                    TowerToHyperService::new(service),
-                )
-                .into_owned();
-            let _ = graceful.watch(connection).await;
+            let service = TowerToHyperService::new(service);
+            let Some(tls) = tls else {
+                let connection =
+                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let _ = graceful.watch(connection.into_owned()).await;
+                return;
+            };
+            let peer = stream.peer_addr().ok();
+            match tokio::time::timeout(HEADER_READ_TIMEOUT, tls.accept(stream).into_fallible())
+                .await
+            {
+                Ok(Ok(stream)) => {
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let _ = graceful.watch(connection.into_owned()).await;
+                }
+                // A scanner or a client that does not trust the certificate:
+                // nothing to act on, so one line at debug.
+                // The connection is closed after the line is written.
+                Ok(Err((error, stream))) => {
+                    tracing::debug!(?peer, error = %error, "TLS handshake failed");
+                    drop(stream);
+                }
+                Err(_) => tracing::debug!(?peer, "TLS handshake timed out"),
+            }
         });
     }
 

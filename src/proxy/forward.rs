@@ -17,9 +17,6 @@ use http::{Request, Response, StatusCode, Uri};
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tokio::time::Instant;
 use tower_service::Service;
@@ -27,6 +24,7 @@ use tower_service::Service;
 use super::config::UpstreamProtocol;
 use super::metrics::Metrics;
 use super::spoofable::Untrusted;
+use super::upstream::Upstream as Connections;
 use super::websocket::{self, Session, SessionLimits};
 use crate::Claims;
 use crate::cookie::TokenCookie;
@@ -101,12 +99,13 @@ pub(crate) struct Forward {
 }
 
 struct Inner {
-    client: Client<HttpConnector, WatchedBody>,
+    upstream: Connections,
+    /// `X-Forwarded-Proto`: `https` behind `[tls]`.
+    client_scheme: HeaderValue,
     scheme: Scheme,
     authority: Authority,
     protocol: UpstreamProtocol,
     timeout: Duration,
-    connect_timeout: Duration,
     websocket_idle_timeout: Duration,
     claim_headers: Vec<(String, HeaderName)>,
     strip_authorization: bool,
@@ -129,6 +128,10 @@ pub(crate) struct ForwardOptions {
     pub(crate) protocol: UpstreamProtocol,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    /// How to speak TLS to an `https` upstream.
+    pub(crate) upstream_tls: Option<rustls::ClientConfig>,
+    /// Whether clients connect with TLS (`[tls]`).
+    pub(crate) client_tls: bool,
     /// How long a WebSocket session may deliver nothing either way.
     pub(crate) websocket_idle_timeout: Duration,
     pub(crate) claim_headers: Vec<(String, HeaderName)>,
@@ -148,21 +151,24 @@ impl Forward {
     }
 
     pub(crate) fn new(options: ForwardOptions, metrics: Arc<Metrics>) -> Option<Forward> {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(options.connect_timeout));
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .http2_only(options.protocol == UpstreamProtocol::H2c)
-            .build(connector);
+        let upstream = Connections::new(
+            options.protocol,
+            options.connect_timeout,
+            options.upstream_tls,
+        );
         let parts = options.upstream.into_parts();
         Some(Forward {
             inner: Arc::new(Inner {
-                client,
+                upstream,
+                client_scheme: HeaderValue::from_static(if options.client_tls {
+                    "https"
+                } else {
+                    "http"
+                }),
                 scheme: parts.scheme?,
                 authority: parts.authority?,
                 protocol: options.protocol,
                 timeout: options.timeout,
-                connect_timeout: options.connect_timeout,
                 websocket_idle_timeout: options.websocket_idle_timeout,
                 claim_headers: options.claim_headers,
                 strip_authorization: options.strip_authorization,
@@ -309,7 +315,7 @@ impl Inner {
     fn set_version(&self, parts: &mut http::request::Parts) {
         match self.protocol {
             UpstreamProtocol::Http1 => parts.version = http::Version::HTTP_11,
-            UpstreamProtocol::H2c => {
+            UpstreamProtocol::H2c | UpstreamProtocol::H2 => {
                 parts.version = http::Version::HTTP_2;
                 parts.headers.remove(header::HOST);
             }
@@ -378,7 +384,7 @@ impl Inner {
             headers.insert("x-forwarded-for", value);
         }
         if !headers.contains_key("x-forwarded-proto") {
-            headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+            headers.insert("x-forwarded-proto", self.client_scheme.clone());
         }
     }
 
@@ -412,7 +418,7 @@ impl Inner {
             tokio::time::sleep(self.timeout).await;
         };
         let sent = tokio::select! {
-            response = self.client.request(Request::from_parts(parts, body)) => Ok(response),
+            response = self.upstream.request(Request::from_parts(parts, body)) => Ok(response),
             () = deadline => Err(()),
         };
         match sent {
@@ -455,9 +461,15 @@ impl Inner {
         websocket::restore_upgrade_headers(&mut parts.headers, upgrade.value);
         parts.version = http::Version::HTTP_11;
         parts.extensions = http::Extensions::new();
+        let Some(uri) = self.upstream_uri(&parts.uri) else {
+            return (
+                plain(StatusCode::BAD_REQUEST, "bad request target\n"),
+                Upstream::Answered,
+            );
+        };
         let request = Request::from_parts(parts, body);
         let sent = tokio::time::timeout(self.timeout, async {
-            let stream = self.connect().await?;
+            let stream = self.upstream.connect(uri).await?;
             websocket::send_upgrade(stream, request)
                 .await
                 .map_err(BoxError::from)
@@ -483,20 +495,6 @@ impl Inner {
             Arc::clone(&self.metrics),
         );
         (response, Upstream::Answered)
-    }
-
-    /// A new connection to the upstream, within `connect_timeout`.
-    async fn connect(&self) -> Result<tokio::net::TcpStream, BoxError> {
-        let port = self.authority.port_u16().unwrap_or(80);
-        let address = format!("{}:{port}", self.authority.host());
-        let stream = tokio::time::timeout(
-            self.connect_timeout,
-            tokio::net::TcpStream::connect(address),
-        )
-        .await
-        .map_err(|_| BoxError::from("connect timed out"))??;
-        stream.set_nodelay(true)?;
-        Ok(stream)
     }
 }
 

@@ -5,7 +5,9 @@
 //! started with, and open connections stay open. The key-set caches of
 //! issuers whose keys come from the same place are kept. What is bound at
 //! start (listeners, `max_connections`, logging, `shutdown_timeout`) needs a
-//! restart: a reload that changes it says so and changes the rest.
+//! restart: a reload that changes it says so and changes the rest. The
+//! listener's certificate is read again too: new TLS handshakes get the new
+//! one.
 
 use std::io;
 use std::path::Path;
@@ -19,8 +21,10 @@ use super::config::{ConfigFileError, LogFormat, ProxyConfig};
 use super::forward::{Forward, ForwardOptions};
 use super::metrics::Metrics;
 use super::service::{ProxyService, Routing};
+use super::tls::{self, CertificateSlot};
 use super::{spoofable, startup};
 use crate::Verifier;
+use tokio_rustls::TlsAcceptor;
 
 /// The configuration in use.
 pub(crate) struct Live {
@@ -36,6 +40,9 @@ pub(crate) struct Live {
     runtime: tokio::runtime::Handle,
     /// Held by a reload, so that two at once cannot mix their parts.
     reloading: Mutex<()>,
+    /// The listener's certificate (`[tls]`), replaced by a reload, and the
+    /// TLS configuration that serves it.
+    tls: Option<(Arc<CertificateSlot>, TlsAcceptor)>,
 }
 
 impl std::fmt::Debug for Live {
@@ -54,6 +61,7 @@ struct Fixed {
     max_connections: usize,
     log_format: LogFormat,
     shutdown_timeout: Duration,
+    tls: bool,
 }
 
 impl Fixed {
@@ -64,6 +72,7 @@ impl Fixed {
             max_connections: config.max_connections,
             log_format: config.log_format,
             shutdown_timeout: config.shutdown_timeout,
+            tls: config.tls.is_some(),
         }
     }
 
@@ -85,6 +94,9 @@ impl Fixed {
         if self.shutdown_timeout != new.shutdown_timeout {
             keys.push("shutdown_timeout");
         }
+        if self.tls != new.tls {
+            keys.push("tls");
+        }
         keys
     }
 }
@@ -93,6 +105,14 @@ impl Live {
     pub(crate) fn new(config: &ProxyConfig, metrics: Arc<Metrics>) -> io::Result<Live> {
         let routing = routing(config, &metrics)
             .ok_or_else(|| io::Error::other("the upstream URL has no host"))?;
+        let tls = match &config.tls {
+            Some(certificate) => {
+                let slot = Arc::new(CertificateSlot::new(certificate));
+                let acceptor = tls::acceptor(Arc::clone(&slot)).map_err(io::Error::other)?;
+                Some((slot, acceptor))
+            }
+            None => None,
+        };
         Ok(Live {
             routing: Arc::new(ArcSwap::from_pointee(routing)),
             verifier: ArcSwap::from_pointee(config.verifier.clone()),
@@ -102,7 +122,13 @@ impl Live {
             probe: Mutex::new(None),
             runtime: tokio::runtime::Handle::current(),
             reloading: Mutex::new(()),
+            tls,
         })
+    }
+
+    /// The TLS configuration of the client listener, if `[tls]` is given.
+    pub(crate) fn tls_acceptor(&self) -> Option<TlsAcceptor> {
+        self.tls.as_ref().map(|(_, acceptor)| acceptor.clone())
     }
 
     /// A request handler that follows reloads.
@@ -160,6 +186,9 @@ impl Live {
         self.verifier.store(Arc::new(config.verifier.clone()));
         self.metrics.expose(&config.verifier);
         self.routing.store(Arc::new(routing));
+        if let (Some((slot, _)), Some(certificate)) = (&self.tls, &config.tls) {
+            slot.replace(certificate);
+        }
         self.load_keys();
         let probe = startup::probe_upstream(config.upstream.clone(), config.connect_timeout);
         replace_task(&self.probe, Some(self.runtime.spawn(probe)));
@@ -196,6 +225,8 @@ fn routing(config: &ProxyConfig, metrics: &Arc<Metrics>) -> Option<Routing> {
             protocol: config.upstream_protocol,
             timeout: config.upstream_timeout,
             connect_timeout: config.connect_timeout,
+            upstream_tls: config.upstream_tls.clone(),
+            client_tls: config.tls.is_some(),
             websocket_idle_timeout: config.websocket_idle_timeout,
             claim_headers: config.claim_headers.clone(),
             strip_authorization: config.strip_authorization,

@@ -29,6 +29,8 @@ mod routes;
 mod service;
 mod spoofable;
 mod startup;
+mod tls;
+mod upstream;
 mod websocket;
 
 use std::future::Future;
@@ -76,9 +78,10 @@ impl ProxyHandle {
     /// forwarding rules for the requests that arrive next; requests in
     /// flight and open connections are not touched, and the key-set caches
     /// of issuers whose keys come from the same place are kept. An invalid
-    /// one is logged as one line and changes nothing. Listeners,
-    /// `max_connections`, `log_format` and `shutdown_timeout` change only on
-    /// a restart. Counted in `scopegate_config_reloads_total{result}`.
+    /// one is logged as one line and changes nothing. The `[tls]`
+    /// certificate is read again, for the handshakes that follow.
+    /// Listeners, `max_connections`, `log_format`, `shutdown_timeout` and
+    /// whether `[tls]` is on change only on a restart. Counted in `scopegate_config_reloads_total{result}`.
     ///
     /// It reads and checks the file on the calling thread: from async code,
     /// call it in `tokio::task::spawn_blocking`, as `scopegate proxy` does.
@@ -154,7 +157,7 @@ impl Proxy {
             routes = config.routes.len(),
             "scopegate proxy started"
         );
-        let mut connections = Connections::new(config.max_connections);
+        let mut connections = Connections::new(config.max_connections, live.tls_acceptor());
         connections
             .accept_until(&listener, &live.service(), shutdown)
             .await;

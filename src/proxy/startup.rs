@@ -58,7 +58,12 @@ pub(super) async fn probe_upstream(upstream: http::Uri, timeout: Duration) {
         .host()
         .trim_start_matches('[')
         .trim_end_matches(']');
-    let port = authority.port_u16().unwrap_or(80);
+    let default_port = if upstream.scheme_str() == Some("https") {
+        443
+    } else {
+        80
+    };
+    let port = authority.port_u16().unwrap_or(default_port);
     let connect = tokio::net::TcpStream::connect((host, port));
     match tokio::time::timeout(timeout, connect).await {
         Ok(Ok(_)) => tracing::info!(upstream = %authority, "upstream reachable"),

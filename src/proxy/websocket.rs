@@ -21,11 +21,11 @@ use http::{Request, Response, Version};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio::time::Instant;
 
 use super::metrics::{Metrics, SessionEnd};
+use super::upstream::UpgradeStream;
 
 /// Bytes read from one side and not yet written to the other, at most, per
 /// direction.
@@ -92,7 +92,7 @@ pub(crate) struct SessionLimits {
 /// Opens a connection of its own to the upstream (an upgraded connection
 /// can never go back to a pool) and sends the upgrade request on it.
 pub(crate) async fn send_upgrade<B>(
-    stream: TcpStream,
+    stream: UpgradeStream,
     request: Request<B>,
 ) -> Result<Response<hyper::body::Incoming>, hyper::Error>
 where
@@ -100,8 +100,7 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(stream).await?;
     tokio::spawn(async move {
         if let Err(error) = connection.with_upgrades().await {
             tracing::debug!(error = %error, "upstream WebSocket connection ended");

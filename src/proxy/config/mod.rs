@@ -12,6 +12,7 @@ mod locate;
 mod routes;
 mod schema;
 mod servers;
+mod tls;
 mod values;
 
 use std::net::SocketAddr;
@@ -28,6 +29,7 @@ pub use values::LogFormat;
 pub(crate) use values::UpstreamProtocol;
 
 use crate::cookie::TokenCookie;
+use crate::proxy::tls::ServerCertificate;
 use crate::{ProtectedResource, TrustedIssuer, Verifier, VerifierBuilder};
 use locate::Source;
 use schema::{RawConfig, RawResourceMetadata};
@@ -61,6 +63,10 @@ pub struct ProxyConfig {
     pub(crate) claim_headers: Vec<(String, HeaderName)>,
     pub(crate) strip_authorization: bool,
     pub(crate) trust_x_forwarded_for: bool,
+    /// The client listener's certificate (`[tls]`); none: plain TCP.
+    pub(crate) tls: Option<ServerCertificate>,
+    /// How to speak TLS to an `https` upstream; none for `http`.
+    pub(crate) upstream_tls: Option<rustls::ClientConfig>,
     /// Listed headers a client may set after all (`[forward] trusted_headers`).
     pub(crate) trusted_headers: Vec<HeaderName>,
     pub(crate) any_audience: bool,
@@ -133,6 +139,8 @@ fn build(
     let network = network(src, &raw)?;
     let max_connections = values::max_connections(src, &raw.max_connections)?;
     let log_format = values::log_format(src, &raw.log_format)?;
+    let listener_tls = tls::listener(src, &raw)?;
+    let upstream_tls = tls::upstream(src, &raw, &network.upstream)?;
     let (verifier, any_audience) = verifier(src, &raw, previous)?;
     let routes = routes::routes(src, &raw.routes, &verifier)?;
     let claim_headers = claims::claim_headers(src, &raw.forward)?;
@@ -154,6 +162,8 @@ fn build(
         strip_authorization: raw.forward.strip_authorization,
         trust_x_forwarded_for: raw.forward.trust_x_forwarded_for,
         trusted_headers,
+        tls: listener_tls,
+        upstream_tls,
         any_audience,
     })
 }
@@ -166,7 +176,7 @@ fn network(src: &Source<'_>, raw: &RawConfig) -> Result<Network, ConfigFileError
         .map(|a| values::socket_addr(src, "admin_listen", a))
         .transpose()?;
     let upstream = values::upstream(src, &raw.upstream)?;
-    let upstream_protocol = values::upstream_protocol(src, &raw.upstream_protocol)?;
+    let upstream_protocol = values::upstream_protocol(src, &raw.upstream_protocol, &upstream)?;
     let upstream_timeout = timeout(
         src,
         "upstream_timeout",

@@ -34,6 +34,16 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) forward: RawForward,
     pub(super) resource_metadata: Option<Spanned<RawResourceMetadata>>,
+    pub(super) tls: Option<Spanned<RawTls>>,
+    pub(super) upstream_ca_file: Option<Spanned<String>>,
+}
+
+/// `[tls]`: the client listener's certificate chain and key, PEM files.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTls {
+    pub(super) cert: Spanned<String>,
+    pub(super) key: Spanned<String>,
 }
 
 /// `[resource_metadata]`: RFC 9728 protected-resource metadata.

@@ -114,7 +114,7 @@ fn human(d: Duration) -> String {
     }
 }
 
-/// `http://host:port`, nothing more.
+/// `http://host:port` or `https://host:port`, nothing more.
 pub(super) fn upstream(src: &Source<'_>, value: &Spanned<String>) -> Result<Uri, ConfigFileError> {
     let bad = |why: &str| {
         src.error(
@@ -124,14 +124,8 @@ pub(super) fn upstream(src: &Source<'_>, value: &Spanned<String>) -> Result<Uri,
         )
     };
     let uri: Uri = value.get_ref().parse().map_err(|_| bad("is not a URL"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(bad(
-                "uses https; the proxy speaks plain http to its upstream (run it beside the upstream)",
-            ));
-        }
-        _ => return Err(bad("is not an http:// URL")),
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(bad("is not an http:// or https:// URL"));
     }
     if uri.authority().is_none() {
         return Err(bad("has no host"));
@@ -149,20 +143,41 @@ pub(crate) enum UpstreamProtocol {
     Http1,
     /// HTTP/2 over plain TCP with prior knowledge: what gRPC needs.
     H2c,
+    /// HTTP/2 over TLS (ALPN `h2`), to an `https` upstream.
+    H2,
 }
 
+impl UpstreamProtocol {
+    /// Whether this is HTTP/2, over TLS or not.
+    pub(crate) fn is_http2(self) -> bool {
+        self != UpstreamProtocol::Http1
+    }
+}
+
+/// `http1` (default), `h2c` (cleartext, `http://`) or `h2` (TLS, `https://`).
 pub(super) fn upstream_protocol(
     src: &Source<'_>,
     value: &Option<Spanned<String>>,
+    upstream: &Uri,
 ) -> Result<UpstreamProtocol, ConfigFileError> {
-    match value.as_ref().map(|v| (v.get_ref().as_str(), v.span())) {
-        None | Some(("http1", _)) => Ok(UpstreamProtocol::Http1),
-        Some(("h2c", _)) => Ok(UpstreamProtocol::H2c),
-        Some((other, span)) => Err(src.error(
-            Some(&span),
-            "upstream_protocol",
-            format!("{other:?} is not \"http1\" or \"h2c\""),
+    let https = upstream.scheme_str() == Some("https");
+    let Some(value) = value else {
+        return Ok(UpstreamProtocol::Http1);
+    };
+    let error = |message: String| src.error(Some(&value.span()), "upstream_protocol", message);
+    match (value.get_ref().as_str(), https) {
+        ("http1", _) => Ok(UpstreamProtocol::Http1),
+        ("h2c", false) => Ok(UpstreamProtocol::H2c),
+        ("h2", true) => Ok(UpstreamProtocol::H2),
+        ("h2c", true) => Err(error(
+            "\"h2c\" is HTTP/2 without TLS; an https:// upstream speaks \"h2\"".into(),
         )),
+        ("h2", false) => Err(error(
+            "\"h2\" is HTTP/2 over TLS; an http:// upstream speaks \"h2c\"".into(),
+        )),
+        (other, _) => Err(error(format!(
+            "{other:?} is not \"http1\", \"h2c\" or \"h2\""
+        ))),
     }
 }
 
