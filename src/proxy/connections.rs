@@ -13,13 +13,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+use super::client::ClientConnection;
 use super::limits::{
     H2_KEEP_ALIVE_INTERVAL, H2_KEEP_ALIVE_TIMEOUT, H2_MAX_CONCURRENT_STREAMS,
     H2_MAX_HEADER_LIST_SIZE, H2_MAX_LOCAL_ERROR_RESET_STREAMS, H2_MAX_PENDING_ACCEPT_RESET_STREAMS,
     HEADER_READ_TIMEOUT,
 };
 use super::service::ProxyService;
-use super::websocket::ClientConnection;
 use tokio_rustls::TlsAcceptor;
 
 /// HTTP/1.1 with the header read timeout; HTTP/2 with bounded streams,
@@ -88,8 +88,8 @@ impl Connections {
             };
             match accepted {
                 Ok((stream, peer)) => {
-                    let connection =
-                        Arc::new(ClientConnection::new(slot, self.closing.subscribe()));
+                    let closing = self.closing.subscribe();
+                    let connection = Arc::new(ClientConnection::new(slot, closing));
                     self.serve(stream, service.for_connection(peer, connection));
                 }
                 Err(e) => {

@@ -15,12 +15,12 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{Authority, Scheme};
 use http::{Request, Response, StatusCode, Uri};
 use http_body_util::BodyExt;
-use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
 use serde_json::Value;
 use tokio::time::Instant;
 use tower_service::Service;
 
+pub(crate) use super::body::{BoxError, ProxyBody, WatchedBody};
 use super::config::UpstreamProtocol;
 use super::metrics::Metrics;
 use super::spoofable::Untrusted;
@@ -28,11 +28,6 @@ use super::upstream::Upstream as Connections;
 use super::websocket::{self, Session, SessionLimits};
 use crate::Claims;
 use crate::cookie::TokenCookie;
-
-/// Any error of a streamed body.
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-/// The body of every proxy response.
-pub(crate) type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// Facts about a request, put in its extensions by the dispatcher.
 #[derive(Clone, Debug)]
@@ -152,6 +147,7 @@ impl Forward {
 
     pub(crate) fn new(options: ForwardOptions, metrics: Arc<Metrics>) -> Option<Forward> {
         let upstream = Connections::new(
+            options.upstream.clone(),
             options.protocol,
             options.connect_timeout,
             options.upstream_tls,
@@ -211,43 +207,6 @@ fn claim_value(claims: &Claims, claim: &str) -> Option<HeaderValue> {
         );
     }
     value
-}
-
-pin_project_lite::pin_project! {
-    /// The request body on its way upstream; says when the client has sent
-    /// all of it, so that the upstream timeout starts then.
-    pub(crate) struct WatchedBody {
-        #[pin]
-        inner: Incoming,
-        done: Option<tokio::sync::oneshot::Sender<()>>,
-    }
-}
-
-impl hyper::body::Body for WatchedBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
-        let this = self.project();
-        let frame = this.inner.poll_frame(cx);
-        if matches!(frame, Poll::Ready(None | Some(Err(_))))
-            && let Some(done) = this.done.take()
-        {
-            let _ = done.send(());
-        }
-        frame
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        self.inner.size_hint()
-    }
 }
 
 pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<ProxyBody> {
@@ -407,10 +366,7 @@ impl Inner {
     ) -> (Response<ProxyBody>, Upstream) {
         let (body_sent, body_done) = tokio::sync::oneshot::channel();
         let empty = hyper::body::Body::is_end_stream(&body);
-        let body = WatchedBody {
-            inner: body,
-            done: Some(body_sent),
-        };
+        let body = WatchedBody::new(body, body_sent);
         let deadline = async {
             if !empty {
                 let _ = body_done.await;
@@ -461,15 +417,9 @@ impl Inner {
         websocket::restore_upgrade_headers(&mut parts.headers, upgrade.value);
         parts.version = http::Version::HTTP_11;
         parts.extensions = http::Extensions::new();
-        let Some(uri) = self.upstream_uri(&parts.uri) else {
-            return (
-                plain(StatusCode::BAD_REQUEST, "bad request target\n"),
-                Upstream::Answered,
-            );
-        };
         let request = Request::from_parts(parts, body);
         let sent = tokio::time::timeout(self.timeout, async {
-            let stream = self.upstream.connect(uri).await?;
+            let stream = self.upstream.connect().await?;
             websocket::send_upgrade(stream, request)
                 .await
                 .map_err(BoxError::from)

@@ -19,6 +19,8 @@
 //! ```
 
 mod admin;
+mod body;
+mod client;
 mod config;
 mod connections;
 mod forward;

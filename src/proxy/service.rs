@@ -18,12 +18,13 @@ use hyper::body::Incoming;
 use tokio::time::Instant;
 use tower_service::Service;
 
+use super::client::ClientConnection;
 use super::config::{Access, Route};
 use super::forward::{Forward, ProxyBody, RequestFacts, Upstream, plain};
 use super::metrics::{Metrics, Outcome};
 use super::routes::{Methods, PathPattern, ambiguous_path, canonical_path};
 use super::spoofable::is_spoofable;
-use super::websocket::{ClientConnection, Session, is_websocket_upgrade};
+use super::websocket::{Session, is_websocket_upgrade};
 use crate::ResourceMetadata;
 use crate::layer::{DefaultRejection, Rejection, RejectionKind, ScopeGate};
 use tower_layer::Layer as _;

@@ -12,14 +12,20 @@ use hyper_util::client::legacy::{Client, ResponseFuture};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
+use super::body::{BoxError, WatchedBody};
 use super::config::UpstreamProtocol;
-use super::forward::{BoxError, WatchedBody};
 
 /// A connection made for an upgrade.
 pub(crate) type UpgradeStream = MaybeHttpsStream<TokioIo<TcpStream>>;
 
-/// The upstream's connections.
-pub(crate) enum Upstream {
+/// The upstream: where it is, and its connections.
+pub(crate) struct Upstream {
+    /// Its scheme and authority.
+    target: Uri,
+    connections: Connections,
+}
+
+enum Connections {
     Plain {
         pool: Client<HttpConnector, WatchedBody>,
         connector: HttpConnector,
@@ -35,17 +41,50 @@ impl Upstream {
     /// Connections as configured: TLS when `tls` is given (an `https`
     /// upstream).
     pub(crate) fn new(
+        target: Uri,
         protocol: UpstreamProtocol,
         connect_timeout: Duration,
         tls: Option<rustls::ClientConfig>,
     ) -> Upstream {
+        Upstream {
+            target,
+            connections: Connections::new(protocol, connect_timeout, tls),
+        }
+    }
+
+    /// Sends a request on a pooled connection.
+    pub(crate) fn request(&self, request: Request<WatchedBody>) -> ResponseFuture {
+        match &self.connections {
+            Connections::Plain { pool, .. } => pool.request(request),
+            Connections::Tls { pool, .. } => pool.request(request),
+        }
+    }
+
+    /// A new HTTP/1.1 connection for an upgrade, within the connect timeout.
+    pub(crate) async fn connect(&self) -> Result<UpgradeStream, BoxError> {
+        let uri = self.target.clone();
+        match &self.connections {
+            Connections::Plain { connector, .. } => Ok(MaybeHttpsStream::Http(
+                oneshot(connector.clone(), uri).await?,
+            )),
+            Connections::Tls { http1, .. } => oneshot(http1.clone(), uri).await,
+        }
+    }
+}
+
+impl Connections {
+    fn new(
+        protocol: UpstreamProtocol,
+        connect_timeout: Duration,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Connections {
         let mut tcp = HttpConnector::new();
         tcp.set_connect_timeout(Some(connect_timeout));
         tcp.set_nodelay(true);
         let mut pool = Client::builder(TokioExecutor::new());
         pool.http2_only(protocol.is_http2());
         let Some(tls) = tls else {
-            return Upstream::Plain {
+            return Connections::Plain {
                 pool: pool.build(tcp.clone()),
                 connector: tcp,
             };
@@ -60,27 +99,9 @@ impl Upstream {
             UpstreamProtocol::Http1 => https().enable_http1().wrap_connector(tcp.clone()),
             _ => https().enable_http2().wrap_connector(tcp.clone()),
         };
-        Upstream::Tls {
+        Connections::Tls {
             pool: pool.build(pooled),
             http1: https().enable_http1().wrap_connector(tcp),
-        }
-    }
-
-    /// Sends a request on a pooled connection.
-    pub(crate) fn request(&self, request: Request<WatchedBody>) -> ResponseFuture {
-        match self {
-            Upstream::Plain { pool, .. } => pool.request(request),
-            Upstream::Tls { pool, .. } => pool.request(request),
-        }
-    }
-
-    /// A new connection for an upgrade, within the connect timeout.
-    pub(crate) async fn connect(&self, uri: Uri) -> Result<UpgradeStream, BoxError> {
-        match self {
-            Upstream::Plain { connector, .. } => Ok(MaybeHttpsStream::Http(
-                oneshot(connector.clone(), uri).await?,
-            )),
-            Upstream::Tls { http1, .. } => oneshot(http1.clone(), uri).await,
         }
     }
 }

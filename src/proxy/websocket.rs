@@ -21,9 +21,9 @@ use http::{Request, Response, Version};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio::time::Instant;
 
+use super::client::ClientConnection;
 use super::metrics::{Metrics, SessionEnd};
 use super::upstream::UpgradeStream;
 
@@ -53,25 +53,6 @@ fn lists_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bo
             })
         })
     })
-}
-
-/// What a WebSocket session needs from the client's connection: its slot
-/// among `max_connections` (held while the session lasts) and the signal
-/// that the proxy is shutting down.
-#[derive(Debug)]
-pub(crate) struct ClientConnection {
-    /// Freed when the connection and its sessions are all gone.
-    _slot: OwnedSemaphorePermit,
-    closing: watch::Receiver<bool>,
-}
-
-impl ClientConnection {
-    pub(crate) fn new(slot: OwnedSemaphorePermit, closing: watch::Receiver<bool>) -> Self {
-        ClientConnection {
-            _slot: slot,
-            closing,
-        }
-    }
 }
 
 /// An upgrade request on its way: put in the request's extensions by the
@@ -278,7 +259,7 @@ async fn relay(
             None => std::future::pending().await,
         }
     };
-    let mut closing = session.connection.closing.clone();
+    let mut closing = session.connection.closing();
     let end = tokio::select! {
         copied = copy => match copied {
             Ok(_) => SessionEnd::Closed,
