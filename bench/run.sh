@@ -3,6 +3,7 @@
 #
 #   bench/run.sh            # everything (about 15 minutes on 2 cores)
 #   ROUNDS=1 DURATION=5 MEMORY_SECONDS=20 bench/run.sh   # a quick look
+#   PEERS=0 ONLY='bare|proxy|nginx' bench/run.sh         # the proxy rows only
 #
 # Configurations, each against `GET /hello` answering "hello":
 #   bare                         axum, no auth (the ceiling)
@@ -23,6 +24,10 @@ TOKENS=${TOKENS:-100000}
 MEMORY_SECONDS=${MEMORY_SECONDS:-60}
 RELOADS=${RELOADS:-10}
 RELOAD_SECONDS=${RELOAD_SECONDS:-12}
+PEERS=${PEERS:-1}           # 0: leave the peers out
+EXTRA=${EXTRA:-1}           # 0: leave out the HTTP/2 and WebSocket rows
+ONLY=${ONLY:-}              # a regular expression: measure only the matching configurations
+PROXY_BASELINE=${PROXY_BASELINE:-}  # another scopegate binary: its proxy measured beside this one
 WORK=bench/.work
 mkdir -p "$WORK"
 
@@ -30,6 +35,7 @@ mkdir -p "$WORK"
 # reference for what any proxy costs on this machine.
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
+command -v h2load >/dev/null || missing+=(nghttp2-client)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
@@ -59,6 +65,7 @@ build_peer() { # label dir binary cargo-args...
 }
 declare -A bins
 for dir in bench/peers/*/; do
+  [ "$PEERS" = 1 ] || break
   dir=${dir%/}
   bin=$(sed -n 's/^name = "\(.*\)"/\1/p' "$dir/Cargo.toml" | head -1)
   if [ -f "$dir/variants" ]; then
@@ -145,12 +152,24 @@ client_ids = ["$CLIENT"]
 methods = ["GET"]
 path = "/hello"
 require = ["https://photos.example.com/photos.read"]
+[[routes]]
+methods = ["GET"]
+path = "/ws"
+require = ["https://photos.example.com/photos.read"]
 TOML
 RUST_LOG=warn,scopegate::proxy::live=info target/release/scopegate proxy --config "$WORK/proxy.toml" >"$WORK/server-proxy.log" 2>&1 &
 PROXY_PID=$!
 pids+=($PROXY_PID)
 url[proxy]="http://127.0.0.1:$PROXY_PORT/hello"
+if [ -n "$PROXY_BASELINE" ]; then
+  BASELINE_PORT=$(free_port)
+  sed "s/127.0.0.1:$PROXY_PORT/127.0.0.1:$BASELINE_PORT/" "$WORK/proxy.toml" >"$WORK/proxy-baseline.toml"
+  RUST_LOG=warn "$PROXY_BASELINE" proxy --config "$WORK/proxy-baseline.toml" >"$WORK/server-proxy-baseline.log" 2>&1 &
+  pids+=($!)
+  url[proxy-baseline]="http://127.0.0.1:$BASELINE_PORT/hello"
+fi
 NGINX_PORT=$(free_port)
+NGINX_H2_PORT=$(free_port)
 bare_addr=${url[bare]#http://}
 bare_addr=${bare_addr%/hello}
 mkdir -p "$WORK/nginx"
@@ -162,11 +181,22 @@ error_log $PWD/$WORK/nginx/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
+  # nginx closes an HTTP/2 connection after 1,000 requests by default,
+  # failing the streams in flight; the proxy does not.
+  keepalive_requests 100000000;
   client_body_temp_path $PWD/$WORK/nginx;
   proxy_temp_path $PWD/$WORK/nginx;
   upstream app { server $bare_addr; keepalive 64; }
   server {
     listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location /ws {
+      proxy_pass http://app; proxy_http_version 1.1;
+      proxy_set_header Upgrade \$http_upgrade; proxy_set_header Connection "upgrade";
+    }
+  }
+  server {
+    listen 127.0.0.1:$NGINX_H2_PORT http2;
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
 }
@@ -195,6 +225,7 @@ done
 configs=("bare|bare|none" "bare + token|bare|one" "scopegate hit|gate|one"
          "scopegate miss (cache off)|gate-nocache|distinct" "scopegate proxy hit|proxy|one"
          "nginx proxy without auth (reference)|nginx|one")
+[ -z "$PROXY_BASELINE" ] || configs+=("scopegate proxy hit (baseline build)|proxy-baseline|one")
 for peer in "${peers[@]}"; do configs+=("$peer one token|$peer|one" "$peer distinct|$peer|distinct"); done
 
 measure() { # label server workload round
@@ -222,9 +253,35 @@ echo "config,round,rps,p50_ms,p99_ms" >"$WORK/results.csv"
 for round in $(seq "$ROUNDS"); do
   for config in "${configs[@]}"; do
     IFS='|' read -r label server workload <<<"$config"
+    [ -z "$ONLY" ] || [[ $label =~ $ONLY ]] || [[ $label == bare* ]] || continue
     measure "$label" "$server" "$workload" "$round"
   done
 done
+
+# HTTP/2 (h2c, prior knowledge) with h2load, and WebSocket echo round trips,
+# each beside nginx doing the same without auth, in interleaved rounds.
+h2_url() { echo "http://127.0.0.1:$1/hello"; }
+declare -A h2 ws
+h2[bare]=$(h2_url "${bare_addr#*:}"); h2[proxy]=$(h2_url "$PROXY_PORT"); h2[nginx]=$(h2_url "$NGINX_H2_PORT")
+ws[bare]="ws://$bare_addr/ws"; ws[proxy]="ws://127.0.0.1:$PROXY_PORT/ws"; ws[nginx]="ws://127.0.0.1:$NGINX_PORT/ws"
+echo "kind,config,round,rate" >"$WORK/h2ws.csv"
+if [ "$EXTRA" = 1 ]; then
+  echo "== HTTP/2 (h2load: $CONNECTIONS connections, 10 streams each) and WebSocket echo ($CONNECTIONS connections)"
+  for round in $(seq "$ROUNDS"); do
+    for name in bare proxy nginx; do
+      out=$(h2load -c"$CONNECTIONS" -m10 -t"$THREADS" -D"$DURATION" -H "authorization: Bearer $TOKEN" "${h2[$name]}")
+      failed=$(awk '/^requests:/ {print $10}' <<<"$out")
+      not2xx=$(awk '/^status codes:/ {print $5 + $7 + $9}' <<<"$out")
+      [ "$failed" = 0 ] && [ "$not2xx" = 0 ] || { echo "   http2 $name: $failed failed, $not2xx not 2xx; not a valid measurement"; exit 1; }
+      rps=$(awk '/^finished in/ {print $4}' <<<"$out")
+      echo "http2,$name,$round,$rps" >>"$WORK/h2ws.csv"
+      printf '   round %s  %-8s HTTP/2     %12s req/s\n' "$round" "$name" "$rps"
+      rate=$($BENCH ws-load --url "${ws[$name]}" --connections "$CONNECTIONS" --seconds "$DURATION" --token "$TOKEN")
+      echo "websocket,$name,$round,$rate" >>"$WORK/h2ws.csv"
+      printf '   round %s  %-8s WebSocket  %12s messages/s\n' "$round" "$name" "$rate"
+    done
+  done
+fi
 
 echo "== reloads: $RELOADS SIGHUPs to scopegate proxy during ${RELOAD_SECONDS}s of load"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${RELOAD_SECONDS}s" -H "Authorization: Bearer $TOKEN" "${url[proxy]}" >"$WORK/reload-wrk.txt" &
@@ -258,7 +315,7 @@ echo "   RSS (KiB) every 5 s: $(cut -d, -f2 "$WORK/memory.csv" | tr '\n' ' ')"
 $BENCH chart --csv "$WORK/results.csv" --out bench/results.svg
 
 echo "== results (median requests/s of the rounds; ratios to bare in the same round)"
-python3 - "$WORK/results.csv" "$WORK/memory.csv" <<'PY'
+python3 - "$WORK/results.csv" "$WORK/memory.csv" "$WORK/h2ws.csv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 configs = list(dict.fromkeys(r["config"] for r in rows))
@@ -274,6 +331,19 @@ for c in configs:
     p50 = statistics.median(float(r["p50_ms"]) for r in rs)
     p99 = statistics.median(float(r["p99_ms"]) for r in rs)
     print(f"| {c} | {rps:,.0f} | {ratio:.2f} | {ratio_same:.2f} | {p50:.3f} | {p99:.3f} |")
+extra = list(csv.DictReader(open(sys.argv[3])))
+if extra:
+    print("\n| protocol | configuration | rate (median) | ratio to nginx |")
+    print("| --- | --- | ---: | ---: |")
+    for kind, unit in (("http2", "req/s"), ("websocket", "messages/s")):
+        for name in ("bare", "proxy", "nginx"):
+            rs = [r for r in extra if r["kind"] == kind and r["config"] == name]
+            ng = {r["round"]: float(r["rate"]) for r in extra if r["kind"] == kind and r["config"] == "nginx"}
+            if not rs:
+                continue
+            rate = statistics.median(float(r["rate"]) for r in rs)
+            ratio = statistics.median(float(r["rate"]) / ng[r["round"]] for r in rs)
+            print(f"| {kind} | {name} | {rate:,.0f} {unit} | {ratio:.2f} |")
 mem = [int(l.split(",")[1]) for l in open(sys.argv[2]) if l.strip()]
 if mem:
     print(f"\nmemory (RSS, KiB, every 5 s): min {min(mem)}, max {max(mem)}, last/first {mem[-1]/mem[0]:.3f}")

@@ -4,6 +4,10 @@
 //!   `GET /hello` bare, or behind scopegate (verified-token cache on or off);
 //! - `mint --state FILE --pool ID --issuer URL --client ID --scope S --count N --out FILE`:
 //!   N distinct Cognito-shaped tokens signed with the pool's key, one per line;
+//!   `bare` also speaks HTTP/2 (h2c) and echoes WebSocket messages at `/ws`;
+//! - `ws-load --url ws://... --connections C --seconds S [--token T]`: C
+//!   WebSocket connections, each sending a 64-byte message and waiting for
+//!   its echo, as fast as they can; prints messages per second;
 //! - `chart --csv FILE --out FILE.svg`: requests/s per configuration.
 
 use std::collections::BTreeMap;
@@ -43,6 +47,7 @@ fn main() {
         "serve" => serve(&args),
         "mint" => mint(&args),
         "chart" => chart(&args),
+        "ws-load" => ws_load(&args),
         _ => {
             eprintln!("usage: scopegate-bench serve|mint|chart ...");
             std::process::exit(2);
@@ -58,7 +63,9 @@ fn serve(args: &BTreeMap<String, String>) {
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let app = Router::new().route("/hello", get(|| async { "hello" }));
+        let app = Router::new()
+            .route("/hello", get(|| async { "hello" }))
+            .route("/ws", get(echo));
         let app = match mode.as_str() {
             "bare" => app,
             "gate" | "gate-nocache" => {
@@ -79,6 +86,56 @@ fn serve(args: &BTreeMap<String, String>) {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         axum::serve(listener, app).await.unwrap();
     });
+}
+
+/// A WebSocket echo.
+async fn echo(upgrade: axum::extract::ws::WebSocketUpgrade) -> axum::response::Response {
+    upgrade.on_upgrade(|mut socket| async move {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, axum::extract::ws::Message::Close(_)) || socket.send(message).await.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+fn ws_load(args: &BTreeMap<String, String>) {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest as _};
+    let url = arg(args, "url");
+    let connections: usize = arg(args, "connections").parse().unwrap();
+    let seconds: u64 = arg(args, "seconds").parse().unwrap();
+    let token = args.get("token").cloned();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let total: u64 = runtime.block_on(async move {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        let mut tasks = Vec::new();
+        for _ in 0..connections {
+            let mut request = url.as_str().into_client_request().unwrap();
+            if let Some(token) = &token {
+                request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+            }
+            tasks.push(tokio::spawn(async move {
+                let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("the upgrade is accepted");
+                let payload = vec![b'x'; 64];
+                let mut n = 0u64;
+                while tokio::time::Instant::now() < deadline {
+                    ws.send(Message::binary(payload.clone())).await.unwrap();
+                    match ws.next().await {
+                        Some(Ok(_)) => n += 1,
+                        other => panic!("echo lost: {other:?}"),
+                    }
+                }
+                n
+            }));
+        }
+        let mut total = 0;
+        for task in tasks {
+            total += task.await.unwrap();
+        }
+        total
+    });
+    println!("{:.0}", total as f64 / seconds as f64);
 }
 
 fn mint(args: &BTreeMap<String, String>) {
