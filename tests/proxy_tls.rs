@@ -296,9 +296,8 @@ async fn closes_after(addr: SocketAddr, bytes: &[u8]) -> bool {
     closed.is_ok()
 }
 
-/// What does not start a TLS handshake: plain HTTP, random bytes, a
-/// ClientHello record header that announces more than it sends (then
-/// silence, until the handshake timeout), and a record of another type.
+/// What does not start a TLS handshake: plain HTTP, random bytes, and an
+/// application-data record before any handshake.
 const GARBAGE: [&[u8]; 3] = [
     b"GET /photos HTTP/1.1\r\nHost: localhost\r\n\r\n",
     &[
@@ -628,4 +627,59 @@ fn tls_mistakes_are_one_line_naming_the_key() {
         std::fs::write(&path, &text).unwrap();
         ProxyConfig::from_file(&path).expect("valid");
     }
+}
+
+#[tokio::test]
+async fn wss_through_the_tls_listener_to_an_https_upstream() {
+    let issuer = issuer().await;
+    let ca = TestCa::new("scopegate test CA");
+    let url = tls_upstream(&ca.leaf()).await;
+    let dir = temp_dir("wss");
+    write_leaf(&dir, &ca.leaf());
+    std::fs::write(dir.join("ca.pem"), &ca.pem).unwrap();
+    let text = tls_config(&issuer, &url, &dir)
+        .setting("upstream_ca_file", &format!("{:?}", dir.join("ca.pem")))
+        .tail("\n[[routes]]\npath = \"/live\"\nrequire = [\"https://photos.example.com/photos.read\"]\n")
+        .render();
+    let proxy = start_proxy(&text).await;
+    let config = client_config(&ca, &[&rustls::version::TLS13], &[b"http/1.1"]);
+    let stream = tls_connect(proxy.addr, config).await;
+    let mut request = "wss://localhost/live".into_client_request().unwrap();
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", token(&issuer, &[READ]))
+            .parse()
+            .unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .unwrap();
+    ws.send(Message::text("end to end")).await.unwrap();
+    assert_eq!(
+        ws.next().await.unwrap().unwrap(),
+        Message::text("end to end")
+    );
+}
+
+#[tokio::test]
+async fn a_reload_that_adds_tls_changes_neither_the_listener_nor_x_forwarded_proto() {
+    let issuer = issuer().await;
+    let api = upstream().await;
+    let ca = TestCa::new("scopegate test CA");
+    let dir = temp_dir("tls-toggle");
+    write_leaf(&dir, &ca.leaf());
+    let plain = ProxyToml::for_issuer(&issuer, &api.url)
+        .issuer_key(&format!("client_ids = [{CLIENT:?}]"))
+        .tail("\n[[routes]]\npath = \"/lobby\"\npublic = true\n")
+        .render();
+    let path = dir.join("proxy.toml");
+    std::fs::write(&path, &plain).unwrap();
+    let proxy = start_proxy(&plain).await;
+    std::fs::write(&path, tls_config(&issuer, &api.url, &dir).render()).unwrap();
+    proxy
+        .handle
+        .reload(&path)
+        .expect("valid; [tls] itself waits for a restart");
+    // Still plain HTTP, and the upstream is still told so.
+    assert_eq!(body_of(&proxy, "/lobby").await, (200, "http".into()));
 }

@@ -30,8 +30,9 @@ type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 enum Behaviour {
     /// Sends every message back.
     Echo,
-    /// Sends binary messages of 64 KiB as fast as it can, reading nothing;
-    /// reports how many bytes it got written before its writes stopped.
+    /// Sends binary messages of 64 KiB as fast as it can while reading
+    /// (and dropping) what it is sent; reports how many bytes it got
+    /// written before its writes stopped.
     Flood,
 }
 
@@ -95,8 +96,11 @@ async fn echo(mut ws: WebSocketStream<TcpStream>) {
     }
 }
 
-/// Writes until a write fails or stalls for 30 s; the bytes written.
-async fn flood(mut ws: WebSocketStream<TcpStream>) -> u64 {
+/// Writes until a write fails or stalls for 30 s, reading all the while;
+/// the bytes written.
+async fn flood(ws: WebSocketStream<TcpStream>) -> u64 {
+    let (mut ws, mut incoming) = ws.split();
+    tokio::spawn(async move { while let Some(Ok(_)) = incoming.next().await {} });
     let chunk = vec![7u8; 64 * 1024];
     let mut written = 0u64;
     loop {
@@ -466,4 +470,90 @@ async fn a_session_keeps_its_connection_slot_until_it_ends() {
     // The echo server answers a plain GET with an error status; what
     // matters is that the proxy served it.
     assert!(status.as_u16() >= 400, "{status}");
+}
+
+#[tokio::test]
+async fn a_client_that_writes_but_never_reads_is_closed_at_the_idle_timeout() {
+    let issuer = issuer().await;
+    let upstream = upstream(Behaviour::Flood).await;
+    let proxy = proxy(&issuer, &upstream.url, "1s").await;
+    let token = token(&issuer, &[READ]);
+    let mut ws = connect(&proxy, "/live", Some(&token), &[]).await.unwrap();
+    // A message every 100 ms keeps the client-to-upstream direction busy;
+    // the upstream-to-client one stalls, since the client never reads.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(15) {
+        if ws.send(Message::text("still here")).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shows(
+        &proxy,
+        "scopegate_websocket_sessions_ended_total{end=\"idle\"} 1",
+    )
+    .await;
+}
+
+/// A WebSocket upstream on a raw socket that answers every upgrade with a
+/// 101 to `h2c`.
+async fn switching_to_h2c() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                let mut buf = [0u8; 4096];
+                if matches!(stream.read(&mut buf).await, Ok(1..)) {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n")
+                        .await;
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+/// A raw upgrade request with this `Upgrade` value; the status line.
+async fn raw_upgrade(proxy: &RunningProxy, upgrade: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = TcpStream::connect(proxy.addr).await.unwrap();
+    let request = format!(
+        "GET /lobby HTTP/1.1\r\nHost: localhost\r\nConnection: upgrade\r\nUpgrade: {upgrade}\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8_lossy(&buf[..n])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn only_websocket_is_asked_of_and_accepted_from_the_upstream() {
+    let issuer = issuer().await;
+    let upstream = upstream(Behaviour::Echo).await;
+    let front = proxy(&issuer, &upstream.url, "5m").await;
+    // A client listing another protocol first: the upstream is asked for
+    // WebSocket alone.
+    let status = raw_upgrade(&front, "h2c, websocket").await;
+    assert!(status.contains(" 101 "), "{status}");
+    let handshakes = upstream.handshakes.lock().unwrap().clone();
+    assert_eq!(handshakes.len(), 1);
+    assert_eq!(handshakes[0].get_all("upgrade").iter().count(), 1);
+    assert_eq!(handshakes[0]["upgrade"], "websocket");
+
+    // An upstream that switches to anything else: 502, nothing relayed.
+    let h2c = switching_to_h2c().await;
+    let other = proxy(&issuer, &h2c, "5m").await;
+    let status = raw_upgrade(&other, "websocket").await;
+    assert!(status.contains(" 502 "), "{status}");
 }

@@ -414,8 +414,12 @@ impl Inner {
         body: Incoming,
         upgrade: Upgrade,
     ) -> (Response<ProxyBody>, Upstream) {
-        websocket::restore_upgrade_headers(&mut parts.headers, upgrade.value);
+        websocket::set_upgrade_headers(&mut parts.headers);
         parts.version = http::Version::HTTP_11;
+        // The origin form, always: the upstream gets no authority from the
+        // client (absolute forms are refused before routing anyway).
+        let target = parts.uri.path_and_query().cloned();
+        parts.uri = target.map_or_else(|| Uri::from_static("/"), Uri::from);
         parts.extensions = http::Extensions::new();
         let request = Request::from_parts(parts, body);
         let sent = tokio::time::timeout(self.timeout, async {
@@ -433,10 +437,19 @@ impl Inner {
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
             return (relayed(response), Upstream::Answered);
         }
+        if !websocket::switched_to_websocket(response.headers()) {
+            tracing::warn!(upstream = %self.authority, "upstream answered a WebSocket upgrade with another protocol");
+            return (
+                plain(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream did not switch to WebSocket\n",
+                ),
+                Upstream::Unreachable,
+            );
+        }
         let upstream = hyper::upgrade::on(&mut response);
-        let value = websocket::upgrade_value(response.headers());
         let mut response = relayed(response);
-        websocket::restore_upgrade_headers(response.headers_mut(), value);
+        websocket::set_upgrade_headers(response.headers_mut());
         websocket::spawn_relay(
             upgrade.client,
             upstream,
@@ -457,11 +470,9 @@ fn relayed(response: Response<Incoming>) -> Response<ProxyBody> {
     Response::from_parts(parts, body)
 }
 
-/// A WebSocket upgrade that the dispatcher let through: the client's
-/// `Upgrade` value (before the hop-by-hop rule removes it), its side of the
-/// upgrade, and the session's limits.
+/// A WebSocket upgrade that the dispatcher let through: the client's side
+/// of the upgrade, and the session's limits.
 struct Upgrade {
-    value: HeaderValue,
     client: hyper::upgrade::OnUpgrade,
     session: Session,
     limits: SessionLimits,
@@ -476,7 +487,6 @@ impl Upgrade {
         let session = parts.extensions.remove::<Session>()?;
         let client = parts.extensions.remove::<hyper::upgrade::OnUpgrade>()?;
         Some(Upgrade {
-            value: websocket::upgrade_value(&parts.headers),
             client,
             session,
             limits: SessionLimits {

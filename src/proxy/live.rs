@@ -103,7 +103,7 @@ impl Fixed {
 
 impl Live {
     pub(crate) fn new(config: &ProxyConfig, metrics: Arc<Metrics>) -> io::Result<Live> {
-        let routing = routing(config, &metrics)
+        let routing = routing(config, &metrics, config.tls.is_some())
             .ok_or_else(|| io::Error::other("the upstream URL has no host"))?;
         let tls = match &config.tls {
             Some(certificate) => {
@@ -163,7 +163,9 @@ impl Live {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let result = ProxyConfig::reread(path, &self.verifier.load()).and_then(|config| {
-            let routing = routing(&config, &self.metrics).ok_or_else(|| {
+            // `X-Forwarded-Proto` follows the listener that runs, which a
+            // reload does not change.
+            let routing = routing(&config, &self.metrics, self.fixed.tls).ok_or_else(|| {
                 ConfigFileError::unlocated(
                     &path.display().to_string(),
                     Some("upstream"),
@@ -216,9 +218,9 @@ fn replace_task(slot: &Mutex<Option<JoinHandle<()>>>, task: Option<JoinHandle<()
     }
 }
 
-/// The routing a configuration describes; `None` if its upstream has no
-/// host.
-fn routing(config: &ProxyConfig, metrics: &Arc<Metrics>) -> Option<Routing> {
+/// The routing a configuration describes, behind a TLS listener or not;
+/// `None` if its upstream has no host.
+fn routing(config: &ProxyConfig, metrics: &Arc<Metrics>, client_tls: bool) -> Option<Routing> {
     let forward = Forward::new(
         ForwardOptions {
             upstream: config.upstream.clone(),
@@ -226,7 +228,7 @@ fn routing(config: &ProxyConfig, metrics: &Arc<Metrics>) -> Option<Routing> {
             timeout: config.upstream_timeout,
             connect_timeout: config.connect_timeout,
             upstream_tls: config.upstream_tls.clone(),
-            client_tls: config.tls.is_some(),
+            client_tls,
             websocket_idle_timeout: config.websocket_idle_timeout,
             claim_headers: config.claim_headers.clone(),
             strip_authorization: config.strip_authorization,

@@ -7,7 +7,9 @@
 //!
 //! The relay never parses frames and never buffers more than one
 //! [`RELAY_BUFFER`] per direction: a client that stops reading stalls the
-//! upstream (TCP flow control), and the idle timeout then closes both.
+//! upstream (TCP flow control), and the session is closed once a side has
+//! not taken what it is sent for the idle timeout, even while the other
+//! direction still moves.
 
 use std::io;
 use std::pin::Pin;
@@ -90,19 +92,21 @@ where
     sender.send_request(request).await
 }
 
-/// Puts back the headers that make a request or a 101 an upgrade, which
-/// the hop-by-hop rule removed.
-pub(crate) fn restore_upgrade_headers(headers: &mut HeaderMap, upgrade: HeaderValue) {
+/// Puts back the headers that make a request or a 101 a WebSocket upgrade,
+/// which the hop-by-hop rule removed: exactly `Upgrade: websocket`, never
+/// the client's list (which could name another protocol, such as `h2c`,
+/// first).
+pub(crate) fn set_upgrade_headers(headers: &mut HeaderMap) {
     headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    headers.insert(header::UPGRADE, upgrade);
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
 }
 
-/// The client's `Upgrade` value, kept before the hop-by-hop rule.
-pub(crate) fn upgrade_value(headers: &HeaderMap) -> HeaderValue {
-    headers
-        .get(header::UPGRADE)
-        .cloned()
-        .unwrap_or(HeaderValue::from_static("websocket"))
+/// Whether the upstream's 101 switched to WebSocket, and nothing else: a
+/// relay to any other protocol would carry requests the proxy never saw.
+pub(crate) fn switched_to_websocket(headers: &HeaderMap) -> bool {
+    let values: Vec<&HeaderValue> = headers.get_all(header::UPGRADE).iter().collect();
+    matches!(values.as_slice(), [only] if only.to_str().is_ok_and(|v| v.trim().eq_ignore_ascii_case("websocket")))
+        && headers.contains_key("sec-websocket-accept")
 }
 
 /// Once both sides have switched protocols, relays them in the background.
@@ -137,7 +141,8 @@ pub(crate) fn spawn_relay(
     });
 }
 
-/// Bytes delivered each way, and when anything last was.
+/// Bytes delivered each way, when anything last was, and since when a
+/// side has not taken what it was sent.
 #[derive(Debug)]
 struct Activity {
     epoch: Instant,
@@ -145,6 +150,10 @@ struct Activity {
     last_ms: AtomicU64,
     to_upstream: AtomicU64,
     to_client: AtomicU64,
+    /// One plus the milliseconds after `epoch` since which a write to the
+    /// upstream (or the client) has been waiting; 0 while none waits.
+    upstream_stalled: AtomicU64,
+    client_stalled: AtomicU64,
 }
 
 impl Activity {
@@ -154,27 +163,58 @@ impl Activity {
             last_ms: AtomicU64::new(0),
             to_upstream: AtomicU64::new(0),
             to_client: AtomicU64::new(0),
+            upstream_stalled: AtomicU64::new(0),
+            client_stalled: AtomicU64::new(0),
         }
     }
 
-    fn record(&self, counter: &AtomicU64, bytes: usize) {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
+    fn at(&self, ms: u64) -> Instant {
+        self.epoch + Duration::from_millis(ms)
+    }
+
+    /// A write that delivered `bytes`.
+    fn delivered(&self, counter: &AtomicU64, stalled: &AtomicU64, bytes: usize) {
         counter.fetch_add(bytes as u64, Ordering::Relaxed);
-        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_ms.store(now, Ordering::Relaxed);
+        stalled.store(0, Ordering::Relaxed);
+        self.last_ms.store(self.now_ms(), Ordering::Relaxed);
     }
 
-    fn last(&self) -> Instant {
-        self.epoch + Duration::from_millis(self.last_ms.load(Ordering::Relaxed))
+    /// A write that has to wait: the side is not reading.
+    fn waiting(&self, stalled: &AtomicU64) {
+        if stalled.load(Ordering::Relaxed) == 0 {
+            stalled.store(self.now_ms() + 1, Ordering::Relaxed);
+        }
     }
 
-    /// Completes once nothing has been delivered either way for `idle`.
+    /// When the session is idle: `idle` after the last delivery either
+    /// way, or `idle` after a side stopped taking what it is sent (a client
+    /// that writes but never reads keeps the other direction busy, not the
+    /// session alive).
+    fn idle_at(&self, idle: Duration) -> Instant {
+        let mut at = self.at(self.last_ms.load(Ordering::Relaxed)) + idle;
+        for stalled in [&self.upstream_stalled, &self.client_stalled] {
+            let since = stalled.load(Ordering::Relaxed);
+            if since != 0 {
+                at = at.min(self.at(since - 1) + idle);
+            }
+        }
+        at
+    }
+
+    /// Completes once the session is idle; looks again at least every
+    /// quarter of `idle`, so that a stall that starts meanwhile counts.
     async fn idle_for(&self, idle: Duration) {
         loop {
-            let last = self.last();
-            tokio::time::sleep_until(last + idle).await;
-            if self.last() == last {
+            let at = self.idle_at(idle);
+            let now = Instant::now();
+            if now >= at {
                 return;
             }
+            tokio::time::sleep_until(at.min(now + idle / 4)).await;
         }
     }
 }
@@ -204,16 +244,16 @@ impl AsyncWrite for Side {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let written = Pin::new(&mut self.io).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = written
-            && n > 0
-        {
-            let activity = &self.activity;
-            let counter = if self.upstream {
-                &activity.to_upstream
-            } else {
-                &activity.to_client
-            };
-            activity.record(counter, n);
+        let activity = &self.activity;
+        let (counter, stalled) = if self.upstream {
+            (&activity.to_upstream, &activity.upstream_stalled)
+        } else {
+            (&activity.to_client, &activity.client_stalled)
+        };
+        match written {
+            Poll::Ready(Ok(n)) if n > 0 => activity.delivered(counter, stalled, n),
+            Poll::Pending => activity.waiting(stalled),
+            _ => {}
         }
         written
     }
