@@ -130,6 +130,7 @@ serve() { # name command...
   url[$name]="http://127.0.0.1:$port/hello"
 }
 serve bare $BENCH serve --mode bare
+serve grpc $BENCH serve --mode grpc
 serve gate $BENCH serve --mode gate --issuer "$ISSUER" --jwks "$JWKS" --client "$CLIENT"
 serve gate-nocache $BENCH serve --mode gate-nocache --issuer "$ISSUER" --jwks "$JWKS" --client "$CLIENT"
 for peer in "${peers[@]}"; do
@@ -168,8 +169,18 @@ if [ -n "$PROXY_BASELINE" ]; then
   pids+=($!)
   url[proxy-baseline]="http://127.0.0.1:$BASELINE_PORT/hello"
 fi
+# gRPC: the same proxy rules in front of an h2c gRPC echo.
+GRPC_PROXY_PORT=$(free_port)
+grpc_addr=${url[grpc]#http://}
+grpc_addr=${grpc_addr%/hello}
+sed -e "s/127.0.0.1:$PROXY_PORT/127.0.0.1:$GRPC_PROXY_PORT/" -e "s|^upstream = .*|upstream = \"http://$grpc_addr\"\nupstream_protocol = \"h2c\"|" \
+  "$WORK/proxy.toml" >"$WORK/proxy-grpc.toml"
+printf '[[routes]]\nmethods = ["POST"]\npath = "/bench.Bench/Echo"\nrequire = ["https://photos.example.com/photos.read"]\n' >>"$WORK/proxy-grpc.toml"
+RUST_LOG=warn target/release/scopegate proxy --config "$WORK/proxy-grpc.toml" >"$WORK/server-proxy-grpc.log" 2>&1 &
+pids+=($!)
 NGINX_PORT=$(free_port)
 NGINX_H2_PORT=$(free_port)
+NGINX_GRPC_PORT=$(free_port)
 bare_addr=${url[bare]#http://}
 bare_addr=${bare_addr%/hello}
 mkdir -p "$WORK/nginx"
@@ -196,6 +207,10 @@ http {
     }
   }
   server {
+    listen 127.0.0.1:$NGINX_GRPC_PORT http2;
+    location / { grpc_pass grpc://$grpc_addr; }
+  }
+  server {
     listen 127.0.0.1:$NGINX_H2_PORT http2;
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
@@ -204,7 +219,7 @@ NGINX
 "$NGINX" -c "$PWD/$WORK/nginx/nginx.conf" >"$WORK/server-nginx.log" 2>&1 &
 pids+=($!)
 url[nginx]="http://127.0.0.1:$NGINX_PORT/hello"
-for name in "${!url[@]}"; do wait_for "${url[$name]}"; done
+for name in "${!url[@]}"; do [ "$name" = grpc ] || wait_for "${url[$name]}"; done
 # Every protected server must accept the token before it is measured.
 for name in gate gate-nocache proxy "${peers[@]}"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "${url[$name]}")
@@ -264,21 +279,34 @@ h2_url() { echo "http://127.0.0.1:$1/hello"; }
 declare -A h2 ws
 h2[bare]=$(h2_url "${bare_addr#*:}"); h2[proxy]=$(h2_url "$PROXY_PORT"); h2[nginx]=$(h2_url "$NGINX_H2_PORT")
 ws[bare]="ws://$bare_addr/ws"; ws[proxy]="ws://127.0.0.1:$PROXY_PORT/ws"; ws[nginx]="ws://127.0.0.1:$NGINX_PORT/ws"
+declare -A grpc
+grpc[bare]="http://$grpc_addr/bench.Bench/Echo"; grpc[proxy]="http://127.0.0.1:$GRPC_PROXY_PORT/bench.Bench/Echo"
+grpc[nginx]="http://127.0.0.1:$NGINX_GRPC_PORT/bench.Bench/Echo"
+printf '\x00\x00\x00\x00\x05hello' >"$WORK/grpc-message.bin"   # one gRPC message frame
+# h2load: requests/s, after checking that none failed and all were 2xx.
+h2load_rate() { # label args...
+  local label=$1; shift
+  local out failed not2xx
+  out=$(h2load -c"$CONNECTIONS" -m10 -t"$THREADS" -D"$DURATION" -H "authorization: Bearer $TOKEN" "$@")
+  failed=$(awk '/^requests:/ {print $10}' <<<"$out")
+  not2xx=$(awk '/^status codes:/ {print $5 + $7 + $9}' <<<"$out")
+  [ "$failed" = 0 ] && [ "$not2xx" = 0 ] || { echo "   $label: $failed failed, $not2xx not 2xx; not a valid measurement" >&2; exit 1; }
+  awk '/^finished in/ {print $4}' <<<"$out"
+}
 echo "kind,config,round,rate" >"$WORK/h2ws.csv"
 if [ "$EXTRA" = 1 ]; then
-  echo "== HTTP/2 (h2load: $CONNECTIONS connections, 10 streams each) and WebSocket echo ($CONNECTIONS connections)"
+  echo "== HTTP/2 and unary gRPC (h2load: $CONNECTIONS connections, 10 streams each), WebSocket echo ($CONNECTIONS connections)"
   for round in $(seq "$ROUNDS"); do
     for name in bare proxy nginx; do
-      out=$(h2load -c"$CONNECTIONS" -m10 -t"$THREADS" -D"$DURATION" -H "authorization: Bearer $TOKEN" "${h2[$name]}")
-      failed=$(awk '/^requests:/ {print $10}' <<<"$out")
-      not2xx=$(awk '/^status codes:/ {print $5 + $7 + $9}' <<<"$out")
-      [ "$failed" = 0 ] && [ "$not2xx" = 0 ] || { echo "   http2 $name: $failed failed, $not2xx not 2xx; not a valid measurement"; exit 1; }
-      rps=$(awk '/^finished in/ {print $4}' <<<"$out")
+      rps=$(h2load_rate "http2 $name" "${h2[$name]}")
       echo "http2,$name,$round,$rps" >>"$WORK/h2ws.csv"
       printf '   round %s  %-8s HTTP/2     %12s req/s\n' "$round" "$name" "$rps"
       rate=$($BENCH ws-load --url "${ws[$name]}" --connections "$CONNECTIONS" --seconds "$DURATION" --token "$TOKEN")
       echo "websocket,$name,$round,$rate" >>"$WORK/h2ws.csv"
       printf '   round %s  %-8s WebSocket  %12s messages/s\n' "$round" "$name" "$rate"
+      rate=$(h2load_rate "grpc $name" -d "$WORK/grpc-message.bin" -H "content-type: application/grpc" -H "te: trailers" "${grpc[$name]}")
+      echo "grpc,$name,$round,$rate" >>"$WORK/h2ws.csv"
+      printf '   round %s  %-8s gRPC       %12s calls/s\n' "$round" "$name" "$rate"
     done
   done
 fi
@@ -335,7 +363,7 @@ extra = list(csv.DictReader(open(sys.argv[3])))
 if extra:
     print("\n| protocol | configuration | rate (median) | ratio to nginx |")
     print("| --- | --- | ---: | ---: |")
-    for kind, unit in (("http2", "req/s"), ("websocket", "messages/s")):
+    for kind, unit in (("http2", "req/s"), ("grpc", "calls/s"), ("websocket", "messages/s")):
         for name in ("bare", "proxy", "nginx"):
             rs = [r for r in extra if r["kind"] == kind and r["config"] == name]
             ng = {r["round"]: float(r["rate"]) for r in extra if r["kind"] == kind and r["config"] == "nginx"}

@@ -5,6 +5,8 @@
 //! - `mint --state FILE --pool ID --issuer URL --client ID --scope S --count N --out FILE`:
 //!   N distinct Cognito-shaped tokens signed with the pool's key, one per line;
 //!   `bare` also speaks HTTP/2 (h2c) and echoes WebSocket messages at `/ws`;
+//! - `serve --mode grpc --port P`: a unary gRPC echo over h2c (any `POST`:
+//!   the request's message back, then `grpc-status: 0` in the trailers);
 //! - `ws-load --url ws://... --connections C --seconds S [--token T]`: C
 //!   WebSocket connections, each sending a 64-byte message and waiting for
 //!   its echo, as fast as they can; prints messages per second;
@@ -58,6 +60,9 @@ fn main() {
 fn serve(args: &BTreeMap<String, String>) {
     let mode = arg(args, "mode");
     let port: u16 = arg(args, "port").parse().unwrap();
+    if mode == "grpc" {
+        return serve_grpc(port);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -85,6 +90,38 @@ fn serve(args: &BTreeMap<String, String>) {
         };
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         axum::serve(listener, app).await.unwrap();
+    });
+}
+
+/// A unary gRPC echo over h2c, with the trailers a gRPC client expects.
+fn serve_grpc(port: u16) {
+    use http_body_util::{BodyExt as _, StreamBody};
+    use hyper::body::Frame;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(|request: hyper::Request<hyper::body::Incoming>| async move {
+                    let message = request.into_body().collect().await?.to_bytes();
+                    let mut trailers = http::HeaderMap::new();
+                    trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+                    let frames: Vec<Result<Frame<bytes::Bytes>, std::convert::Infallible>> =
+                        vec![Ok(Frame::data(message)), Ok(Frame::trailers(trailers))];
+                    let body = StreamBody::new(futures_util::stream::iter(frames));
+                    let response = hyper::Response::builder()
+                        .header("content-type", "application/grpc")
+                        .body(body)
+                        .unwrap();
+                    Ok::<_, hyper::Error>(response)
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .http2_only()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
     });
 }
 
