@@ -22,9 +22,10 @@ use tower_service::Service;
 
 pub(crate) use super::body::{BoxError, ProxyBody, WatchedBody};
 use super::config::UpstreamProtocol;
+use super::header_list::lists_token;
 use super::metrics::Metrics;
 use super::spoofable::Untrusted;
-use super::upstream::Upstream as Connections;
+use super::upstream::UpstreamClient;
 use super::websocket::{self, Session, SessionLimits};
 use crate::Claims;
 use crate::cookie::TokenCookie;
@@ -76,15 +77,7 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
 /// Whether the client said `TE: trailers` (RFC 9110 §10.1.4), the one
 /// `TE` that HTTP/2 allows (RFC 9113 §8.2.2).
 fn accepts_trailers(headers: &HeaderMap) -> bool {
-    headers.get_all(header::TE).iter().any(|v| {
-        v.to_str().is_ok_and(|v| {
-            v.split(',').any(|t| {
-                t.split(';')
-                    .next()
-                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("trailers"))
-            })
-        })
-    })
+    lists_token(headers, header::TE, "trailers")
 }
 
 /// The forwarding service. Cheap to clone.
@@ -94,7 +87,7 @@ pub(crate) struct Forward {
 }
 
 struct Inner {
-    upstream: Connections,
+    upstream: UpstreamClient,
     /// `X-Forwarded-Proto`: `https` behind `[tls]`.
     client_scheme: HeaderValue,
     scheme: Scheme,
@@ -146,7 +139,7 @@ impl Forward {
     }
 
     pub(crate) fn new(options: ForwardOptions, metrics: Arc<Metrics>) -> Option<Forward> {
-        let upstream = Connections::new(
+        let upstream = UpstreamClient::new(
             options.upstream.clone(),
             options.protocol,
             options.connect_timeout,

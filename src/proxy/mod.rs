@@ -24,6 +24,7 @@ mod client;
 mod config;
 mod connections;
 mod forward;
+mod header_list;
 mod limits;
 mod live;
 mod metrics;

@@ -19,7 +19,7 @@ use super::config::UpstreamProtocol;
 pub(crate) type UpgradeStream = MaybeHttpsStream<TokioIo<TcpStream>>;
 
 /// The upstream: where it is, and its connections.
-pub(crate) struct Upstream {
+pub(crate) struct UpstreamClient {
     /// Its scheme and authority.
     target: Uri,
     connections: Connections,
@@ -37,7 +37,7 @@ enum Connections {
     },
 }
 
-impl Upstream {
+impl UpstreamClient {
     /// Connections as configured: TLS when `tls` is given (an `https`
     /// upstream).
     pub(crate) fn new(
@@ -45,8 +45,8 @@ impl Upstream {
         protocol: UpstreamProtocol,
         connect_timeout: Duration,
         tls: Option<rustls::ClientConfig>,
-    ) -> Upstream {
-        Upstream {
+    ) -> UpstreamClient {
+        UpstreamClient {
             target,
             connections: Connections::new(protocol, connect_timeout, tls),
         }

@@ -26,6 +26,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
 use super::client::ClientConnection;
+use super::header_list::lists_token;
 use super::metrics::{Metrics, SessionEnd};
 use super::upstream::UpgradeStream;
 
@@ -42,19 +43,6 @@ pub(crate) fn is_websocket_upgrade<B>(request: &Request<B>) -> bool {
         && request.method() == http::Method::GET
         && lists_token(request.headers(), header::CONNECTION, "upgrade")
         && lists_token(request.headers(), header::UPGRADE, "websocket")
-}
-
-/// Whether a comma-separated header names `token` (any case).
-fn lists_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
-    headers.get_all(name).iter().any(|v| {
-        v.to_str().is_ok_and(|v| {
-            v.split(',').any(|t| {
-                t.split('/')
-                    .next()
-                    .is_some_and(|t| t.trim().eq_ignore_ascii_case(token))
-            })
-        })
-    })
 }
 
 /// An upgrade request on its way: put in the request's extensions by the

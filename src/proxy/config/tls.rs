@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::locate::{ConfigFileError, Source};
 use super::schema::RawConfig;
-use crate::proxy::tls::{ServerCertificate, TlsFileError, upstream_client};
+use crate::proxy::tls::{ServerCertificate, upstream_client};
 
 /// `path` as written, or beside the configuration file if relative.
 fn beside_config(src: &Source<'_>, path: &str) -> PathBuf {
@@ -32,12 +32,8 @@ pub(super) fn listener(
     let cert = beside_config(src, tls.cert.get_ref());
     let key = beside_config(src, tls.key.get_ref());
     ServerCertificate::load(&cert, &key).map(Some).map_err(|e| {
-        located(
-            src,
-            e,
-            |name| if name == "cert" { &tls.cert } else { &tls.key },
-            "tls.",
-        )
+        let value = if e.key == "cert" { &tls.cert } else { &tls.key };
+        src.error(Some(&value.span()), format!("tls.{}", e.key), e.message)
     })
 }
 
@@ -65,15 +61,4 @@ pub(super) fn upstream(
             .unwrap_or_else(|| raw.upstream.span());
         src.error(Some(&span), e.key, e.message)
     })
-}
-
-/// A file error at the value of the key it names.
-fn located<'a>(
-    src: &Source<'_>,
-    error: TlsFileError,
-    value_of: impl Fn(&str) -> &'a Spanned<String>,
-    prefix: &str,
-) -> ConfigFileError {
-    let span = value_of(error.key).span();
-    src.error(Some(&span), format!("{prefix}{}", error.key), error.message)
 }
