@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 
 venv=target/interop-venv
 bin=${CARGO_TARGET_DIR:-target}/debug/scopegate
-if [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/python" -c 'import boto3, pycognito, authlib, requests' 2>/dev/null; then
-  echo "installing boto3, awscli, pycognito, authlib and requests into $venv"
+if [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/python" -c 'import boto3, pycognito, authlib, joserfc, requests' 2>/dev/null; then
+  echo "installing boto3, awscli, pycognito, authlib, joserfc and requests into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check boto3 awscli pycognito authlib requests
+  "$venv/bin/pip" install --quiet --disable-pip-version-check boto3 awscli pycognito authlib joserfc requests
 fi
 export PATH="$PWD/$venv/bin:$PATH"
 
@@ -110,3 +110,19 @@ status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(status "http://127.0.0.1:$PROXY_PORT/elsewhere")" = 404 ] || { echo "no route: not 404"; exit 1; }
 curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -q 'scopegate_requests_total{outcome="forwarded"} 1'
 echo "sidecar: ok"
+
+# DPoP (RFC 9449) through the same sidecar config with a [dpop] table, proofs
+# made by joserfc.
+DPOP_PORT=$(free_port); DPOP_ADMIN=$(free_port)
+sed -e "s/127.0.0.1:$PROXY_PORT/127.0.0.1:$DPOP_PORT/" -e "s/127.0.0.1:$ADMIN_PORT/127.0.0.1:$DPOP_ADMIN/" \
+    "$site/sidecar.toml" >"$site/dpop.toml"
+printf '\n[dpop]\norigin = "http://127.0.0.1:%s"\n' "$DPOP_PORT" >>"$site/dpop.toml"
+"$bin" proxy --config "$site/dpop.toml" 2>"$site/dpop.log" &
+dpop_pid=$!
+trap 'kill $issuer $upstream_pid $proxy_pid $dpop_pid 2>/dev/null || true; rm -rf "$log" "${config:-}" "$site"' EXIT
+for _ in $(seq 50); do
+  curl -sf "http://127.0.0.1:$DPOP_ADMIN/readyz" >/dev/null && break
+  sleep 0.1
+done
+python3 tests/interop/dpop_client.py "$endpoint" "http://127.0.0.1:$DPOP_PORT" "http://127.0.0.1:$DPOP_ADMIN" "$VID" "$VSECRET" \
+  || { cat "$site/dpop.log"; exit 1; }

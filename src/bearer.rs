@@ -18,6 +18,9 @@ pub(crate) enum Credentials<'a> {
     Missing,
     /// A syntactically valid bearer token. Not yet verified.
     Bearer(&'a str),
+    /// A syntactically valid token under the `DPoP` scheme (RFC 9449 §7.1),
+    /// to be proven with a `DPoP` proof header. Not yet verified.
+    Dpop(&'a str),
     /// The request is malformed (RFC 6750 §3.1 `invalid_request`).
     Malformed(MalformedReason),
 }
@@ -58,7 +61,7 @@ impl MalformedReason {
                 "access token in both the Authorization header and the query"
             }
             MalformedReason::InvalidHeader => "Authorization header is empty or not visible ASCII",
-            MalformedReason::EmptyToken => "Bearer scheme without a token",
+            MalformedReason::EmptyToken => "Bearer or DPoP scheme without a token",
             MalformedReason::TokenSyntax => "bearer token has characters outside b64token",
             MalformedReason::HeaderAndCookie => {
                 "access token in both the Authorization header and a cookie"
@@ -201,7 +204,8 @@ pub(crate) fn parse(value: &[u8]) -> Credentials<'_> {
     if scheme.is_empty() || !scheme.iter().all(|b| is_tchar(*b)) {
         return Credentials::Malformed(MalformedReason::InvalidHeader);
     }
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
+    let dpop = scheme.eq_ignore_ascii_case(b"dpop");
+    if !dpop && !scheme.eq_ignore_ascii_case(b"bearer") {
         // Another scheme: no bearer credentials, if the header is well-formed.
         return if rest.iter().all(|b| CLASS[usize::from(*b)] != NOT_VISIBLE) {
             Credentials::Missing
@@ -209,9 +213,13 @@ pub(crate) fn parse(value: &[u8]) -> Credentials<'_> {
             Credentials::Malformed(MalformedReason::InvalidHeader)
         };
     }
-    // RFC 6750 §2.1: `Bearer 1*SP b64token`; spaces only, no tabs.
+    // RFC 6750 §2.1: `Bearer 1*SP b64token`; spaces only, no tabs. RFC
+    // 9449 §7.1 gives `DPoP` the same syntax.
     let token = &rest[rest.iter().take_while(|b| **b == b' ').count()..];
-    token_credentials(token)
+    match token_credentials(token) {
+        Credentials::Bearer(token) if dpop => Credentials::Dpop(token),
+        other => other,
+    }
 }
 
 /// A token as sent (in the header after `Bearer `, or a cookie's value):

@@ -36,6 +36,9 @@ struct Inner {
     issued_at: Option<u64>,
     auth_time: Option<u64>,
     jwt_id: Option<String>,
+    origin_jti: Option<String>,
+    /// `cnf.jkt`: the thumbprint of the key the token is bound to.
+    dpop_jkt: Option<String>,
     username: Option<String>,
     groups: Vec<String>,
     all: Map<String, Value>,
@@ -116,6 +119,18 @@ impl Claims {
         self.0.jwt_id.as_deref()
     }
 
+    /// `origin_jti`: Cognito's id of the sign-in this token came from,
+    /// shared by every token refreshed from it.
+    pub fn origin_jti(&self) -> Option<&str> {
+        self.0.origin_jti.as_deref()
+    }
+
+    /// `cnf.jkt`: the RFC 7638 thumbprint of the key this token is bound to
+    /// (DPoP, RFC 9449 §6.1), if it is bound.
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.0.dpop_jkt.as_deref()
+    }
+
     /// `cognito:groups`: the Cognito groups the user is in (empty for
     /// machine tokens). A token whose `cognito:groups` is not a list of
     /// strings is refused as an invalid claim.
@@ -160,6 +175,10 @@ impl Claims {
 
     pub(crate) fn not_before_secs(&self) -> Option<u64> {
         self.0.not_before
+    }
+
+    pub(crate) fn issued_at_secs(&self) -> Option<u64> {
+        self.0.issued_at
     }
 
     /// `auth_time`, else `iat`, in seconds: when the authentication that
@@ -301,6 +320,8 @@ pub(crate) fn verify(
         issued_at: numeric_date(&all, "iat")?,
         auth_time: numeric_date(&all, "auth_time")?,
         jwt_id: string(&all, "jti")?,
+        origin_jti: string(&all, "origin_jti")?,
+        dpop_jkt: dpop_binding(&all)?,
         username: string(&all, "username")?,
         groups: groups(&all)?,
         all,
@@ -310,6 +331,20 @@ pub(crate) fn verify(
         check_at_jwt_profile(&inner, typ_is_at_jwt)?;
     }
     Ok(Claims(Arc::new(inner)))
+}
+
+/// `cnf` (RFC 7800): absent, or `{"jkt": "..."}` for a DPoP binding (RFC
+/// 9449 §6.1). Any other confirmation method (an mTLS certificate's
+/// `x5t#S256`, RFC 8705, ...) cannot be checked here, so it is refused
+/// rather than ignored: ignoring it would accept a stolen bound token.
+fn dpop_binding(all: &Map<String, Value>) -> Result<Option<String>, TokenError> {
+    let Some(cnf) = all.get("cnf") else {
+        return Ok(None);
+    };
+    match cnf.as_object().map(|cnf| (cnf.len(), cnf.get("jkt"))) {
+        Some((1, Some(Value::String(jkt)))) if !jkt.is_empty() => Ok(Some(jkt.clone())),
+        _ => Err(TokenError::InvalidClaim("cnf")),
+    }
 }
 
 /// `exp` (required) and `nbf`, checked against `now` with the leeway.

@@ -308,7 +308,8 @@ fn b64(value: Option<&String>) -> Result<Vec<u8>, Dropped> {
 }
 
 impl Jwk {
-    fn into_keys(self, allowed: AlgorithmSet) -> Result<(String, Vec<VerifyingKey>), Dropped> {
+    /// The key's type, once it is known to be a public key for signatures.
+    fn public_signing_kind(&self) -> Result<KeyKind, Dropped> {
         let kind = match (self.kty.as_str(), self.crv.as_deref()) {
             ("oct", _) => return Err(Dropped::Symmetric),
             ("RSA", _) => KeyKind::Rsa,
@@ -333,6 +334,11 @@ impl Jwk {
                 return Err(Dropped::BadKeyOps);
             }
         }
+        Ok(kind)
+    }
+
+    fn into_keys(self, allowed: AlgorithmSet) -> Result<(String, Vec<VerifyingKey>), Dropped> {
+        let kind = self.public_signing_kind()?;
         let algorithms: AlgorithmSet = match self.alg.as_deref() {
             Some(name) => {
                 let alg = Algorithm::from_name(name).ok_or(Dropped::UnsupportedAlgorithm)?;
@@ -362,19 +368,7 @@ impl Jwk {
         let material = self.material(kind)?;
         let mut keys = Vec::new();
         for alg in algorithms.iter() {
-            let key = match &material {
-                Material::Rsa { n, e } => {
-                    let params = alg.rsa_parameters().ok_or(Dropped::InvalidKey)?;
-                    RsaPublicKeyComponents {
-                        n: &n[..],
-                        e: &e[..],
-                    }
-                    .to_parsed_public_key(params)
-                    .map_err(|_| Dropped::InvalidKey)?
-                }
-                Material::Raw(bytes) => ParsedPublicKey::new(alg.verification(), bytes)
-                    .map_err(|_| Dropped::InvalidKey)?,
-            };
+            let key = material.parse(alg)?;
             keys.push(VerifyingKey {
                 kid: kid.as_str().into(),
                 alg,
@@ -385,6 +379,60 @@ impl Jwk {
         Ok((kid, keys))
     }
 
+    /// The key of a DPoP proof's `jwk` header (RFC 9449 §4.2): public, for
+    /// signatures, of `alg`'s type, and well-formed; with its RFC 7638
+    /// thumbprint. It needs no `kid`.
+    fn into_proof_key(self, alg: Algorithm) -> Result<ProofKey, Dropped> {
+        let kind = self.public_signing_kind()?;
+        if alg.key_kind() != kind
+            || self
+                .alg
+                .as_deref()
+                .is_some_and(|named| named != alg.as_str())
+        {
+            return Err(Dropped::AlgorithmDoesNotFitKey);
+        }
+        let material = self.material(kind)?;
+        let key = material.parse(alg)?;
+        Ok(ProofKey {
+            thumbprint: self.thumbprint(kind),
+            key: VerifyingKey {
+                kid: Arc::from(""),
+                alg,
+                fingerprint: 0,
+                key,
+            },
+        })
+    }
+
+    /// The RFC 7638 thumbprint: SHA-256 of the required members in
+    /// lexicographic order, without white space, base64url. The members were
+    /// checked to be strict base64url (and the curve a known name), so they
+    /// need no escaping.
+    fn thumbprint(&self, kind: KeyKind) -> String {
+        fn member(value: &Option<String>) -> &str {
+            value.as_deref().unwrap_or_default()
+        }
+        let canonical = match kind {
+            KeyKind::Rsa => format!(
+                r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+                member(&self.e),
+                member(&self.n)
+            ),
+            KeyKind::P256 | KeyKind::P384 => format!(
+                r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+                member(&self.crv),
+                member(&self.x),
+                member(&self.y)
+            ),
+            KeyKind::Ed25519 => format!(
+                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+                member(&self.x)
+            ),
+        };
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+        URL_SAFE_NO_PAD.encode(digest.as_ref())
+    }
     fn material(&self, kind: KeyKind) -> Result<Material, Dropped> {
         match kind {
             KeyKind::Rsa => {
@@ -551,6 +599,39 @@ fn has_roca_fingerprint(n: &[u8]) -> bool {
     })
 }
 
+/// A DPoP proof's public key and its RFC 7638 thumbprint.
+pub(crate) struct ProofKey {
+    pub(crate) key: VerifyingKey,
+    pub(crate) thumbprint: String,
+}
+
+/// Reads a DPoP proof's `jwk` header for a proof signed with `alg`; the
+/// reason it is unusable otherwise (a fixed string).
+pub(crate) fn proof_key(json: &[u8], alg: Algorithm) -> Result<ProofKey, &'static str> {
+    let jwk = crate::json::object::<Jwk>(json).ok_or("the proof's jwk is not a well-formed JWK")?;
+    jwk.into_proof_key(alg).map_err(Dropped::as_str)
+}
+
+impl Material {
+    /// The key, parsed once, for `alg`.
+    fn parse(&self, alg: Algorithm) -> Result<ParsedPublicKey, Dropped> {
+        match self {
+            Material::Rsa { n, e } => {
+                let params = alg.rsa_parameters().ok_or(Dropped::InvalidKey)?;
+                RsaPublicKeyComponents {
+                    n: &n[..],
+                    e: &e[..],
+                }
+                .to_parsed_public_key(params)
+                .map_err(|_| Dropped::InvalidKey)
+            }
+            Material::Raw(bytes) => {
+                ParsedPublicKey::new(alg.verification(), bytes).map_err(|_| Dropped::InvalidKey)
+            }
+        }
+    }
+}
+
 enum Material {
     Rsa { n: Vec<u8>, e: Vec<u8> },
     Raw(Vec<u8>),
@@ -595,6 +676,58 @@ mod tests {
             ALL(),
         )
         .unwrap()
+    }
+
+    /// RFC 7638 §3.1's RSA key and its thumbprint.
+    const RFC7638_N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+
+    #[test]
+    fn proof_keys_have_their_rfc_7638_thumbprint() {
+        let jwk =
+            json!({"kty": "RSA", "n": RFC7638_N, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"});
+        let key = proof_key(jwk.to_string().as_bytes(), Algorithm::RS256).unwrap();
+        assert_eq!(
+            key.thumbprint,
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+        // Member order and extra members do not change it.
+        let reordered = json!({"e": "AQAB", "use": "sig", "n": RFC7638_N, "kty": "RSA"});
+        let again = proof_key(reordered.to_string().as_bytes(), Algorithm::PS256).unwrap();
+        assert_eq!(again.thumbprint, key.thumbprint);
+    }
+
+    #[test]
+    fn proof_keys_are_public_signing_keys_for_their_alg() {
+        let ec = json!({"kty": "EC", "crv": "P-256", "x": P256_X, "y": P256_Y});
+        assert!(proof_key(ec.to_string().as_bytes(), Algorithm::ES256).is_ok());
+        let refused = [
+            (ec.clone(), Algorithm::ES384),
+            (ec.clone(), Algorithm::RS256),
+            (
+                json!({"kty": "EC", "crv": "P-256", "x": P256_X, "y": P256_Y, "d": "AAAA"}),
+                Algorithm::ES256,
+            ),
+            (
+                json!({"kty": "EC", "crv": "P-256", "x": P256_X, "y": P256_Y, "alg": "ES384"}),
+                Algorithm::ES256,
+            ),
+            (
+                json!({"kty": "EC", "crv": "P-256", "x": P256_X, "y": P256_Y, "use": "enc"}),
+                Algorithm::ES256,
+            ),
+            (json!({"kty": "oct", "k": "c2VjcmV0"}), Algorithm::ES256),
+            (
+                json!({"kty": "EC", "crv": "P-256", "x": P256_X}),
+                Algorithm::ES256,
+            ),
+            (json!("not an object"), Algorithm::ES256),
+        ];
+        for (jwk, alg) in refused {
+            assert!(
+                proof_key(jwk.to_string().as_bytes(), alg).is_err(),
+                "{jwk} {alg}"
+            );
+        }
     }
 
     #[test]

@@ -99,6 +99,7 @@ mod bearer;
 mod claims;
 mod clock;
 mod cookie;
+mod dpop;
 mod error;
 mod issuer;
 mod json;
@@ -110,6 +111,7 @@ mod log_safe;
 mod naming;
 mod resource_metadata;
 mod scope;
+pub mod shared;
 mod sync;
 mod token_cache;
 mod token_error;
@@ -136,7 +138,7 @@ pub mod __internals {
     pub fn authorization(value: &[u8]) -> Result<Option<&str>, crate::MalformedReason> {
         match crate::bearer::parse(value) {
             crate::bearer::Credentials::Bearer(token) => Ok(Some(token)),
-            crate::bearer::Credentials::Missing => Ok(None),
+            crate::bearer::Credentials::Missing | crate::bearer::Credentials::Dpop(_) => Ok(None),
             crate::bearer::Credentials::Malformed(reason) => Err(reason),
         }
     }
@@ -145,7 +147,7 @@ pub mod __internals {
     pub fn bearer(headers: &http::HeaderMap) -> Result<Option<&str>, crate::MalformedReason> {
         match crate::bearer::credentials(headers) {
             crate::bearer::Credentials::Bearer(token) => Ok(Some(token)),
-            crate::bearer::Credentials::Missing => Ok(None),
+            crate::bearer::Credentials::Missing | crate::bearer::Credentials::Dpop(_) => Ok(None),
             crate::bearer::Credentials::Malformed(reason) => Err(reason),
         }
     }
@@ -158,7 +160,9 @@ pub mod __internals {
     /// Verifies with the keys at hand (they must be loaded), without async.
     pub fn verify_now(verifier: &Verifier, token: &str) -> Result<Claims, TokenError> {
         match verifier.verify_now(token) {
-            crate::verifier::Immediate::Done(result) => result,
+            crate::verifier::Immediate::Done(Ok(claims)) => Ok(claims),
+            crate::verifier::Immediate::Done(Err(crate::VerifyError::InvalidToken(e))) => Err(e),
+            crate::verifier::Immediate::Done(Err(_)) => Err(TokenError::UnknownKeyId),
             crate::verifier::Immediate::NeedsKeys => Err(TokenError::UnknownKeyId),
         }
     }
@@ -231,6 +235,7 @@ pub mod __internals {
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use bearer::MalformedReason;
 pub use claims::Claims;
+pub use dpop::{DEFAULT_PROOF_MAX_AGE, Dpop, DpopError, DpopMode};
 pub use error::{ConfigError, ConfigErrorKind};
 pub use issuer::Issuer;
 pub use keys::{FetchError, KeySetFetches};
@@ -241,6 +246,7 @@ pub use layer::{
 };
 pub use resource_metadata::{ProtectedResource, ResourceMetadata};
 pub use scope::{ResourceServer, Scope, ScopeDefinition};
+pub use shared::Revocation;
 pub use token_cache::TokenCacheStats;
 pub use token_error::TokenError;
 pub use verifier::{

@@ -53,6 +53,15 @@ pub enum TokenError {
     AudienceNotAllowed,
     /// The header's `typ` is not `at+jwt` while the RFC 9068 profile is on.
     TypeMismatch,
+    /// The token is on the revocation list.
+    Revoked,
+    /// The token is bound to a key (`cnf.jkt`, RFC 9449 §6) but came as a
+    /// bearer token, without a proof of that key.
+    BoundToKey,
+    /// The token came under the `DPoP` scheme but is not bound to a key.
+    NotBound,
+    /// The DPoP proof's key is not the one the token is bound to.
+    KeyBindingMismatch,
 }
 
 impl TokenError {
@@ -78,6 +87,10 @@ impl TokenError {
             TokenError::ClientNotAllowed => "client_id is not allowed",
             TokenError::AudienceNotAllowed => "audience is not allowed",
             TokenError::TypeMismatch => "token typ is not at+jwt",
+            TokenError::Revoked => "token has been revoked",
+            TokenError::BoundToKey => "token is bound to a DPoP key but was sent as a bearer token",
+            TokenError::NotBound => "token sent with DPoP is not bound to a key",
+            TokenError::KeyBindingMismatch => "the DPoP proof's key is not the token's key",
         }
     }
 

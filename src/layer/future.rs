@@ -80,7 +80,7 @@ impl<F, B, E> fmt::Debug for ResponseFuture<F, B, E> {
         let state = match &self.state {
             State::Inner { .. } => "inner",
             State::Rejected { .. } => "rejected",
-            State::Waiting { .. } => "waiting for keys",
+            State::Waiting { .. } => "waiting for keys or a replay check",
         };
         f.debug_struct("ResponseFuture")
             .field("state", &state)

@@ -11,7 +11,8 @@ use super::gate::Gate;
 use super::rejection::DefaultRejection;
 use super::service::ScopeGate;
 use crate::claims::Claims;
-use crate::error::ConfigError;
+use crate::dpop::DpopMode;
+use crate::error::{ConfigError, ConfigErrorKind};
 use crate::scope::{Requirement, Scope};
 use crate::verifier::Verifier;
 
@@ -182,6 +183,31 @@ impl<R> ScopeGateLayer<R> {
         let check = Check::max_token_age(verifier.realm(), max, metadata);
         Arc::make_mut(&mut self.gate).checks.push(check);
         self
+    }
+
+    /// Sets this route's DPoP mode, instead of the verifier's
+    /// [default](crate::Dpop::mode): [`Required`](DpopMode::Required) takes
+    /// DPoP-bound tokens only, [`Allowed`](DpopMode::Allowed) bearer tokens
+    /// too. Fails if the verifier has no [DPoP policy](crate::VerifierBuilder::dpop).
+    ///
+    /// ```
+    /// # fn layer(verifier: scopegate::Verifier) -> Result<(), scopegate::ConfigError> {
+    /// use scopegate::DpopMode;
+    ///
+    /// let write = verifier
+    ///     .require("https://photos.example.com/photos.write")?
+    ///     .dpop(DpopMode::Required)?;
+    /// # let _ = write; Ok(()) }
+    /// ```
+    pub fn dpop(mut self, mode: DpopMode) -> Result<Self, ConfigError> {
+        if self.gate.verifier.dpop().is_none() {
+            return Err(ConfigError::new(
+                ConfigErrorKind::InvalidOption,
+                "a route's DPoP mode needs a verifier with a DPoP policy (VerifierBuilder::dpop)",
+            ));
+        }
+        Arc::make_mut(&mut self.gate).set_dpop_mode(mode);
+        Ok(self)
     }
 
     /// The scopes this layer requires (empty for `authenticated()`).

@@ -8,6 +8,10 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use crate::bearer::MalformedReason;
+use crate::dpop::DpopError;
+
+/// The response header of a server nonce (RFC 9449 §8.1).
+const DPOP_NONCE: http::HeaderName = http::HeaderName::from_static("dpop-nonce");
 use crate::token_error::TokenError;
 
 /// Why the layer refused a request.
@@ -47,6 +51,20 @@ pub enum RejectionKind {
     /// `error="insufficient_user_authentication"` and `max_age`: the user
     /// must sign in again.
     AuthenticationTooOld,
+    /// A bearer token on a route that takes DPoP-bound tokens only (401,
+    /// with a `DPoP` challenge).
+    BearerNotAllowed,
+    /// The DPoP proof was refused (401 `invalid_dpop_proof`, RFC 9449 §7.1).
+    InvalidDpopProof(DpopError),
+    /// The DPoP proof lacks the server's current nonce (401
+    /// `use_dpop_nonce` with a `DPoP-Nonce` header, RFC 9449 §9).
+    UseDpopNonce,
+    /// The store of used DPoP proof ids could not be asked, so a replay
+    /// cannot be ruled out: the server's problem (503), never a reason to
+    /// accept.
+    ReplayCheckUnavailable,
+    /// The revocation list is not known to be current: 503.
+    RevocationListUnavailable,
 }
 
 impl RejectionKind {
@@ -56,12 +74,17 @@ impl RejectionKind {
             RejectionKind::MissingCredentials | RejectionKind::InvalidToken(_) => {
                 StatusCode::UNAUTHORIZED
             }
-            RejectionKind::AuthenticationTooOld => StatusCode::UNAUTHORIZED,
+            RejectionKind::AuthenticationTooOld
+            | RejectionKind::BearerNotAllowed
+            | RejectionKind::InvalidDpopProof(_)
+            | RejectionKind::UseDpopNonce => StatusCode::UNAUTHORIZED,
             RejectionKind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             RejectionKind::InsufficientScope
             | RejectionKind::MissingGroup
             | RejectionKind::Denied => StatusCode::FORBIDDEN,
-            RejectionKind::KeySetUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            RejectionKind::KeySetUnavailable
+            | RejectionKind::ReplayCheckUnavailable
+            | RejectionKind::RevocationListUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -74,11 +97,16 @@ impl RejectionKind {
             RejectionKind::MissingCredentials
             | RejectionKind::InvalidRequest(_)
             | RejectionKind::InvalidToken(_)
-            | RejectionKind::AuthenticationTooOld => 16,
+            | RejectionKind::AuthenticationTooOld
+            | RejectionKind::BearerNotAllowed
+            | RejectionKind::InvalidDpopProof(_)
+            | RejectionKind::UseDpopNonce => 16,
             RejectionKind::InsufficientScope
             | RejectionKind::MissingGroup
             | RejectionKind::Denied => 7,
-            RejectionKind::KeySetUnavailable => 14,
+            RejectionKind::KeySetUnavailable
+            | RejectionKind::ReplayCheckUnavailable
+            | RejectionKind::RevocationListUnavailable => 14,
         }
     }
 
@@ -93,6 +121,11 @@ impl RejectionKind {
             RejectionKind::MissingGroup => "token is in none of the required groups",
             RejectionKind::Denied => "denied by the route's check",
             RejectionKind::AuthenticationTooOld => "authentication is older than the route allows",
+            RejectionKind::BearerNotAllowed => "bearer token where DPoP is required",
+            RejectionKind::InvalidDpopProof(reason) => reason.as_str(),
+            RejectionKind::UseDpopNonce => "DPoP proof lacks the server's current nonce",
+            RejectionKind::ReplayCheckUnavailable => "the DPoP replay check is unavailable",
+            RejectionKind::RevocationListUnavailable => "the revocation list is unavailable",
         }
     }
 }
@@ -105,9 +138,22 @@ impl RejectionKind {
 pub struct Rejection {
     kind: RejectionKind,
     challenge: Option<HeaderValue>,
-    retry_after: Option<Duration>,
+    /// The headers only some rejections have (boxed: rejections travel in
+    /// `Result`s, which stay small).
+    extra: Option<Box<Extra>>,
     grpc: bool,
     reason: Option<Cow<'static, str>>,
+}
+
+/// A rejection's rarer headers.
+#[derive(Clone, Default)]
+struct Extra {
+    /// The other scheme's challenge, where the route takes both.
+    second_challenge: Option<HeaderValue>,
+    /// A server nonce for the next DPoP proof (`DPoP-Nonce`).
+    dpop_nonce: Option<HeaderValue>,
+    /// For 503: when to try again.
+    retry_after: Option<Duration>,
 }
 
 impl Rejection {
@@ -119,10 +165,30 @@ impl Rejection {
         Rejection {
             kind,
             challenge,
-            retry_after,
+            extra: retry_after.map(|retry_after| {
+                Box::new(Extra {
+                    retry_after: Some(retry_after),
+                    ..Extra::default()
+                })
+            }),
             grpc: false,
             reason: None,
         }
+    }
+
+    pub(crate) fn with_second_challenge(mut self, challenge: HeaderValue) -> Self {
+        self.extra.get_or_insert_with(Box::default).second_challenge = Some(challenge);
+        self
+    }
+
+    pub(crate) fn with_dpop_nonce(mut self, nonce: HeaderValue) -> Self {
+        self.extra.get_or_insert_with(Box::default).dpop_nonce = Some(nonce);
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, retry_after: Duration) -> Self {
+        self.extra.get_or_insert_with(Box::default).retry_after = Some(retry_after);
+        self
     }
 
     /// Marks the rejection of a gRPC call.
@@ -158,9 +224,26 @@ impl Rejection {
         self.challenge.as_ref()
     }
 
+    /// Every `WWW-Authenticate` challenge, in order: the one of the scheme
+    /// the request used, then, where the route takes both `Bearer` and
+    /// `DPoP`, the other's (RFC 9449 §7.2).
+    pub fn www_authenticate_all(&self) -> impl Iterator<Item = &HeaderValue> {
+        let second = self
+            .extra
+            .as_ref()
+            .and_then(|e| e.second_challenge.as_ref());
+        self.challenge.iter().chain(second)
+    }
+
+    /// The `DPoP-Nonce` to use in the next proof, for
+    /// [`UseDpopNonce`](RejectionKind::UseDpopNonce).
+    pub fn dpop_nonce(&self) -> Option<&HeaderValue> {
+        self.extra.as_ref().and_then(|e| e.dpop_nonce.as_ref())
+    }
+
     /// For 503: when the key set may be fetched again.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.extra.as_ref().and_then(|e| e.retry_after)
     }
 
     /// For [`RejectionKind::Denied`]: the reason the route's
@@ -189,7 +272,17 @@ impl Rejection {
         if let Some(challenge) = &self.challenge {
             headers.insert(WWW_AUTHENTICATE, challenge.clone());
         }
-        if let Some(retry_after) = self.retry_after {
+        if let Some(second) = self
+            .extra
+            .as_ref()
+            .and_then(|e| e.second_challenge.as_ref())
+        {
+            headers.append(WWW_AUTHENTICATE, second.clone());
+        }
+        if let Some(nonce) = self.dpop_nonce() {
+            headers.insert(DPOP_NONCE, nonce.clone());
+        }
+        if let Some(retry_after) = self.retry_after() {
             let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
             headers.insert(RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -237,7 +330,9 @@ impl fmt::Debug for Rejection {
         f.debug_struct("Rejection")
             .field("kind", &self.kind)
             .field("challenge", &self.challenge)
-            .field("retry_after", &self.retry_after)
+            .field("second_challenge", &self.www_authenticate_all().nth(1))
+            .field("dpop_nonce", &self.dpop_nonce().is_some())
+            .field("retry_after", &self.retry_after())
             .field("grpc", &self.grpc)
             .field(
                 "reason",
@@ -260,6 +355,11 @@ impl fmt::Display for Rejection {
             RejectionKind::MissingGroup => "token is in none of the required groups",
             RejectionKind::Denied => "denied by the route's check",
             RejectionKind::AuthenticationTooOld => "authentication is too old",
+            RejectionKind::BearerNotAllowed => "bearer token where DPoP is required",
+            RejectionKind::InvalidDpopProof(_) => "invalid DPoP proof",
+            RejectionKind::UseDpopNonce => "DPoP nonce required",
+            RejectionKind::ReplayCheckUnavailable => "the DPoP replay check is unavailable",
+            RejectionKind::RevocationListUnavailable => "the revocation list is unavailable",
         })
     }
 }
@@ -269,6 +369,7 @@ impl std::error::Error for Rejection {
         match &self.kind {
             RejectionKind::InvalidRequest(reason) => Some(reason),
             RejectionKind::InvalidToken(error) => Some(error),
+            RejectionKind::InvalidDpopProof(error) => Some(error),
             _ => None,
         }
     }
@@ -354,7 +455,7 @@ mod tests {
         let rejection = Rejection::new(kind, None, None);
         assert_eq!(rejection.to_string(), "invalid request");
         let source = rejection.source().expect("an invalid request has a reason");
-        assert_eq!(source.to_string(), "Bearer scheme without a token");
+        assert_eq!(source.to_string(), "Bearer or DPoP scheme without a token");
 
         let rejection = Rejection::new(RejectionKind::InsufficientScope, None, None);
         assert_eq!(rejection.to_string(), "token lacks the required scope");

@@ -106,7 +106,7 @@ where
             Decision::Done(Err(rejection)) => {
                 ResponseFuture::rejected(respond(&self.on_rejection, rejection, grpc))
             }
-            Decision::Wait(token) => {
+            Decision::Wait(pending) => {
                 // Take the service that was driven to readiness, and leave a
                 // clone in its place (tower-service, "Be careful when cloning
                 // inner services").
@@ -115,7 +115,7 @@ where
                 let gate = Arc::clone(&self.gate);
                 let on_rejection = self.on_rejection.clone();
                 ResponseFuture::waiting(Box::pin(async move {
-                    match gate.decide_after_fetch(&token).await {
+                    match gate.finish(pending).await {
                         Ok(claims) => {
                             request.extensions_mut().insert(claims);
                             inner.call(request).await

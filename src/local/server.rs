@@ -335,6 +335,7 @@ fn discovery_document(shared: &Shared, pool_id: &str) -> Option<Value> {
         "response_modes_supported": ["query", "fragment"],
         "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": super::oauth::DPOP_ALGORITHMS.map(|a| a.as_str()),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [pool.algorithm().as_str()],
         "scopes_supported": scopes,

@@ -22,6 +22,7 @@ use super::persist;
 use super::sessions::Sessions;
 use super::state::{PoolState, State};
 use crate::Algorithm;
+use crate::shared::InMemoryOneTimeIds;
 use crate::sync::lock;
 
 /// What the server shares with the handles.
@@ -38,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) discovery_requests: AtomicU64,
     /// What keeps other web pages away from the controls.
     pub(crate) guard: Guard,
+    /// The `jti`s of the DPoP proofs the token endpoint took.
+    pub(crate) dpop_proof_ids: InMemoryOneTimeIds,
 }
 
 impl fmt::Debug for Shared {
@@ -68,6 +71,7 @@ impl Shared {
             cache_control: Mutex::new(None),
             jwks_requests: AtomicU64::new(0),
             discovery_requests: AtomicU64::new(0),
+            dpop_proof_ids: InMemoryOneTimeIds::default(),
         }
     }
 

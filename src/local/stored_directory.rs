@@ -72,6 +72,8 @@ struct StoredRefreshToken {
     auth_time: u64,
     resource: Option<String>,
     expires: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop_jkt: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -112,6 +114,7 @@ pub(super) fn store(d: &Directory) -> StoredDirectory {
                 auth_time: r.auth_time,
                 resource: r.resource.clone(),
                 expires: r.expires,
+                dpop_jkt: r.dpop_jkt.clone(),
             })
             .collect(),
         revoked_origins: d.revoked_origins.clone(),
@@ -185,6 +188,7 @@ pub(super) fn restore(d: StoredDirectory) -> Result<Directory, String> {
                 auth_time: r.auth_time,
                 resource: r.resource,
                 expires: r.expires,
+                dpop_jkt: r.dpop_jkt,
             };
             (r.key, state)
         })

@@ -28,6 +28,8 @@ pub(crate) struct SignIn<'a> {
     pub(crate) nonce: Option<&'a str>,
     /// The RFC 8707 resource: the access token's `aud`.
     pub(crate) resource: Option<&'a str>,
+    /// The DPoP key the access token is bound to (`cnf.jkt`).
+    pub(crate) dpop_jkt: Option<&'a str>,
 }
 
 /// The tokens of a sign-in (the refresh token is made apart).
@@ -100,6 +102,9 @@ fn access_claims(
     c.insert("username".into(), json!(s.user.username));
     if let Some(resource) = s.resource {
         c.insert("aud".into(), json!(resource));
+    }
+    if let Some(jkt) = s.dpop_jkt {
+        c.insert("cnf".into(), json!({ "jkt": jkt }));
     }
     c
 }
@@ -217,9 +222,27 @@ pub(crate) fn store_refresh_token(
             auth_time,
             resource: resource.map(str::to_string),
             expires: now + client.refresh_token_seconds() as f64,
+            dpop_jkt: None,
         },
     );
     token
+}
+
+/// Binds a public client's refresh token to the DPoP key of the request
+/// that got it (RFC 9449 §5; a confidential client's stays unbound, as the
+/// RFC allows, since its refresh needs the client's secret anyway).
+pub(crate) fn bind_refresh_token(
+    pool: &mut PoolState,
+    client: &ClientState,
+    token: &str,
+    dpop_jkt: Option<&str>,
+) {
+    if client.secret.is_some() {
+        return;
+    }
+    if let Some(stored) = pool.directory.refresh_tokens.get_mut(&refresh_key(token)) {
+        stored.dpop_jkt = dpop_jkt.map(str::to_string);
+    }
 }
 
 /// Whether a global sign-out (or disabling) of `user` ends what was issued

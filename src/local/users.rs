@@ -99,6 +99,9 @@ pub(crate) struct RefreshTokenState {
     /// `aud`).
     pub(crate) resource: Option<String>,
     pub(crate) expires: f64,
+    /// The DPoP key (RFC 7638 thumbprint) a public client's refresh token
+    /// is bound to (RFC 9449 §5): refreshing needs a proof of that key.
+    pub(crate) dpop_jkt: Option<String>,
 }
 
 /// The user half of a pool.

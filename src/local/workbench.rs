@@ -179,9 +179,9 @@ fn error_code(kind: RejectionKind) -> Option<&'static str> {
         RejectionKind::InvalidToken(_) => Some("invalid_token"),
         RejectionKind::InsufficientScope => Some("insufficient_scope"),
         RejectionKind::AuthenticationTooOld => Some("insufficient_user_authentication"),
-        RejectionKind::MissingGroup | RejectionKind::Denied | RejectionKind::KeySetUnavailable => {
-            None
-        }
+        RejectionKind::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
+        RejectionKind::UseDpopNonce => Some("use_dpop_nonce"),
+        _ => None,
     }
 }
 

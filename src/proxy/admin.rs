@@ -1,4 +1,5 @@
-//! The admin listener: `/healthz`, `/readyz`, `/metrics`.
+//! The admin listener: `/healthz`, `/readyz`, `/metrics`, and
+//! `POST /revocations` (`revocations.rs`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -33,8 +34,17 @@ pub(super) async fn serve_admin(
         let draining = Arc::clone(&draining);
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             let draining = draining.load(Ordering::Relaxed);
-            let response = admin_response(&request, &live.verifier(), &metrics, draining);
-            async move { Ok::<_, Infallible>(response) }
+            let verifier = live.verifier();
+            let metrics = Arc::clone(&metrics);
+            async move {
+                let response = if request.uri().path() == "/revocations" {
+                    let (status, body) = super::revocations::revoke(request, &verifier).await;
+                    text_response(status, "text/plain", body)
+                } else {
+                    admin_response(&request, &verifier, &metrics, draining)
+                };
+                Ok::<_, Infallible>(response)
+            }
         });
         tokio::spawn(async move {
             let _ = hyper::server::conn::http1::Builder::new()
@@ -99,6 +109,14 @@ fn admin_response(
             "not found\n".to_string(),
         ),
     };
+    text_response(status, content_type, body)
+}
+
+fn text_response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: String,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     response.headers_mut().insert(

@@ -310,6 +310,8 @@ impl Inner {
     /// `Authorization`, and the token cookie if one is configured.
     fn remove_credentials(&self, headers: &mut HeaderMap) {
         headers.remove(header::AUTHORIZATION);
+        // The DPoP proof that came with the token (RFC 9449).
+        headers.remove("dpop");
         if let Some(cookie) = &self.token_cookie {
             cookie.remove_from(headers);
         }

@@ -28,6 +28,7 @@ mod header_list;
 mod limits;
 mod live;
 mod metrics;
+mod revocations;
 mod routes;
 mod service;
 mod spoofable;

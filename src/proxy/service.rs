@@ -172,12 +172,17 @@ fn outcome_of(response: &Response<ProxyBody>) -> Outcome {
             RejectionKind::InvalidRequest(_) => Outcome::BadRequest,
             RejectionKind::MissingCredentials
             | RejectionKind::InvalidToken(_)
-            | RejectionKind::AuthenticationTooOld => Outcome::Unauthorized,
+            | RejectionKind::AuthenticationTooOld
+            | RejectionKind::BearerNotAllowed
+            | RejectionKind::InvalidDpopProof(_)
+            | RejectionKind::UseDpopNonce => Outcome::Unauthorized,
             RejectionKind::InsufficientScope
             | RejectionKind::MissingGroup
             | RejectionKind::Denied => Outcome::Forbidden,
             // Written out, not `_`: a new kind must be placed by hand.
-            RejectionKind::KeySetUnavailable => Outcome::KeySetUnavailable,
+            RejectionKind::KeySetUnavailable
+            | RejectionKind::ReplayCheckUnavailable
+            | RejectionKind::RevocationListUnavailable => Outcome::KeySetUnavailable,
         };
     }
     match response.extensions().get::<Upstream>() {

@@ -10,9 +10,11 @@ use super::trusted::{TrustedIssuer, invalid};
 use super::{Inner, Verifier};
 use crate::algorithm::Algorithm;
 use crate::cookie::TokenCookie;
+use crate::dpop::Dpop;
 use crate::error::ConfigError;
 use crate::resource_metadata::{ProtectedResource, ResourceMetadata};
 use crate::scope::{ResourceServer, ScopeRegistry};
+use crate::shared::{InMemoryRevocations, RevocationList};
 use crate::token_cache::{TokenCache, TokenCacheOptions};
 
 /// The default cap on a token's size.
@@ -48,7 +50,10 @@ pub struct VerifierBuilder {
     token_cookie: Option<String>,
     token_cookie_origins: Vec<String>,
     protected_resource: Option<ProtectedResource>,
-    /// A verifier whose key-set caches to keep (a configuration reload).
+    dpop: Option<Dpop>,
+    revocations: Option<Arc<dyn RevocationList>>,
+    /// A verifier whose key-set caches, revocations and used DPoP proof ids
+    /// to keep (a configuration reload).
     #[cfg(feature = "proxy")]
     keep_key_sets_of: Option<Verifier>,
 }
@@ -65,6 +70,8 @@ impl VerifierBuilder {
             token_cookie: None,
             token_cookie_origins: Vec::new(),
             protected_resource: None,
+            dpop: None,
+            revocations: None,
             #[cfg(feature = "proxy")]
             keep_key_sets_of: None,
         }
@@ -319,6 +326,24 @@ impl VerifierBuilder {
         self
     }
 
+    /// Accepts DPoP-bound tokens (RFC 9449) with proofs checked by `dpop`:
+    /// its origin, mode, algorithms, maximum age, nonces and proof-id
+    /// store. Without it, a request under the `DPoP` scheme has no bearer
+    /// credentials (401), and a token bound to a key is refused.
+    pub fn dpop(mut self, dpop: Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
+    /// The revocation list tokens are checked against, after every other
+    /// check: by default an empty [`InMemoryRevocations`] of this verifier's
+    /// own. Give verifiers one list (or a shared store) to revoke tokens on
+    /// all of them at once.
+    pub fn revocations(mut self, list: impl RevocationList) -> Self {
+        self.revocations = Some(Arc::new(list));
+        self
+    }
+
     /// Checks the configuration and builds the verifier. Nothing is fetched
     /// yet: keys are loaded on the first request, or by
     /// [`Verifier::load_keys`].
@@ -330,11 +355,20 @@ impl VerifierBuilder {
         let resource = resource_metadata.as_ref().map(ResourceMetadata::resource);
         let registry = registry(std::mem::take(&mut self.resource_servers))?;
         let token_cookie = self.checked_token_cookie()?;
+        if let Some(dpop) = &self.dpop {
+            dpop.validate()?;
+        }
         #[cfg_attr(not(feature = "proxy"), allow(unused_mut))]
         let mut issuers = build_issuers(self.first, self.more, resource)?;
         #[cfg(feature = "proxy")]
         if let Some(old) = &self.keep_key_sets_of {
             issuers.keep_key_sets_of(&old.inner.issuers);
+            // A reload forgets neither a revocation nor a used proof id.
+            self.revocations
+                .get_or_insert_with(|| Arc::clone(&old.inner.revocations));
+            if let (Some(new), Some(old)) = (&mut self.dpop, &old.inner.dpop) {
+                new.keep_state_of(old);
+            }
         }
 
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -348,6 +382,10 @@ impl VerifierBuilder {
                 token_cache: TokenCache::new(self.token_cache),
                 token_cookie,
                 resource_metadata,
+                dpop: self.dpop,
+                revocations: self
+                    .revocations
+                    .unwrap_or_else(|| Arc::new(InMemoryRevocations::new())),
             }),
         })
     }

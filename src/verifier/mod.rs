@@ -8,12 +8,13 @@
 //! ("How a token is verified", `scopegate::Verifier#how-a-token-is-verified`);
 //! everything else links there. Where each step runs: step 1 in
 //! `Verifier::verify_now` and `verify_after_fetch`, steps 2 to 5 in
-//! `jws::verify`, 6 and 7 in `claims::verify`, 8 in the layer's `Gate`
-//! (`layer/gate.rs`; groups and checks in `layer/check.rs`). A hit in the
+//! `jws::verify`, 6 and 7 in `claims::verify`, 8 in `Verifier::not_revoked`,
+//! 9 to 11 in the layer's `Gate` (`layer/gate.rs`; the proof in
+//! `dpop/`, groups and checks in `layer/check.rs`). A hit in the
 //! verified-token cache skips the decoding and signature work of steps 2, 3,
 //! 5 and 7, whose outcome cannot change for the same bytes; the size (1), the
-//! key's presence (4), the lifetime (6) and the scopes, groups and checks (8)
-//! are checked on every request.
+//! key's presence (4), the lifetime (6), the revocation list (8) and the
+//! rest (9 to 11) are checked on every request.
 
 mod builder;
 mod issuers;
@@ -21,15 +22,17 @@ mod trusted;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::claims::{self, Claims};
 use crate::cookie::TokenCookie;
+use crate::dpop::Dpop;
 use crate::error::ConfigError;
 use crate::jws;
 use crate::keys::{FetchError, KeySetFetches, Snapshot, Unavailable};
 use crate::resource_metadata::ResourceMetadata;
 use crate::scope::{Scope, ScopeRegistry};
+use crate::shared::{Revocation, RevocationList, RevocationStatus, SharedStateError};
 use crate::token_cache::{Entry, TokenCache, TokenCacheStats, TokenLookup, VerifiedBy};
 use crate::token_error::TokenError;
 use issuers::{Issuers, Selected};
@@ -50,6 +53,9 @@ pub enum VerifyError {
         /// When a new fetch may be tried.
         retry_after: Duration,
     },
+    /// The revocation list is not known to be current (its shared store has
+    /// been unreachable for longer than its policy allows): 503.
+    RevocationListUnavailable,
 }
 
 impl fmt::Display for VerifyError {
@@ -61,6 +67,9 @@ impl fmt::Display for VerifyError {
                 "the issuer's key set is unavailable (retry in {}s)",
                 retry_after.as_secs().max(1)
             ),
+            VerifyError::RevocationListUnavailable => {
+                f.write_str("the revocation list is unavailable")
+            }
         }
     }
 }
@@ -69,7 +78,7 @@ impl std::error::Error for VerifyError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             VerifyError::InvalidToken(e) => Some(e),
-            VerifyError::KeySetUnavailable { .. } => None,
+            VerifyError::KeySetUnavailable { .. } | VerifyError::RevocationListUnavailable => None,
         }
     }
 }
@@ -122,12 +131,22 @@ impl From<TokenError> for VerifyError {
 /// 7. `iss` equals the issuer exactly; `token_use`, `client_id` and `aud` match
 ///    their allow-lists (that issuer's own, with several); every standard claim has its JSON type; then, if
 ///    [required](VerifierBuilder::require_at_jwt), the RFC 9068 profile
-///    (`typ: at+jwt` and its claims);
-/// 8. the layer ([`require`](Verifier::require) and its siblings) checks the
-///    route's scopes, then its groups
-///    ([`in_any_group`](crate::ScopeGateLayer::in_any_group)), then its checks
-///    in the order added ([`max_token_age`](crate::ScopeGateLayer::max_token_age),
-///    [`check`](crate::ScopeGateLayer::check)).
+///    (`typ: at+jwt` and its claims); a `cnf` must be a DPoP binding
+///    (`{"jkt": ...}`);
+/// 8. the token is not on the [revocation list](VerifierBuilder::revocations)
+///    (local state, no I/O; on a cache hit too);
+/// 9. the layer checks how the token came: a token bound to a key
+///    (`cnf.jkt`) only under `DPoP`, with one proof that passes every check
+///    of [`Dpop`] (its signature with its own key before its claims) and
+///    whose key is the token's; a bearer token only where the route's DPoP
+///    mode allows it;
+/// 10. the layer ([`require`](Verifier::require) and its siblings) checks the
+///     route's scopes, then its groups
+///     ([`in_any_group`](crate::ScopeGateLayer::in_any_group)), then its checks
+///     in the order added ([`max_token_age`](crate::ScopeGateLayer::max_token_age),
+///     [`check`](crate::ScopeGateLayer::check));
+/// 11. a DPoP proof's `jti` is recorded as used, and a proof used before is
+///     refused (the one asynchronous step besides a key fetch).
 #[derive(Clone)]
 pub struct Verifier {
     inner: Arc<Inner>,
@@ -142,11 +161,13 @@ struct Inner {
     token_cache: Option<TokenCache>,
     token_cookie: Option<TokenCookie>,
     resource_metadata: Option<ResourceMetadata>,
+    dpop: Option<Dpop>,
+    revocations: Arc<dyn RevocationList>,
 }
 
 /// The outcome of a check that did not wait for anything.
 pub(crate) enum Immediate {
-    Done(Result<Claims, TokenError>),
+    Done(Result<Claims, VerifyError>),
     /// Keys must be fetched first (cold start, stale keys, or an unknown
     /// `kid` that the cooldown allows a fetch for).
     NeedsKeys,
@@ -157,7 +178,7 @@ impl Verifier {
     /// needed. Scopes are not checked here; see [`Claims::has_scope`].
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         match self.verify_now(token) {
-            Immediate::Done(result) => result.map_err(VerifyError::InvalidToken),
+            Immediate::Done(result) => result,
             Immediate::NeedsKeys => self.verify_after_fetch(token).await,
         }
     }
@@ -165,26 +186,37 @@ impl Verifier {
     /// Verifies with the keys at hand, without waiting.
     pub(crate) fn verify_now(&self, token: &str) -> Immediate {
         if token.len() > self.inner.max_token_bytes {
-            return Immediate::Done(Err(TokenError::TooLarge));
+            return Immediate::Done(Err(TokenError::TooLarge.into()));
         }
         let now = crate::clock::now_secs();
         let lookup = TokenLookup::new(token);
         if let Some(claims) = self.cached(&lookup, now) {
-            return Immediate::Done(Ok(claims));
+            return Immediate::Done(self.not_revoked(claims, now));
         }
         let issuer = match self.inner.issuers.select(token) {
             Ok(selected) => selected,
-            Err(e) => return Immediate::Done(Err(e)),
+            Err(e) => return Immediate::Done(Err(e.into())),
         };
         let keys = &issuer.policy.keys;
         match keys.with_current(|snapshot| self.verify_with(&lookup, issuer, snapshot, now)) {
             // Refuse what is malformed before waiting on a fetch for it.
             None => match jws::check_header(token, issuer.policy.allowed) {
                 Ok(()) => Immediate::NeedsKeys,
-                Err(e) => Immediate::Done(Err(e)),
+                Err(e) => Immediate::Done(Err(e.into())),
             },
             Some(Err(TokenError::UnknownKeyId)) if keys.may_refetch() => Immediate::NeedsKeys,
-            Some(result) => Immediate::Done(result),
+            Some(Ok(claims)) => Immediate::Done(self.not_revoked(claims, now)),
+            Some(Err(e)) => Immediate::Done(Err(e.into())),
+        }
+    }
+
+    /// The claims of a verified token, unless the revocation list refuses
+    /// them: the last check, after every other.
+    fn not_revoked(&self, claims: Claims, now: u64) -> Result<Claims, VerifyError> {
+        match self.inner.revocations.status(&claims, now) {
+            RevocationStatus::Valid => Ok(claims),
+            RevocationStatus::Revoked => Err(TokenError::Revoked.into()),
+            RevocationStatus::Unknown => Err(VerifyError::RevocationListUnavailable),
         }
     }
 
@@ -199,13 +231,14 @@ impl Verifier {
         let snapshot = keys.load().await.map_err(unavailable)?;
         let lookup = TokenLookup::new(token);
         let now = crate::clock::now_secs();
-        match self.verify_with(&lookup, issuer, &snapshot, now) {
+        let claims = match self.verify_with(&lookup, issuer, &snapshot, now) {
             Err(TokenError::UnknownKeyId) => match keys.refetch_for_unknown_kid(&snapshot).await {
-                Some(fresh) => Ok(self.verify_with(&lookup, issuer, &fresh, now)?),
-                None => Err(TokenError::UnknownKeyId.into()),
+                Some(fresh) => self.verify_with(&lookup, issuer, &fresh, now)?,
+                None => return Err(TokenError::UnknownKeyId.into()),
             },
-            result => Ok(result?),
-        }
+            result => result?,
+        };
+        self.not_revoked(claims, now)
     }
 
     /// The claims of a token verified before, if its entry still holds: the
@@ -336,6 +369,40 @@ impl Verifier {
     /// that serves the document, and its URL and path.
     pub fn resource_metadata(&self) -> Option<&ResourceMetadata> {
         self.inner.resource_metadata.as_ref()
+    }
+
+    /// The DPoP policy, if [configured](VerifierBuilder::dpop).
+    pub fn dpop(&self) -> Option<&Dpop> {
+        self.inner.dpop.as_ref()
+    }
+
+    /// Revokes the token with this `jti` on this verifier's revocation list
+    /// (and so on every verifier sharing it). See [`Revocation`].
+    pub async fn revoke_jti(&self, jti: &str) -> Result<(), SharedStateError> {
+        self.revoke(Revocation::jti(jti)).await
+    }
+
+    /// Revokes every token issued to `client_id` until now.
+    pub async fn revoke_client(&self, client_id: &str) -> Result<(), SharedStateError> {
+        self.revoke(Revocation::client(client_id)).await
+    }
+
+    /// Revokes every token of `subject` issued at or before `before` (to the
+    /// second): a user's global sign-out.
+    pub async fn revoke_subject_before(
+        &self,
+        subject: &str,
+        before: SystemTime,
+    ) -> Result<(), SharedStateError> {
+        self.revoke(Revocation::subject_before(subject, before))
+            .await
+    }
+
+    /// Records any [`Revocation`] (an `origin_jti` among them). Tokens it
+    /// matches are refused from the next request on, cached or not, as
+    /// `invalid_token`.
+    pub async fn revoke(&self, revocation: Revocation) -> Result<(), SharedStateError> {
+        self.inner.revocations.revoke(revocation).await
     }
 
     /// The cookie a token may come in, if configured.

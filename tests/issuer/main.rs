@@ -21,6 +21,7 @@ mod authorize;
 mod code_flow;
 mod console;
 mod discovery;
+mod dpop;
 mod groups;
 mod hardening;
 mod hosted_support;

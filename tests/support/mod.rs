@@ -13,6 +13,9 @@ use scopegate::local::LocalIssuer;
 use scopegate::{Claims, ResourceServer, Verifier, VerifierBuilder};
 use serde_json::{Value, json};
 
+/// DPoP proofs signed with a fresh key.
+pub mod dpop;
+
 /// The proxy harness, for the targets that declare the `proxy` feature.
 #[cfg(feature = "proxy")]
 pub mod proxy;
@@ -67,6 +70,13 @@ pub struct Api {
     pub url: String,
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+}
+
+impl Api {
+    /// An API already listening at `addr`, served by `task`.
+    pub fn from_parts(url: String, addr: SocketAddr, task: tokio::task::JoinHandle<()>) -> Api {
+        Api { url, addr, task }
+    }
 }
 
 impl Drop for Api {

@@ -115,6 +115,7 @@ fn minted(
         origin_jti,
         nonce: None,
         resource: grant.resource,
+        dpop_jkt: None,
     };
     mint(base_url, &sign_in, grant.with_id_token)
         .ok_or_else(|| ApiError::internal("the tokens could not be signed"))

@@ -168,6 +168,7 @@ fn implicit_tokens(
         origin_jti: &origin_jti,
         nonce: a.nonce.as_deref(),
         resource: a.resource.as_deref(),
+        dpop_jkt: None,
     };
     mint(&shared.base_url, &sign_in, a.wants_id_token())
 }

@@ -15,7 +15,7 @@ use crate::local::authorization::{AuthCode, LONGEST_TOKEN_SECONDS};
 use crate::local::ids::uuid_v4;
 use crate::local::shared::Shared;
 use crate::local::state::{State, now_epoch};
-use crate::local::user_tokens::{SignIn, mint, store_refresh_token};
+use crate::local::user_tokens::{SignIn, bind_refresh_token, mint, store_refresh_token};
 use crate::sync::lock;
 
 /// `grant_type=authorization_code`.
@@ -23,6 +23,7 @@ pub(crate) fn grant(
     shared: &Shared,
     headers: &HeaderMap,
     params: &Params,
+    dpop_jkt: Option<&str>,
 ) -> Result<Issued, OAuthError> {
     let code = params
         .get("code")
@@ -34,7 +35,7 @@ pub(crate) fn grant(
     let client_id = code_client(shared, headers, params)?;
     let (code, origin_jti) = redeem(shared, code, &client_id, redirect_uri, params)?;
     shared
-        .try_change(|state| issue(state, &shared.base_url, &code, &origin_jti))
+        .try_change(|state| issue(state, &shared.base_url, &code, &origin_jti, dpop_jkt))
         .map_err(|_| OAuthError::new("invalid_request", "the state could not be saved"))?
 }
 
@@ -145,6 +146,7 @@ fn issue(
     base_url: &str,
     code: &AuthCode,
     origin_jti: &str,
+    dpop_jkt: Option<&str>,
 ) -> Result<Issued, OAuthError> {
     let a = &code.authorization;
     let gone = || OAuthError::invalid_grant("the user or client no longer exists");
@@ -170,6 +172,7 @@ fn issue(
         origin_jti,
         nonce: a.nonce.as_deref(),
         resource: a.resource.as_deref(),
+        dpop_jkt,
     };
     let with_id_token = scopes.iter().any(|s| s == "openid");
     let tokens = mint(base_url, &sign_in, with_id_token)
@@ -183,11 +186,13 @@ fn issue(
         origin_jti,
         a.resource.as_deref(),
     );
+    bind_refresh_token(pool, &client, &refresh_token, dpop_jkt);
     Ok(Issued {
         access_token: tokens.access_token,
         id_token: tokens.id_token,
         refresh_token: Some(refresh_token),
         expires_in: tokens.expires_in,
+        dpop: dpop_jkt.is_some(),
     })
 }
 
@@ -283,7 +288,7 @@ mod tests {
         let (code, origin_jti) = redeem(&shared, &code, &client_id, CALLBACK, &params).unwrap();
         between(&shared, &origin_jti);
         let outcome = shared
-            .try_change(|state| issue(state, &shared.base_url, &code, &origin_jti))
+            .try_change(|state| issue(state, &shared.base_url, &code, &origin_jti, None))
             .unwrap();
         let stored = lock(&shared.state).pools[POOL]
             .directory

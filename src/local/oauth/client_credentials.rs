@@ -18,6 +18,7 @@ pub(crate) fn grant(
     base_url: &str,
     headers: &HeaderMap,
     params: &Params,
+    dpop_jkt: Option<&str>,
 ) -> Result<Issued, OAuthError> {
     let (pool, client) = authenticate(state, headers, params)?;
     if client.secret.is_none() {
@@ -33,7 +34,7 @@ pub(crate) fn grant(
         ));
     }
     let scopes = granted_scopes(pool, &client.scopes, params.get("scope"), Grant::Machine)?;
-    issue(base_url, pool, client, &scopes)
+    issue(base_url, pool, client, &scopes, dpop_jkt)
 }
 
 /// Signs the access token.
@@ -42,16 +43,22 @@ fn issue(
     pool: &PoolState,
     client: &ClientState,
     scopes: &[String],
+    dpop_jkt: Option<&str>,
 ) -> Result<Issued, OAuthError> {
     let lifetime = client.access_token_seconds();
     let iat = now_secs();
     let issuer = format!("{base_url}/{}", pool.id);
-    let claims = cognito_claims(&issuer, &client.id, scopes, iat, lifetime);
+    let mut claims = cognito_claims(&issuer, &client.id, scopes, iat, lifetime);
+    if let Some(jkt) = dpop_jkt {
+        claims.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
+    }
     let key = pool
         .signing_key()
         .ok_or_else(|| OAuthError::new("invalid_request", "the user pool has no signing key"))?;
     let payload = serde_json::to_vec(&Value::Object(claims)).unwrap_or_default();
     let access_token = sign_jwt(key, &Map::new(), &[], &payload)
         .ok_or_else(|| OAuthError::new("invalid_request", "signing failed"))?;
-    Ok(Issued::access_only(access_token, lifetime))
+    let mut issued = Issued::access_only(access_token, lifetime);
+    issued.dpop = dpop_jkt.is_some();
+    Ok(issued)
 }

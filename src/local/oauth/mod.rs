@@ -8,6 +8,7 @@
 mod authorization_code;
 mod client_auth;
 mod client_credentials;
+mod dpop;
 mod form;
 mod outcome;
 mod pkce;
@@ -17,6 +18,7 @@ pub(crate) mod scopes;
 
 use http::HeaderMap;
 
+pub(crate) use dpop::ALGORITHMS as DPOP_ALGORITHMS;
 pub(crate) use form::Params;
 pub(crate) use outcome::{Issued, OAuthError};
 pub(crate) use pkce::well_formed as well_formed_pkce;
@@ -34,14 +36,16 @@ pub(crate) fn token(
 ) -> Result<Issued, OAuthError> {
     form::require_form_encoded(headers)?;
     let params = Params::parse(body)?;
+    let jkt = dpop::proof_key(shared, headers)?;
+    let jkt = jkt.as_deref();
     match params.get("grant_type") {
         None => Err(OAuthError::new("invalid_request", "grant_type is missing")),
         Some("client_credentials") => {
             let state = lock(&shared.state);
-            client_credentials::grant(&state, &shared.base_url, headers, &params)
+            client_credentials::grant(&state, &shared.base_url, headers, &params, jkt)
         }
-        Some("authorization_code") => authorization_code::grant(shared, headers, &params),
-        Some("refresh_token") => refresh::grant(shared, headers, &params),
+        Some("authorization_code") => authorization_code::grant(shared, headers, &params, jkt),
+        Some("refresh_token") => refresh::grant(shared, headers, &params, jkt),
         Some(_) => Err(OAuthError::new(
             "unsupported_grant_type",
             "the supported grants are authorization_code, refresh_token and client_credentials",

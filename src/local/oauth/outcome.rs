@@ -52,6 +52,9 @@ pub(crate) struct Issued {
     /// Present for the authorization-code grant only.
     pub(crate) refresh_token: Option<String>,
     pub(crate) expires_in: u64,
+    /// The access token is bound to a DPoP key: `token_type` `DPoP` (RFC
+    /// 9449 §5).
+    pub(crate) dpop: bool,
 }
 
 impl Issued {
@@ -62,6 +65,7 @@ impl Issued {
             id_token: None,
             refresh_token: None,
             expires_in,
+            dpop: false,
         }
     }
 
@@ -70,7 +74,7 @@ impl Issued {
         let mut body = json!({
             "access_token": self.access_token,
             "expires_in": self.expires_in,
-            "token_type": "Bearer",
+            "token_type": if self.dpop { "DPoP" } else { "Bearer" },
         });
         if let Some(id_token) = &self.id_token {
             body["id_token"] = json!(id_token);

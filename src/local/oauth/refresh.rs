@@ -19,6 +19,7 @@ pub(crate) fn grant(
     shared: &Shared,
     headers: &HeaderMap,
     params: &Params,
+    dpop_jkt: Option<&str>,
 ) -> Result<Issued, OAuthError> {
     let token = params.get("refresh_token").ok_or(OAuthError::new(
         "invalid_request",
@@ -38,6 +39,13 @@ pub(crate) fn grant(
         .filter(|r| r.client_id == client.id && r.expires > now_epoch())
         .filter(|r| !pool.directory.is_revoked(&r.origin_jti))
         .ok_or_else(invalid)?;
+    // RFC 9449 §5: a bound refresh token needs a proof of its key.
+    if stored.dpop_jkt.is_some() && stored.dpop_jkt.as_deref() != dpop_jkt {
+        return Err(OAuthError::new(
+            "invalid_dpop_proof",
+            "the refresh token is bound to another DPoP key",
+        ));
+    }
     let user = pool
         .directory
         .users
@@ -55,6 +63,7 @@ pub(crate) fn grant(
         origin_jti: &stored.origin_jti,
         nonce: None,
         resource: stored.resource.as_deref(),
+        dpop_jkt,
     };
     let with_id_token = scopes.iter().any(|s| s == "openid");
     let tokens = mint(&shared.base_url, &sign_in, with_id_token)
@@ -64,5 +73,6 @@ pub(crate) fn grant(
         id_token: tokens.id_token,
         refresh_token: None,
         expires_in: tokens.expires_in,
+        dpop: dpop_jkt.is_some(),
     })
 }

@@ -42,7 +42,8 @@ pub(super) fn issuer(
         issuer = issuer.token_use(token_use.get_ref().clone());
     }
     if let Some(algorithms) = &raw.algorithms {
-        issuer = issuer.algorithms(self::algorithms(src, table, algorithms)?);
+        let key = table.member("algorithms");
+        issuer = issuer.algorithms(self::algorithms(src, &key, algorithms)?);
     }
     let (mut issuer, any_audience) = audiences(src, table, issuer, resource_is_audience)?;
     if let Some(leeway) = &raw.leeway {
@@ -92,9 +93,10 @@ fn source(src: &Source<'_>, table: &Table<'_>) -> Result<Issuer, ConfigFileError
     }
 }
 
-fn algorithms(
+/// A list of algorithm names at `key`.
+pub(super) fn algorithms(
     src: &Source<'_>,
-    table: &Table<'_>,
+    key: &str,
     names: &Spanned<Vec<Spanned<String>>>,
 ) -> Result<Vec<Algorithm>, ConfigFileError> {
     names
@@ -105,7 +107,7 @@ fn algorithms(
             name.get_ref().parse().map_err(|e: UnknownAlgorithm| {
                 src.error(
                     Some(&name.span()),
-                    table.member(&format!("algorithms[{i}]")),
+                    format!("{key}[{i}]"),
                     format!("{:?} is {e}", name.get_ref()),
                 )
             })

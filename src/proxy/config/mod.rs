@@ -7,6 +7,7 @@
 //! forwarded [`claims`]. [`locate`] turns a span into `file:line: key`.
 
 mod claims;
+mod dpop;
 mod issuer;
 mod locate;
 mod routes;
@@ -141,7 +142,8 @@ fn build(
     let log_format = values::log_format(src, &raw.log_format)?;
     let listener_tls = tls::listener(src, &raw)?;
     let upstream_tls = tls::upstream(src, &raw, &network.upstream)?;
-    let (verifier, any_audience) = verifier(src, &raw, previous)?;
+    let dpop = dpop::policy(src, &raw, network.listen)?;
+    let (verifier, any_audience) = verifier(src, &raw, dpop, previous)?;
     let routes = routes::routes(src, &raw.routes, &verifier)?;
     let claim_headers = claims::claim_headers(src, &raw.forward)?;
     let trusted_headers = claims::trusted_headers(src, &raw.forward)?;
@@ -352,6 +354,7 @@ fn trusted_issuers(
 fn verifier(
     src: &Source<'_>,
     raw: &RawConfig,
+    dpop: Option<crate::Dpop>,
     previous: Option<&Verifier>,
 ) -> Result<(Verifier, bool), ConfigFileError> {
     let resource = match &raw.resource_metadata {
@@ -402,6 +405,9 @@ fn verifier(
         builder = builder.realm(realm.get_ref().clone());
     }
     builder = token_cookie(src, raw, builder)?;
+    if let Some(dpop) = dpop {
+        builder = builder.dpop(dpop);
+    }
     if let Some(resource) = resource {
         builder = builder.protected_resource(resource);
     }

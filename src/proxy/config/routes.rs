@@ -148,6 +148,13 @@ fn access(
         layer.map_err(|e| src.config_error(&list.span(), &format!("routes[{i}].{key}"), e))
     };
     if public {
+        if let Some(dpop) = &r.dpop {
+            return Err(src.error(
+                Some(&dpop.span()),
+                format!("routes[{i}].dpop"),
+                "a public route checks no token; leave out `public = true` to take DPoP",
+            ));
+        }
         return match (&r.groups, &r.max_token_age) {
             (None, None) => Ok(Access::Public),
             (Some(list), _) => Err(src.error(
@@ -176,6 +183,13 @@ fn access(
         let key = format!("routes[{i}].max_token_age");
         let max = bounded_duration(src, &key, age, Duration::from_secs(1), MAX_TOKEN_AGE_LIMIT)?;
         layer = layer.max_token_age(max);
+    }
+    if let Some(value) = &r.dpop {
+        let key = format!("routes[{i}].dpop");
+        let mode = super::dpop::mode(src, &key, value)?;
+        layer = layer
+            .dpop(mode)
+            .map_err(|_| src.error(Some(&value.span()), key, "needs a [dpop] table"))?;
     }
     Ok(Access::Gated(layer))
 }

@@ -36,6 +36,18 @@ pub(super) struct RawConfig {
     pub(super) resource_metadata: Option<Spanned<RawResourceMetadata>>,
     pub(super) tls: Option<Spanned<RawTls>>,
     pub(super) upstream_ca_file: Option<Spanned<String>>,
+    pub(super) dpop: Option<Spanned<RawDpop>>,
+}
+
+/// `[dpop]`: DPoP (RFC 9449) for every route.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDpop {
+    pub(super) origin: Option<Spanned<String>>,
+    pub(super) mode: Option<Spanned<String>>,
+    pub(super) algorithms: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) max_age: Option<Spanned<String>>,
+    pub(super) nonce: Option<bool>,
 }
 
 /// `[tls]`: the client listener's certificate chain and key, PEM files.
@@ -105,6 +117,7 @@ pub(super) struct RawRoute {
     pub(super) groups: Option<Spanned<Vec<String>>>,
     pub(super) max_token_age: Option<Spanned<String>>,
     pub(super) websocket: Option<Spanned<bool>>,
+    pub(super) dpop: Option<Spanned<String>>,
 }
 
 /// `[forward]`.
