@@ -10,6 +10,8 @@
 #   scopegate hit                behind scopegate, one token repeated
 #   scopegate miss               behind scopegate, distinct tokens, cache off
 #   scopegate proxy hit          `scopegate proxy` in front of the bare route
+#   scopegate DPoP (... store)   DPoP-bound token, a fresh ES256 proof per
+#                                request, proof ids in process or in Redis
 #   <peer> one token / distinct  the peers, same tokens and key set
 # Results: bench/.work/results.csv, bench/results.svg, and the table printed
 # at the end (copied into BENCHMARKS.md).
@@ -26,6 +28,8 @@ RELOADS=${RELOADS:-10}
 RELOAD_SECONDS=${RELOAD_SECONDS:-12}
 PEERS=${PEERS:-1}           # 0: leave the peers out
 EXTRA=${EXTRA:-1}           # 0: leave out the HTTP/2 and WebSocket rows
+DPOP=${DPOP:-1}             # 0: leave out the DPoP rows (and redis-server)
+DPOP_PROOFS=${DPOP_PROOFS:-150000}  # proofs per DPoP server and round (each is used once)
 ONLY=${ONLY:-}              # a regular expression: measure only the matching configurations
 PROXY_BASELINE=${PROXY_BASELINE:-}  # another scopegate binary: its proxy measured beside this one
 WORK=bench/.work
@@ -37,6 +41,7 @@ missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v h2load >/dev/null || missing+=(nghttp2-client)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+[ "$DPOP" = 0 ] || command -v redis-server >/dev/null || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
@@ -133,6 +138,51 @@ serve bare $BENCH serve --mode bare
 serve grpc $BENCH serve --mode grpc
 serve gate $BENCH serve --mode gate --issuer "$ISSUER" --jwks "$JWKS" --client "$CLIENT"
 serve gate-nocache $BENCH serve --mode gate-nocache --issuer "$ISSUER" --jwks "$JWKS" --client "$CLIENT"
+dpop_servers=()
+if [ "$DPOP" = 1 ]; then
+  REDIS_PORT=$(free_port)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >"$WORK/redis.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  serve gate-dpop $BENCH serve --mode gate-dpop --issuer "$ISSUER" --jwks "$JWKS" --client "$CLIENT"
+  serve gate-dpop-redis $BENCH serve --mode gate-dpop-redis --issuer "$ISSUER" --jwks "$JWKS" --client "$CLIENT" \
+    --redis "redis://127.0.0.1:$REDIS_PORT"
+  dpop_servers=(gate-dpop gate-dpop-redis)
+  start=$(date +%s)
+  for server in "${dpop_servers[@]}"; do
+    for round in $(seq "$ROUNDS"); do
+      $BENCH dpop-mint --state "$WORK/issuer.json" --pool "$POOL" --issuer "$ISSUER" --client "$CLIENT" \
+        --scope https://photos.example.com/photos.read --htu "${url[$server]}" --count "$DPOP_PROOFS" \
+        --out-token "$WORK/dpop-token-$server-$round.txt" --out-proofs "$WORK/dpop-proofs-$server-$round.txt"
+    done
+  done
+  echo "   DPoP proofs made in $(( $(date +%s) - start )) s"
+fi
+cat >"$WORK/dpop.lua" <<'LUA'
+-- Each wrk thread takes every n-th proof of the file, and uses each once.
+local proofs = {}
+local token
+local i = 0
+local threads_seen = 0
+function setup(thread)
+  thread:set("id", threads_seen)
+  threads_seen = threads_seen + 1
+end
+function init(args)
+  local file = io.open(args[1])
+  token = file:read("*l")
+  file:close()
+  local threads, k = tonumber(args[3]), 0
+  for line in io.lines(args[2]) do
+    if k % threads == id then proofs[#proofs + 1] = line end
+    k = k + 1
+  end
+end
+function request()
+  i = i % #proofs + 1
+  return wrk.format("GET", "/hello", { ["Authorization"] = "DPoP " .. token, ["DPoP"] = proofs[i] })
+end
+LUA
 for peer in "${peers[@]}"; do
   port=$(free_port)
   PORT=$port ISSUER=$ISSUER JWKS_URL=$JWKS AUDIENCE=$AUDIENCE "${bins[$peer]}" >"$WORK/server-${port}.log" 2>&1 &
@@ -241,6 +291,7 @@ configs=("bare|bare|none" "bare + token|bare|one" "scopegate hit|gate|one"
          "scopegate miss (cache off)|gate-nocache|distinct" "scopegate proxy hit|proxy|one"
          "nginx proxy without auth (reference)|nginx|one")
 [ -z "$PROXY_BASELINE" ] || configs+=("scopegate proxy hit (baseline build)|proxy-baseline|one")
+[ "$DPOP" = 0 ] || configs+=("scopegate DPoP (in-process store)|gate-dpop|dpop" "scopegate DPoP (Redis store)|gate-dpop-redis|dpop")
 for peer in "${peers[@]}"; do configs+=("$peer one token|$peer|one" "$peer distinct|$peer|distinct"); done
 
 measure() { # label server workload round
@@ -249,6 +300,8 @@ measure() { # label server workload round
     none) out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${url[$server]}") ;;
     one) out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "${url[$server]}") ;;
     distinct) out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/distinct.lua" "${url[$server]}" -- "$WORK/tokens.txt") ;;
+    dpop) out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/dpop.lua" "${url[$server]}" -- \
+      "$WORK/dpop-token-$server-$round.txt" "$WORK/dpop-proofs-$server-$round.txt" "$THREADS") ;;
   esac
   local rps p50 p99 non2xx
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")

@@ -15,13 +15,13 @@ cargo clippy --locked --all-targets --all-features -- -D warnings
 
 # Every feature users can enable; `bench` (criterion) only builds the
 # benchmarks and stays out of the test run.
-features=axum,issuer,proxy,cli,internals
+features=axum,issuer,proxy,redis,cli,internals
 
 # Each feature alone, and none: the build a user gets. `--lib` and `--bin`
 # leave out dev-dependencies (and so the self dev-dependency that turns
 # features on for tests and examples), so a feature that only builds, or only
 # builds without warnings, together with another fails here.
-for feature in "" axum issuer proxy cli internals; do
+for feature in "" axum issuer proxy redis cli internals; do
     echo "== cargo clippy --lib --no-default-features --features '$feature'"
     cargo clippy --locked --lib --no-default-features --features "$feature" -- -D warnings
 done
@@ -42,6 +42,18 @@ if ! command -v promtool >/dev/null; then
         || { echo "promtool is missing and could not be installed (apt-get install prometheus)" >&2; exit 1; }
 fi
 export SCOPEGATE_REQUIRE_PROMTOOL=1
+
+# The shared-state tests run a real redis-server on a free loopback port;
+# they fail (never skip) when it is missing and this is set.
+if ! command -v redis-server >/dev/null; then
+    echo "== installing redis-server (Debian package redis-server)"
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo -n"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null \
+        || { echo "redis-server is missing and could not be installed (apt-get install redis-server)" >&2; exit 1; }
+fi
+export SCOPEGATE_REQUIRE_REDIS=1
 
 echo "== cargo test"
 cargo test --locked --features "$features"

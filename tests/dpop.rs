@@ -318,6 +318,83 @@ async fn a_bound_token_is_never_a_bearer_token_and_dpop_needs_a_bound_one() {
 }
 
 #[tokio::test]
+async fn inside_a_nested_router_htu_is_the_path_the_client_addressed() {
+    let issuer = issuer().await;
+    let api = serve_at(|origin| {
+        let verifier = support::builder(&issuer)
+            .dpop(Dpop::new(origin).unwrap())
+            .build()
+            .unwrap();
+        let inner = Router::new().route(
+            "/r",
+            get(whoami).route_layer(verifier.require(READ).unwrap()),
+        );
+        Router::new().nest("/api", inner)
+    })
+    .await;
+    let url = format!("{}/api/r", api.url);
+    let key = DpopKey::generate();
+    let token = bound_token(&issuer, &key);
+    assert_eq!(
+        call(
+            &url,
+            "DPoP",
+            &token,
+            &[key.proof("GET", &url, Some(&token))]
+        )
+        .await
+        .status,
+        200
+    );
+    let stripped = format!("{}/r", api.url);
+    let answer = call(
+        &url,
+        "DPoP",
+        &token,
+        &[key.proof("GET", &stripped, Some(&token))],
+    )
+    .await;
+    assert_eq!(
+        answer.status, 401,
+        "a proof for the path without the prefix"
+    );
+}
+
+#[tokio::test]
+async fn verify_refuses_a_bound_token_and_short_nonce_secrets_are_refused() {
+    let issuer = issuer().await;
+    let verifier = support::builder(&issuer)
+        .dpop(Dpop::new("https://api.example.com").unwrap())
+        .build()
+        .unwrap();
+    let key = DpopKey::generate();
+    let error = verifier
+        .verify(&bound_token(&issuer, &key))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        scopegate::VerifyError::InvalidToken(scopegate::TokenError::BoundToKey)
+    );
+    assert!(
+        verifier.verify(&token(&issuer, &[READ])).await.is_ok(),
+        "the control"
+    );
+    let short = support::builder(&issuer).dpop(
+        Dpop::new("https://a.example")
+            .unwrap()
+            .nonce_secret(b"short"),
+    );
+    assert!(short.build().is_err());
+    let long = support::builder(&issuer).dpop(
+        Dpop::new("https://a.example")
+            .unwrap()
+            .nonce_secret(&[7; 32]),
+    );
+    assert!(long.build().is_ok());
+}
+
+#[tokio::test]
 async fn a_required_route_takes_no_bearer_token() {
     let issuer = issuer().await;
     let api = dpop_api(&issuer, None, |d| d, None).await;

@@ -286,9 +286,15 @@ async fn dpop_mistakes_are_one_line_naming_the_key() {
         ("[dpop]\nmax_age = \"2h\"", "dpop.max_age"),
         ("[dpop]\nmax_age = \"1500ms\"", "dpop.max_age"),
         ("[dpop]\nunknown = 1", "unknown"),
+        // Listening on port 0 (or a wildcard): no origin clients address.
+        ("[dpop]\nmode = \"allowed\"\n# origin", "dpop.origin"),
     ];
     for (table, key) in cases {
-        let text = config(&issuer, upstream, table);
+        let table = match table.contains("origin") {
+            true => table.to_string(),
+            false => table.replace("[dpop]", "[dpop]\norigin = \"https://a.example\""),
+        };
+        let text = config(&issuer, upstream, &table);
         let error = ProxyConfig::from_toml(&text, "p.toml")
             .unwrap_err()
             .to_string();

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use scopegate::local::LocalIssuer;
 use scopegate::proxy::{LogFormat, Proxy, ProxyConfig, ProxyHandle};
+use scopegate::shared::{RedisOptions, RedisStore};
 use tracing_subscriber::EnvFilter;
 
 /// OAuth 2.0 access tokens and scopes, checked in front of your API.
@@ -72,6 +73,19 @@ struct IssuerArgs {
         value_parser = host_name
     )]
     allowed_hosts: Vec<String>,
+    /// Publish revocations and sign-outs (RevokeToken, /oauth2/revoke,
+    /// GlobalSignOut, AdminUserGlobalSignOut) to the Redis at URL, where
+    /// verifiers and proxies with the same `[shared]` store see them
+    #[arg(long, value_name = "URL", env = "SCOPEGATE_REVOCATIONS_REDIS")]
+    revocations_redis: Option<String>,
+    /// The key prefix in that Redis (as `[shared] key_prefix`)
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        default_value = "scopegate:",
+        requires = "revocations_redis"
+    )]
+    revocations_prefix: String,
 }
 
 /// A non-empty file name.
@@ -211,6 +225,12 @@ async fn run_issuer(args: IssuerArgs) -> Result<(), String> {
         .without_default_pool();
     if let Some(path) = &args.state {
         builder = builder.state_file(path);
+    }
+    if let Some(url) = &args.revocations_redis {
+        let options = RedisOptions::default().key_prefix(args.revocations_prefix.clone());
+        let store =
+            RedisStore::open(url, options).map_err(|e| format!("--revocations-redis {e}"))?;
+        builder = builder.publish_revocations(store);
     }
     let issuer = builder.start().await.map_err(|e| e.to_string())?;
     let base = issuer.base_url();

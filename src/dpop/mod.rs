@@ -25,7 +25,7 @@ use proof::{Expected, VerifiedProof};
 /// How old a proof may be by default (its `iat`).
 pub const DEFAULT_PROOF_MAX_AGE: Duration = Duration::from_secs(60);
 /// How far ahead of this server's clock a proof's `iat` may be.
-const MAX_FUTURE_SECS: u64 = 5;
+pub(crate) const MAX_FUTURE_SECS: u64 = 5;
 /// How long a server nonce is handed out for (it is accepted for twice as
 /// long).
 const NONCE_WINDOW_SECS: u64 = 300;
@@ -169,6 +169,7 @@ pub struct Dpop {
     algorithms: AlgorithmSet,
     max_age: Duration,
     nonces: Option<Arc<Nonces>>,
+    nonce_secret_len: usize,
     one_time_ids: Arc<dyn OneTimeIds>,
 }
 
@@ -185,6 +186,7 @@ impl Dpop {
             algorithms: Algorithm::ALL.into_iter().collect(),
             max_age: DEFAULT_PROOF_MAX_AGE,
             nonces: None,
+            nonce_secret_len: 0,
             one_time_ids: Arc::new(InMemoryOneTimeIds::default()),
         })
     }
@@ -225,9 +227,11 @@ impl Dpop {
     }
 
     /// Requires a server nonce in every proof, made with `secret` (at least
-    /// 32 bytes: the same on every replica behind one load balancer).
+    /// 32 bytes, checked at build: the same on every replica behind one load
+    /// balancer).
     pub fn nonce_secret(mut self, secret: &[u8]) -> Self {
         self.nonces = Some(Arc::new(Nonces::new(secret, NONCE_WINDOW_SECS)));
+        self.nonce_secret_len = secret.len();
         self
     }
 
@@ -260,6 +264,7 @@ impl Dpop {
         self.one_time_ids = Arc::clone(&old.one_time_ids);
         if self.nonces.is_some() && old.nonces.is_some() {
             self.nonces.clone_from(&old.nonces);
+            self.nonce_secret_len = old.nonce_secret_len;
         }
     }
 
@@ -267,6 +272,11 @@ impl Dpop {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.algorithms.is_empty() {
             return Err(invalid_option("the DPoP algorithm list is empty"));
+        }
+        if self.nonces.is_some() && self.nonce_secret_len < 32 {
+            return Err(invalid_option(
+                "the DPoP nonce secret must be at least 32 bytes",
+            ));
         }
         if !(1..=3600).contains(&self.max_age.as_secs()) || self.max_age.subsec_nanos() != 0 {
             return Err(invalid_option(
@@ -330,14 +340,20 @@ impl Dpop {
 
     /// Records the proof's `jti` (scoped to its key) as used.
     pub(crate) fn replay_check(&self, proof: &VerifiedProof) -> ReplayCheck {
-        let ttl = self.max_age + Duration::from_secs(MAX_FUTURE_SECS);
+        let ttl = replay_window(self.max_age.as_secs());
         ReplayCheck(self.one_time_ids.first_use(&one_time_id(proof), ttl))
     }
 }
 
+/// How long a proof's id is remembered: as long as its `iat` can be
+/// accepted (`max_age` back, 5 s ahead, plus the second `iat` rounds away).
+pub(crate) fn replay_window(max_age_secs: u64) -> Duration {
+    Duration::from_secs(max_age_secs + MAX_FUTURE_SECS + 1)
+}
+
 /// The id a proof is remembered by: a hash of its key's thumbprint and its
 /// `jti`, so that stores hold fixed-size keys and nothing a client chose.
-fn one_time_id(proof: &VerifiedProof) -> String {
+pub(crate) fn one_time_id(proof: &VerifiedProof) -> String {
     let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     context.update(proof.jkt.as_bytes());
     context.update(b".");
@@ -382,6 +398,17 @@ fn checked_origin(origin: &str) -> Result<String, ConfigError> {
         return Err(invalid());
     }
     Ok(url.origin().ascii_serialization())
+}
+
+/// The request's `DPoP` proof header, if it has one (RFC 9449 §4.3:
+/// exactly one, visible ASCII).
+pub(crate) fn proof_header(headers: &http::HeaderMap) -> Result<Option<&str>, DpopError> {
+    let mut values = headers.get_all("dpop").iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(value), None) => value.to_str().map(Some).map_err(|_| DpopError::Malformed),
+        (Some(_), Some(_)) => Err(DpopError::MultipleProofs),
+    }
 }
 
 /// What a request's proof is checked against.

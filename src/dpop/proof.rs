@@ -197,7 +197,30 @@ fn same_uri(htu: &str, expected: &Url) -> bool {
     };
     htu.set_query(None);
     htu.set_fragment(None);
-    htu.as_str() == expected.as_str()
+    same_escapes(htu.as_str(), expected.as_str())
+}
+
+/// Equal but for the case of percent-escapes' hex digits (RFC 3986
+/// §6.2.2.1: `%7b` and `%7B` are the same).
+fn same_escapes(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut escape = 0u8;
+    a.iter().zip(b).all(|(x, y)| {
+        let hex = escape > 0;
+        escape = if *x == b'%' {
+            2
+        } else {
+            escape.saturating_sub(1)
+        };
+        if hex {
+            x.eq_ignore_ascii_case(y)
+        } else {
+            x == y
+        }
+    })
 }
 
 /// `ath`: the base64url SHA-256 of the access token (RFC 9449 §4.2).
@@ -337,6 +360,9 @@ mod tests {
         assert!(!same_uri("https://api.example.com/photos/", &uri));
         assert!(!same_uri("https://api.example.com:8443/photos", &uri));
         assert!(!same_uri("/photos", &uri));
+        let escaped = Url::parse("https://api.example.com/a%7Bb").unwrap();
+        assert!(same_uri("https://api.example.com/a%7bb", &escaped));
+        assert!(!same_uri("https://api.example.com/A%7Bb", &escaped));
     }
 
     #[test]

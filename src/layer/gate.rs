@@ -178,10 +178,11 @@ impl Gate {
             }
             Credentials::Bearer(token) => Ok(Presented::Bearer(token)),
             Credentials::Dpop(token) => Ok(Presented::Dpop(ProofRequest {
-                proof: proof_header(request)
+                proof: crate::dpop::proof_header(request.headers())
+                    .and_then(|proof| proof.ok_or(DpopError::MissingProof))
                     .map_err(|e| (RejectionKind::InvalidDpopProof(e), Scheme::Dpop))?,
                 method: request.method().as_str(),
-                path: request.uri().path(),
+                path: client_path(request),
                 token,
             })),
             Credentials::Missing => Err((RejectionKind::MissingCredentials, Scheme::Bearer)),
@@ -339,16 +340,15 @@ impl Gate {
     }
 }
 
-/// The request's one `DPoP` proof header (RFC 9449 §4.3: exactly one).
-fn proof_header<B>(request: &Request<B>) -> Result<&str, DpopError> {
-    let mut values = request.headers().get_all("dpop").iter();
-    let (Some(value), None) = (values.next(), values.next()) else {
-        return Err(match request.headers().contains_key("dpop") {
-            true => DpopError::MultipleProofs,
-            false => DpopError::MissingProof,
-        });
-    };
-    value.to_str().map_err(|_| DpopError::Malformed)
+/// The path the client addressed, for a proof's `htu`: inside an axum
+/// `Router::nest`, the request's URI has lost its prefix, and axum keeps
+/// the original in the extensions.
+fn client_path<B>(request: &Request<B>) -> &str {
+    #[cfg(feature = "axum")]
+    if let Some(original) = request.extensions().get::<axum::extract::OriginalUri>() {
+        return original.0.path();
+    }
+    request.uri().path()
 }
 
 /// The layer's one log line for a refusal: the status and fixed reason, and

@@ -14,6 +14,7 @@ use super::server;
 use super::shared::Shared;
 use super::state::{PoolState, State};
 use crate::Algorithm;
+use crate::shared::RevocationList;
 use crate::sync::lock;
 
 impl LocalIssuer {
@@ -26,6 +27,7 @@ impl LocalIssuer {
             region: "us-east-1".to_string(),
             state_file: None,
             allowed_hosts: Vec::new(),
+            revocations: None,
         }
     }
 
@@ -46,6 +48,7 @@ pub struct LocalIssuerBuilder {
     region: String,
     state_file: Option<PathBuf>,
     allowed_hosts: Vec<String>,
+    revocations: Option<Arc<dyn RevocationList>>,
 }
 
 impl LocalIssuerBuilder {
@@ -102,6 +105,17 @@ impl LocalIssuerBuilder {
         self
     }
 
+    /// Publishes what this issuer revokes to `list`, so that verifiers
+    /// sharing it refuse those tokens: `RevokeToken` and `/oauth2/revoke`
+    /// (the refresh token's `origin_jti`), `GlobalSignOut` and
+    /// `AdminUserGlobalSignOut` (the user's `sub`, issued until now). With
+    /// a Redis store (feature `redis`), the whole Cognito sign-out path
+    /// works end to end in development.
+    pub fn publish_revocations(mut self, list: impl RevocationList) -> Self {
+        self.revocations = Some(Arc::new(list));
+        self
+    }
+
     /// Keeps the state in this file: loaded at start, saved atomically
     /// after every change (keys included, mode 0600).
     pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
@@ -121,7 +135,8 @@ impl LocalIssuerBuilder {
         let addr = listener.local_addr().map_err(StartError::Bind)?;
         let base_url = format!("http://{addr}");
         let shared = Shared::new(base_url, self.region, state, self.state_file)
-            .allowing_hosts(&self.allowed_hosts);
+            .allowing_hosts(&self.allowed_hosts)
+            .publishing_to(self.revocations);
         let shared = Arc::new(shared);
         let default_pool = self.default_pool.unwrap_or_default();
         prepare_default_pool(&shared, &default_pool, self.algorithm)?;

@@ -7,8 +7,8 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -22,7 +22,7 @@ use super::persist;
 use super::sessions::Sessions;
 use super::state::{PoolState, State};
 use crate::Algorithm;
-use crate::shared::InMemoryOneTimeIds;
+use crate::shared::{InMemoryOneTimeIds, Revocation, RevocationList};
 use crate::sync::lock;
 
 /// What the server shares with the handles.
@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) guard: Guard,
     /// The `jti`s of the DPoP proofs the token endpoint took.
     pub(crate) dpop_proof_ids: InMemoryOneTimeIds,
+    /// Where sign-outs and revocations are published, if anywhere.
+    pub(crate) revocations: Option<Arc<dyn RevocationList>>,
 }
 
 impl fmt::Debug for Shared {
@@ -72,7 +74,29 @@ impl Shared {
             jwks_requests: AtomicU64::new(0),
             discovery_requests: AtomicU64::new(0),
             dpop_proof_ids: InMemoryOneTimeIds::default(),
+            revocations: None,
         }
+    }
+
+    /// Also publishes revocations and sign-outs to `list`.
+    pub(crate) fn publishing_to(mut self, list: Option<Arc<dyn RevocationList>>) -> Self {
+        self.revocations = list;
+        self
+    }
+
+    /// Publishes `revocation` to the list, if there is one, in the
+    /// background (a failure is logged: the issuer's own state has it).
+    pub(crate) fn publish(&self, revocation: Revocation) {
+        let (Some(list), Ok(runtime)) = (&self.revocations, tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let written = list.revoke(revocation);
+        runtime.spawn(async move {
+            if let Err(e) = written.await {
+                tracing::warn!(error = %e, "a revocation could not be published");
+            }
+        });
     }
 
     /// Also answers requests whose `Host` names one of `hosts` (see

@@ -73,6 +73,11 @@ fn readiness(verifier: &Verifier) -> (StatusCode, String) {
         }
         body.push('\n');
     }
+    if !verifier.revocations_usable() {
+        // Tokens are refused (503) until the list is current again.
+        body.push_str("revocation list unusable: its shared store is unreachable\n");
+        return (StatusCode::SERVICE_UNAVAILABLE, body);
+    }
     if verifier.issuers().any(|issuer| issuer.has_keys()) {
         (StatusCode::OK, format!("ready\n{body}"))
     } else {

@@ -389,6 +389,12 @@ impl Collector for VerifierCollector {
             "Whether a key set is loaded (any issuer's, as /readyz).",
             i64::from(verifier.issuers().any(|issuer| issuer.has_keys())),
         )?;
+        Self::gauge(
+            &mut encoder,
+            "scopegate_revocation_list_usable",
+            "Whether the revocation list is usable (0: its shared store unreachable too long; tokens get 503).",
+            i64::from(verifier.revocations_usable()),
+        )?;
         let mut loaded = encoder.encode_descriptor(
             "scopegate_issuer_key_set_loaded",
             "Whether the issuer's key set is loaded.",

@@ -86,9 +86,12 @@ fn parse(body: &Bytes) -> Result<Revocation, &'static str> {
         (None, Some(origin), None, None, None) => Ok(Revocation::origin_jti(origin)),
         (None, None, Some(client), None, None) => Ok(Revocation::client(client)),
         (None, None, None, Some(sub), before) => {
-            let before = before.map_or_else(SystemTime::now, |secs| {
-                UNIX_EPOCH + Duration::from_secs(secs)
-            });
+            let before = match before {
+                None => SystemTime::now(),
+                Some(secs) => UNIX_EPOCH
+                    .checked_add(Duration::from_secs(secs))
+                    .ok_or("before is not a time")?,
+            };
             Ok(Revocation::subject_before(sub, before))
         }
         _ => Err(SHAPE),

@@ -1,7 +1,7 @@
 //! The in-process stores: bounded, for one process (every verifier of it
 //! may share one by cloning its `Arc`).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -27,36 +27,56 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(86_400);
 /// Full means refused: once `capacity` ids are in their window, new proofs
 /// are refused ([`SharedStateError::Full`], a 503) rather than an older id
 /// forgotten early, which would let its proof be replayed.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct InMemoryOneTimeIds {
+    /// No size bound of moka's own: its eviction would forget an id early
+    /// (a replay); the bound is `count`, kept exactly here.
     ids: Cache<Box<str>, Instant>,
+    count: Arc<AtomicU64>,
     capacity: u64,
 }
 
 impl InMemoryOneTimeIds {
     /// A store for at most `capacity` ids at once.
     pub fn new(capacity: u64) -> Self {
+        let count = Arc::new(AtomicU64::new(0));
+        let expired = Arc::clone(&count);
         InMemoryOneTimeIds {
-            // Twice the bound, so that eviction (which would forget an id
-            // early) never comes before the refusal at `capacity`.
             ids: Cache::builder()
-                .max_capacity(capacity.saturating_mul(2))
                 .expire_after(UntilDeadline)
+                .eviction_listener(move |_, _, _| {
+                    expired.fetch_sub(1, Ordering::Relaxed);
+                })
                 .build(),
+            count,
             capacity,
         }
     }
 
     pub(crate) fn record(&self, id: &str, ttl: Duration) -> Result<bool, SharedStateError> {
-        if self.ids.entry_count() >= self.capacity {
+        if self.count.load(Ordering::Relaxed) >= self.capacity {
+            // Expired ids leave only once housekeeping has run.
             self.ids.run_pending_tasks();
-            if self.ids.entry_count() >= self.capacity {
+            if self.count.load(Ordering::Relaxed) >= self.capacity {
                 return Err(SharedStateError::Full);
             }
         }
         let deadline = Instant::now() + ttl;
         let entry = self.ids.entry(id.into()).or_insert(deadline);
+        if entry.is_fresh() {
+            self.count.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(entry.is_fresh())
+    }
+}
+
+/// The counts only: moka's `Debug` would list every id.
+impl std::fmt::Debug for InMemoryOneTimeIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InMemoryOneTimeIds")
+            .field("ids", &self.count.load(Ordering::Relaxed))
+            .field("capacity", &self.capacity)
+            .finish()
     }
 }
 
@@ -158,6 +178,10 @@ impl<T: RevocationList + ?Sized> RevocationList for Arc<T> {
 
     fn revoke(&self, revocation: Revocation) -> StoreFuture<()> {
         (**self).revoke(revocation)
+    }
+
+    fn is_usable(&self) -> bool {
+        (**self).is_usable()
     }
 }
 

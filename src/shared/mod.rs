@@ -5,6 +5,8 @@
 //! store that replicas share implements the same traits.
 
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 mod revocation;
 mod revoked;
 
@@ -19,6 +21,8 @@ pub use memory::{
     DEFAULT_MAX_REVOCATIONS, DEFAULT_ONE_TIME_IDS, DEFAULT_RETENTION, InMemoryOneTimeIds,
     InMemoryRevocations,
 };
+#[cfg(feature = "redis")]
+pub use redis::{RedisConfigError, RedisOptions, RedisStore, StalePolicy};
 pub use revocation::Revocation;
 pub(crate) use revoked::RevokedSet;
 
@@ -99,4 +103,11 @@ pub trait RevocationList: Send + Sync + fmt::Debug + 'static {
 
     /// Records a revocation.
     fn revoke(&self, revocation: Revocation) -> StoreFuture<()>;
+
+    /// Whether [`status`](Self::status) is answering from a list it may use
+    /// (false while it answers `Unknown` for every token), for readiness
+    /// probes and metrics. An in-process list always is.
+    fn is_usable(&self) -> bool {
+        true
+    }
 }

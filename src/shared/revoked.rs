@@ -47,7 +47,11 @@ impl RevokedSet {
         };
         id_in(&self.token_ids, claims.jwt_id())
             || id_in(&self.origins, claims.origin_jti())
-            || issued_before(&self.clients, claims.client_id())
+            // Cognito's ID tokens name their client in `aud` only.
+            || issued_before(
+                &self.clients,
+                claims.client_id().or(claims.audience().first().map(String::as_str)),
+            )
             || issued_before(&self.subjects, claims.subject())
     }
 
@@ -61,7 +65,7 @@ impl RevokedSet {
         now: u64,
         max_entries: usize,
     ) -> Result<(), SharedStateError> {
-        if self.len() >= max_entries {
+        if self.len() >= max_entries && !self.holds(revocation) {
             self.remove_expired(now);
             if self.len() >= max_entries {
                 return Err(SharedStateError::Full);
@@ -84,6 +88,18 @@ impl RevokedSet {
             }
         }
         Ok(())
+    }
+
+    /// Whether an entry for `revocation`'s kind and value exists (a new
+    /// one would only extend it).
+    fn holds(&self, revocation: &Revocation) -> bool {
+        let value = revocation.value();
+        match revocation {
+            Revocation::TokenId(_) => self.token_ids.contains_key(value),
+            Revocation::Origin(_) => self.origins.contains_key(value),
+            Revocation::ClientBefore { .. } => self.clients.contains_key(value),
+            Revocation::SubjectBefore { .. } => self.subjects.contains_key(value),
+        }
     }
 
     /// Drops the entries that expired at or before `now`.

@@ -363,9 +363,10 @@ impl VerifierBuilder {
         #[cfg(feature = "proxy")]
         if let Some(old) = &self.keep_key_sets_of {
             issuers.keep_key_sets_of(&old.inner.issuers);
-            // A reload forgets neither a revocation nor a used proof id.
-            self.revocations
-                .get_or_insert_with(|| Arc::clone(&old.inner.revocations));
+            // A reload forgets neither a revocation nor a used proof id,
+            // and keeps the stores it started with (`[shared]` changes
+            // need a restart).
+            self.revocations = Some(Arc::clone(&old.inner.revocations));
             if let (Some(new), Some(old)) = (&mut self.dpop, &old.inner.dpop) {
                 new.keep_state_of(old);
             }

@@ -174,13 +174,20 @@ pub(crate) enum Immediate {
 }
 
 impl Verifier {
-    /// Verifies a token: signature, lifetime and claims, fetching keys if
-    /// needed. Scopes are not checked here; see [`Claims::has_scope`].
+    /// Verifies a bearer token: signature, lifetime, claims and the
+    /// revocation list, fetching keys if needed. Scopes are not checked
+    /// here; see [`Claims::has_scope`]. A token bound to a DPoP key
+    /// (`cnf.jkt`) is refused ([`TokenError::BoundToKey`]): it needs a
+    /// proof, which only the layer checks.
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        match self.verify_now(token) {
-            Immediate::Done(result) => result,
-            Immediate::NeedsKeys => self.verify_after_fetch(token).await,
+        let claims = match self.verify_now(token) {
+            Immediate::Done(result) => result?,
+            Immediate::NeedsKeys => self.verify_after_fetch(token).await?,
+        };
+        if claims.dpop_jkt().is_some() {
+            return Err(TokenError::BoundToKey.into());
         }
+        Ok(claims)
     }
 
     /// Verifies with the keys at hand, without waiting.
@@ -403,6 +410,13 @@ impl Verifier {
     /// `invalid_token`.
     pub async fn revoke(&self, revocation: Revocation) -> Result<(), SharedStateError> {
         self.inner.revocations.revoke(revocation).await
+    }
+
+    /// Whether the revocation list is usable: false while a shared store
+    /// has been unreachable for longer than its policy allows, and tokens
+    /// are refused (503). Always true for an in-process list.
+    pub fn revocations_usable(&self) -> bool {
+        self.inner.revocations.is_usable()
     }
 
     /// The cookie a token may come in, if configured.

@@ -145,6 +145,22 @@ async fn the_code_flow_binds_the_access_token_and_the_public_clients_refresh_tok
             "{body}"
         );
     }
+    // The management API's refresh calls carry no proof: refused there.
+    fails(
+        &h.issuer,
+        "InitiateAuth",
+        json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": h.public,
+               "AuthParameters": {"REFRESH_TOKEN": refresh}}),
+        "NotAuthorizedException",
+    )
+    .await;
+    fails(
+        &h.issuer,
+        "GetTokensFromRefreshToken",
+        json!({"ClientId": h.public, "RefreshToken": refresh}),
+        "NotAuthorizedException",
+    )
+    .await;
     // With the key's: a new bound token.
     let (status, body) = with_proofs(
         &h.issuer,

@@ -16,6 +16,10 @@ use serde_json::{Value, json};
 /// DPoP proofs signed with a fresh key.
 pub mod dpop;
 
+/// A real redis-server, for the targets that declare the `redis` feature.
+#[cfg(feature = "redis")]
+pub mod redis;
+
 /// The proxy harness, for the targets that declare the `proxy` feature.
 #[cfg(feature = "proxy")]
 pub mod proxy;
@@ -98,6 +102,21 @@ pub async fn serve(router: Router) -> Api {
         addr,
         task,
     }
+}
+
+/// An axum server on a free loopback port whose router is built knowing
+/// its own origin (`http://127.0.0.1:PORT`); stops when dropped.
+pub async fn serve_at(build: impl FnOnce(&str) -> Router) -> Api {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let url = format!("http://{addr}");
+    let router = build(&url);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Api { url, addr, task }
 }
 
 /// The handler behind the layer: answers with what the layer verified.

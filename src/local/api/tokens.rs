@@ -25,6 +25,7 @@ use crate::local::user_tokens::{
     SignIn, UserTokens, check_access_token, mint, refresh_key, store_refresh_token,
 };
 use crate::local::users::{RefreshTokenState, UserState};
+use crate::shared::Revocation;
 use crate::sync::lock;
 
 /// The one scope of tokens from the sign-in APIs.
@@ -177,6 +178,9 @@ fn refresh_record(
         .get(&key)
         .filter(|r| r.client_id == client.id && r.expires > now_epoch())
         .filter(|r| !pool.directory.is_revoked(&r.origin_jti))
+        // Bound to a DPoP key (RFC 9449 §5): these calls carry no proof,
+        // so only the token endpoint with one may refresh it.
+        .filter(|r| r.dpop_jkt.is_none())
         .ok_or_else(invalid_refresh_token)?;
     let user = pool
         .directory
@@ -288,8 +292,9 @@ pub(super) fn get_user(shared: &Shared, input: &Input<'_>) -> Result<Value, ApiE
 }
 
 /// Signs a user out everywhere: tokens issued before now are refused, the
-/// user's refresh tokens are removed and their sign-ins revoked.
-fn sign_out(pool: &mut PoolState, username: &str) {
+/// user's refresh tokens are removed and their sign-ins revoked. Returns
+/// the user's `sub`.
+fn sign_out(pool: &mut PoolState, username: &str) -> Option<String> {
     let now = now_epoch();
     let origins: Vec<String> = pool
         .directory
@@ -302,29 +307,42 @@ fn sign_out(pool: &mut PoolState, username: &str) {
         pool.directory
             .revoke_origin(&origin, now + REVOCATION_SECONDS);
     }
-    if let Some(user) = pool.directory.users.get_mut(username) {
-        user.signed_out_at = Some(now);
+    let user = pool.directory.users.get_mut(username)?;
+    user.signed_out_at = Some(now);
+    Some(user.sub.clone())
+}
+
+/// Tells the revocation list, if any, that `sub` signed out now.
+fn publish_sign_out(shared: &Shared, sub: Option<String>) {
+    if let Some(sub) = sub {
+        shared.publish(Revocation::subject_before(
+            sub,
+            std::time::SystemTime::now(),
+        ));
     }
 }
 
 pub(super) fn global_sign_out(shared: &Shared, input: &Input<'_>) -> Result<Value, ApiError> {
     let token = input.required("AccessToken", "accessToken")?;
     let (pool_id, username, _) = access_token_user(shared, token)?;
-    shared.change(|state| {
-        if let Some(pool) = state.pools.get_mut(&pool_id) {
-            sign_out(pool, &username);
-        }
-        Ok(json!({}))
-    })
+    let sub = shared.change(|state| {
+        Ok(state
+            .pools
+            .get_mut(&pool_id)
+            .and_then(|pool| sign_out(pool, &username)))
+    })?;
+    publish_sign_out(shared, sub);
+    Ok(json!({}))
 }
 
 pub(super) fn admin_global_sign_out(shared: &Shared, input: &Input<'_>) -> Result<Value, ApiError> {
-    shared.change(|state| {
+    let sub = shared.change(|state| {
         let pool = pool_mut(state, input)?;
         let key = user_key(pool, input)?;
-        sign_out(pool, &key);
-        Ok(json!({}))
-    })
+        Ok(sign_out(pool, &key))
+    })?;
+    publish_sign_out(shared, sub);
+    Ok(json!({}))
 }
 
 /// RevokeToken: a refresh token of this client ends its sign-in (its access
@@ -335,7 +353,7 @@ pub(super) fn revoke(shared: &Shared, input: &Input<'_>) -> Result<Value, ApiErr
     let token = input.required("Token", "token")?;
     let client_id = input.required("ClientId", "clientId")?;
     let secret = input.string("ClientSecret")?;
-    shared.change(|state| {
+    let revoked = shared.change(|state| {
         let (pool, client) = find_client(state, client_id)?;
         check_client_secret(client, secret)?;
         if client
@@ -362,10 +380,17 @@ pub(super) fn revoke(shared: &Shared, input: &Input<'_>) -> Result<Value, ApiErr
             .filter(|r| r.client_id == client.id)
             .map(|r| r.origin_jti.clone());
         let pool_id = pool.id.clone();
-        if let (Some(origin), Some(pool)) = (origin, state.pools.get_mut(&pool_id)) {
+        let Some(origin) = origin else {
+            return Ok(None);
+        };
+        if let Some(pool) = state.pools.get_mut(&pool_id) {
             pool.directory
                 .revoke_origin(&origin, now_epoch() + REVOCATION_SECONDS);
         }
-        Ok(json!({}))
-    })
+        Ok(Some(origin))
+    })?;
+    if let Some(origin) = revoked {
+        shared.publish(Revocation::origin_jti(origin));
+    }
+    Ok(json!({}))
 }

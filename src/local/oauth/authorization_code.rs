@@ -96,8 +96,9 @@ fn revoke(shared: &Shared, pool_id: &str, origin_jti: &str) {
         }
         Ok(())
     });
-    if let Err(e) = outcome {
-        tracing::error!(error = %e, "a replayed code's tokens could not be revoked");
+    match outcome {
+        Ok(()) => shared.publish(crate::Revocation::origin_jti(origin_jti)),
+        Err(e) => tracing::error!(error = %e, "a replayed code's tokens could not be revoked"),
     }
 }
 

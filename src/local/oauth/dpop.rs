@@ -1,19 +1,17 @@
 //! DPoP at the token endpoint (RFC 9449 §5): a token request with a `DPoP`
 //! proof gets tokens bound to the proof's key.
 
-use std::time::Duration;
-
 use http::HeaderMap;
 use url::Url;
 
 use super::outcome::OAuthError;
 use crate::Algorithm;
 use crate::dpop::proof::{self, Expected};
+use crate::dpop::{MAX_FUTURE_SECS, one_time_id, proof_header, replay_window};
 use crate::local::shared::Shared;
 
-/// How old a proof may be, and how far ahead of this clock.
+/// How old a proof may be.
 const MAX_AGE_SECS: u64 = 60;
-const MAX_FUTURE_SECS: u64 = 5;
 
 /// The algorithms proofs may use (advertised as
 /// `dpop_signing_alg_values_supported`).
@@ -25,13 +23,8 @@ pub(crate) fn proof_key(
     shared: &Shared,
     headers: &HeaderMap,
 ) -> Result<Option<String>, OAuthError> {
-    let mut values = headers.get_all("dpop").iter();
-    let proof = match (values.next(), values.next()) {
-        (None, _) => return Ok(None),
-        (Some(proof), None) => proof
-            .to_str()
-            .map_err(|_| invalid("the DPoP proof is malformed"))?,
-        (Some(_), Some(_)) => return Err(invalid("more than one DPoP proof")),
+    let Some(proof) = proof_header(headers).map_err(|e| invalid(e.as_str()))? else {
+        return Ok(None);
     };
     let endpoint = Url::parse(&format!("{}/oauth2/token", shared.base_url))
         .map_err(|_| invalid("the token endpoint has no URL"))?;
@@ -45,9 +38,8 @@ pub(crate) fn proof_key(
         access_token: None,
     };
     let verified = proof::verify(proof, &expected).map_err(|e| invalid(e.as_str()))?;
-    let ttl = Duration::from_secs(MAX_AGE_SECS + MAX_FUTURE_SECS);
-    let id = format!("{}.{}", verified.jkt, verified.jti);
-    match shared.dpop_proof_ids.record(&id, ttl) {
+    let ttl = replay_window(MAX_AGE_SECS);
+    match shared.dpop_proof_ids.record(&one_time_id(&verified), ttl) {
         Ok(true) => Ok(Some(verified.jkt)),
         Ok(false) => Err(invalid("the DPoP proof was used before")),
         Err(_) => Err(invalid("the DPoP proof cannot be checked for replay now")),

@@ -42,7 +42,9 @@ pub(crate) fn revoke(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Resul
                     }
                     Ok(())
                 })
-                .map_err(|_| OAuthError::new("invalid_request", "the state could not be saved"))
+                .map_err(|_| OAuthError::new("invalid_request", "the state could not be saved"))?;
+            shared.publish(crate::Revocation::origin_jti(origin_jti));
+            Ok(())
         }
     }
 }

@@ -24,6 +24,13 @@ pub(super) fn policy(
     };
     let dpop = table.get_ref();
     let scheme = if raw.tls.is_some() { "https" } else { "http" };
+    if dpop.origin.is_none() && (listen.ip().is_unspecified() || listen.port() == 0) {
+        return Err(src.error(
+            Some(&table.span()),
+            "dpop.origin",
+            "is required when listen is a wildcard address or port 0: give the origin clients address",
+        ));
+    }
     let origin = dpop
         .origin
         .as_ref()

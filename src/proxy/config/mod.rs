@@ -13,6 +13,7 @@ mod locate;
 mod routes;
 mod schema;
 mod servers;
+mod shared;
 mod tls;
 mod values;
 
@@ -142,8 +143,9 @@ fn build(
     let log_format = values::log_format(src, &raw.log_format)?;
     let listener_tls = tls::listener(src, &raw)?;
     let upstream_tls = tls::upstream(src, &raw, &network.upstream)?;
+    let store = shared::store(src, &raw)?;
     let dpop = dpop::policy(src, &raw, network.listen)?;
-    let (verifier, any_audience) = verifier(src, &raw, dpop, previous)?;
+    let (verifier, any_audience) = verifier(src, &raw, dpop, store, previous)?;
     let routes = routes::routes(src, &raw.routes, &verifier)?;
     let claim_headers = claims::claim_headers(src, &raw.forward)?;
     let trusted_headers = claims::trusted_headers(src, &raw.forward)?;
@@ -355,6 +357,7 @@ fn verifier(
     src: &Source<'_>,
     raw: &RawConfig,
     dpop: Option<crate::Dpop>,
+    store: Option<shared::Store>,
     previous: Option<&Verifier>,
 ) -> Result<(Verifier, bool), ConfigFileError> {
     let resource = match &raw.resource_metadata {
@@ -405,9 +408,20 @@ fn verifier(
         builder = builder.realm(realm.get_ref().clone());
     }
     builder = token_cookie(src, raw, builder)?;
+    #[cfg(feature = "redis")]
+    if let Some(store) = &store {
+        builder = builder.revocations(store.clone());
+    }
     if let Some(dpop) = dpop {
+        #[cfg(feature = "redis")]
+        let dpop = match &store {
+            Some(store) => dpop.one_time_ids(store.clone()),
+            None => dpop,
+        };
         builder = builder.dpop(dpop);
     }
+    #[cfg(not(feature = "redis"))]
+    let _ = store;
     if let Some(resource) = resource {
         builder = builder.protected_resource(resource);
     }

@@ -37,6 +37,19 @@ pub(super) struct RawConfig {
     pub(super) tls: Option<Spanned<RawTls>>,
     pub(super) upstream_ca_file: Option<Spanned<String>>,
     pub(super) dpop: Option<Spanned<RawDpop>>,
+    pub(super) shared: Option<Spanned<RawShared>>,
+}
+
+/// `[shared]`: the state replicas share, in Redis.
+#[derive(Deserialize)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawShared {
+    pub(super) redis_url: Spanned<String>,
+    pub(super) key_prefix: Option<Spanned<String>>,
+    pub(super) timeout: Option<Spanned<String>>,
+    pub(super) revocations_max_stale: Option<Spanned<String>>,
+    pub(super) revocations_when_stale: Option<Spanned<String>>,
 }
 
 /// `[dpop]`: DPoP (RFC 9449) for every route.

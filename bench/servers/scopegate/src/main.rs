@@ -10,6 +10,12 @@
 //! - `ws-load --url ws://... --connections C --seconds S [--token T]`: C
 //!   WebSocket connections, each sending a 64-byte message and waiting for
 //!   its echo, as fast as they can; prints messages per second;
+//! - `serve --mode gate-dpop|gate-dpop-redis [--redis URL]`: `gate` with DPoP
+//!   for `http://127.0.0.1:P` (proofs an hour old at most), its used proof
+//!   ids in process or in Redis;
+//! - `dpop-mint --state FILE --pool ID --issuer URL --client ID --scope S
+//!   --htu URL --count N --out-token FILE --out-proofs FILE`: one token bound
+//!   to a fresh P-256 key, and N proofs of that key for `GET htu`;
 //! - `chart --csv FILE --out FILE.svg`: requests/s per configuration.
 
 use std::collections::BTreeMap;
@@ -48,6 +54,7 @@ fn main() {
     match command.as_str() {
         "serve" => serve(&args),
         "mint" => mint(&args),
+        "dpop-mint" => dpop_mint(&args),
         "chart" => chart(&args),
         "ws-load" => ws_load(&args),
         _ => {
@@ -83,6 +90,25 @@ fn serve(args: &BTreeMap<String, String>) {
                     .token_cache_capacity(if mode == "gate" { 10_000 } else { 0 })
                     .build()
                     .unwrap();
+                verifier.load_keys().await.unwrap();
+                app.route_layer(verifier.require(READ).unwrap())
+            }
+            "gate-dpop" | "gate-dpop-redis" => {
+                let origin = format!("http://127.0.0.1:{port}");
+                let mut dpop = scopegate::Dpop::new(&origin).unwrap().max_age(std::time::Duration::from_secs(3600));
+                let mut builder = Verifier::builder(Issuer::with_jwks_url(arg(args, "issuer"), arg(args, "jwks")))
+                    .token_use("access")
+                    .client_ids([arg(args, "client")])
+                    .resource_server(
+                        ResourceServer::new("https://photos.example.com", "Photo API").scope("photos.read", "Read"),
+                    );
+                if mode == "gate-dpop-redis" {
+                    let store = scopegate::shared::RedisStore::open(&arg(args, "redis"), Default::default()).unwrap();
+                    store.connect().await.unwrap();
+                    dpop = dpop.one_time_ids(store.clone());
+                    builder = builder.revocations(store);
+                }
+                let verifier = builder.dpop(dpop).build().unwrap();
                 verifier.load_keys().await.unwrap();
                 app.route_layer(verifier.require(READ).unwrap())
             }
@@ -175,7 +201,8 @@ fn ws_load(args: &BTreeMap<String, String>) {
     println!("{:.0}", total as f64 / seconds as f64);
 }
 
-fn mint(args: &BTreeMap<String, String>) {
+/// The signing key of `--pool` in the issuer's `--state` file.
+fn pool_key(args: &BTreeMap<String, String>) -> SigningKey {
     let state: Value = serde_json::from_slice(&std::fs::read(arg(args, "state")).unwrap()).unwrap();
     let pool_id = arg(args, "pool");
     let pool = state["pools"]
@@ -193,7 +220,63 @@ fn mint(args: &BTreeMap<String, String>) {
         .unwrap();
     let alg: Algorithm = stored["alg"].as_str().unwrap().parse().unwrap();
     let der = STANDARD.decode(stored["pkcs8"].as_str().unwrap()).unwrap();
-    let key = SigningKey::from_pkcs8(kid.clone(), alg, der).unwrap();
+    SigningKey::from_pkcs8(kid, alg, der).unwrap()
+}
+
+/// One token bound to a fresh P-256 key, and `count` proofs of that key.
+fn dpop_mint(args: &BTreeMap<String, String>) {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+    let point = pair.public_key().as_ref().to_vec();
+    let (x, y) = (URL_SAFE_NO_PAD.encode(&point[1..33]), URL_SAFE_NO_PAD.encode(&point[33..]));
+    let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+    let jkt = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes()));
+    let key = pool_key(args);
+    let (issuer, client, scope) = (arg(args, "issuer"), arg(args, "client"), arg(args, "scope"));
+    let iat = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let claims = json!({
+        "sub": client, "token_use": "access", "scope": scope, "iss": issuer, "exp": iat + 86_400,
+        "iat": iat, "jti": "dpop-bench", "client_id": client, "cnf": {"jkt": jkt},
+    });
+    let header = URL_SAFE_NO_PAD.encode(json!({"kid": key.kid(), "alg": key.algorithm().as_str()}).to_string());
+    let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let token = format!("{input}.{}", key.sign(input.as_bytes()).unwrap());
+    std::fs::write(arg(args, "out-token"), &token).unwrap();
+    let ath = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()));
+    let proof_header = URL_SAFE_NO_PAD.encode(
+        json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": {"kty": "EC", "crv": "P-256", "x": x, "y": y}}).to_string(),
+    );
+    let (htu, count): (String, usize) = (arg(args, "htu"), arg(args, "count").parse().unwrap());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<Vec<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (pair, proof_header, htu, ath) = (&pair, &proof_header, &htu, &ath);
+                s.spawn(move || {
+                    let rng = aws_lc_rs::rand::SystemRandom::new();
+                    (t..count)
+                        .step_by(threads)
+                        .map(|i| {
+                            let claims = json!({"jti": format!("{i:x}"), "htm": "GET", "htu": htu, "iat": iat, "ath": ath});
+                            let input = format!("{proof_header}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()));
+                            let signature = pair.sign(&rng, input.as_bytes()).unwrap();
+                            format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut out = std::io::BufWriter::new(std::fs::File::create(arg(args, "out-proofs")).unwrap());
+    for proof in chunks.into_iter().flatten() {
+        writeln!(out, "{proof}").unwrap();
+    }
+}
+
+fn mint(args: &BTreeMap<String, String>) {
+    let key = pool_key(args);
+    let (kid, alg) = (key.kid().to_string(), key.algorithm());
     let (issuer, client, scope) = (arg(args, "issuer"), arg(args, "client"), arg(args, "scope"));
     let audience = args.get("audience").cloned();
     let count: usize = arg(args, "count").parse().unwrap();
