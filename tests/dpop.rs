@@ -28,16 +28,20 @@ async fn dpop_api(
     configure: impl FnOnce(Dpop) -> Dpop,
     revocations: Option<Arc<InMemoryRevocations>>,
 ) -> Api {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let own = format!("http://{addr}");
-    let dpop = configure(Dpop::new(origin.unwrap_or(&own)).unwrap());
-    let mut builder = support::builder(issuer).dpop(dpop);
-    if let Some(list) = revocations {
-        builder = builder.revocations(list);
-    }
-    let verifier = builder.build().unwrap();
-    let router = Router::new()
+    serve_at(|own| {
+        let dpop = configure(Dpop::new(origin.unwrap_or(own)).unwrap());
+        let mut builder = support::builder(issuer).dpop(dpop);
+        if let Some(list) = revocations {
+            builder = builder.revocations(list);
+        }
+        dpop_router(&builder.build().unwrap())
+    })
+    .await
+}
+
+/// `GET /r` needs `READ`; `GET /strict` too, with DPoP required.
+fn dpop_router(verifier: &Verifier) -> Router {
+    Router::new()
         .route(
             "/r",
             get(whoami).route_layer(verifier.require(READ).unwrap()),
@@ -51,21 +55,7 @@ async fn dpop_api(
                     .dpop(DpopMode::Required)
                     .unwrap(),
             ),
-        );
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Api::from_parts(own, addr, task)
-}
-
-/// A token for `CLIENT` with `READ`, bound to `key`.
-fn bound_token(issuer: &LocalIssuer, key: &DpopKey) -> String {
-    issuer
-        .token()
-        .client_id(CLIENT)
-        .scopes([READ])
-        .claim("cnf", key.cnf())
-        .mint()
+        )
 }
 
 struct Answer {
@@ -588,22 +578,19 @@ async fn a_token_from_the_issuers_token_endpoint_works_with_its_key() {
     assert_eq!(body["token_type"], "DPoP", "{body}");
     let token = body["access_token"].as_str().unwrap().to_string();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let verifier = Verifier::builder(issuer.issuer())
-        .client_ids([id.as_str()])
-        .resource_server(photo_api())
-        .dpop(Dpop::new(&format!("http://{addr}")).unwrap().required())
-        .build()
-        .unwrap();
-    let router = Router::new().route(
-        "/r",
-        get(whoami).route_layer(verifier.require(READ).unwrap()),
-    );
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    let api = Api::from_parts(format!("http://{addr}"), addr, task);
+    let api = serve_at(|origin| {
+        let verifier = Verifier::builder(issuer.issuer())
+            .client_ids([id.as_str()])
+            .resource_server(photo_api())
+            .dpop(Dpop::new(origin).unwrap().required())
+            .build()
+            .unwrap();
+        Router::new().route(
+            "/r",
+            get(whoami).route_layer(verifier.require(READ).unwrap()),
+        )
+    })
+    .await;
     let url = format!("{}/r", api.url);
     assert_eq!(
         call(

@@ -75,15 +75,6 @@ async fn call(url: &str, scheme: &str, token: &str, proof: Option<String>) -> (u
     (response.status().as_u16(), challenge)
 }
 
-fn bound(issuer: &LocalIssuer, key: &DpopKey) -> String {
-    issuer
-        .token()
-        .client_id(CLIENT)
-        .scopes([READ])
-        .claim("cnf", key.cnf())
-        .mint()
-}
-
 #[tokio::test]
 async fn the_proxy_checks_proofs_against_its_configured_origin() {
     let issuer = issuer().await;
@@ -95,7 +86,7 @@ async fn the_proxy_checks_proofs_against_its_configured_origin() {
     );
     let proxy = start_proxy(&text).await;
     let key = DpopKey::generate();
-    let token = bound(&issuer, &key);
+    let token = bound_token(&issuer, &key);
     let photos = format!("{}/photos", proxy.url);
     let htu = format!("{ORIGIN}/photos");
     let proof = key.proof("GET", &htu, Some(&token));
@@ -236,7 +227,7 @@ async fn a_reload_keeps_revocations_and_used_proof_ids() {
     let proxy = start_proxy(&std::fs::read_to_string(&path).unwrap()).await;
     let photos = format!("{}/photos", proxy.url);
     let key = DpopKey::generate();
-    let token = bound(&issuer, &key);
+    let token = bound_token(&issuer, &key);
     let proof = key.proof("GET", &format!("{ORIGIN}/photos"), Some(&token));
     assert_eq!(
         call(&photos, "DPoP", &token, Some(proof.clone())).await.0,

@@ -80,12 +80,7 @@ async fn two_replicas_share_proof_ids_and_revocations() {
     let (b, _) = replica(&issuer, &store(&redis, RedisOptions::default())).await;
     let (a_url, b_url) = (format!("{}/r", a.url), format!("{}/r", b.url));
     let key = DpopKey::generate();
-    let bound = issuer
-        .token()
-        .client_id(CLIENT)
-        .scopes([READ])
-        .claim("cnf", key.cnf())
-        .mint();
+    let bound = bound_token(&issuer, &key);
     let proof = key.proof("GET", &format!("{ORIGIN}/r"), Some(&bound));
     assert_eq!(
         status(&a_url, "DPoP", &bound, Some(proof.clone())).await,
@@ -166,12 +161,7 @@ async fn redis_down_refuses_proofs_then_the_stale_policy_then_recovers() {
     redis.kill();
     // A proof cannot be checked for replay: 503, never 200.
     let key = DpopKey::generate();
-    let bound = issuer
-        .token()
-        .client_id(CLIENT)
-        .scopes([READ])
-        .claim("cnf", key.cnf())
-        .mint();
+    let bound = bound_token(&issuer, &key);
     let proof = key.proof("GET", &format!("{ORIGIN}/r"), Some(&bound));
     assert_eq!(status(&strict_url, "DPoP", &bound, Some(proof)).await, 503);
     // Bearer tokens: the last known list serves until `max_stale`...
@@ -304,12 +294,7 @@ async fn two_proxy_replicas_share_state_through_shared() {
         .render();
     let (a, b) = (start_proxy(&text).await, start_proxy(&text).await);
     let key = DpopKey::generate();
-    let bound = issuer
-        .token()
-        .client_id(CLIENT)
-        .scopes([READ])
-        .claim("cnf", key.cnf())
-        .mint();
+    let bound = bound_token(&issuer, &key);
     let (a_url, b_url) = (format!("{}/photos", a.url), format!("{}/photos", b.url));
     // The first requests may wait for the store's first load.
     let plain = token(&issuer, &[READ]);

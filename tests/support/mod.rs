@@ -69,18 +69,21 @@ pub fn token(issuer: &LocalIssuer, scopes: &[&str]) -> String {
         .mint()
 }
 
+/// A token for `CLIENT` with `READ`, bound to the DPoP `key`.
+pub fn bound_token(issuer: &LocalIssuer, key: &dpop::DpopKey) -> String {
+    issuer
+        .token()
+        .client_id(CLIENT)
+        .scopes([READ])
+        .claim("cnf", key.cnf())
+        .mint()
+}
+
 /// An axum server on a free loopback port; stops when dropped.
 pub struct Api {
     pub url: String,
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
-}
-
-impl Api {
-    /// An API already listening at `addr`, served by `task`.
-    pub fn from_parts(url: String, addr: SocketAddr, task: tokio::task::JoinHandle<()>) -> Api {
-        Api { url, addr, task }
-    }
 }
 
 impl Drop for Api {
