@@ -315,3 +315,61 @@ async fn dpop_mistakes_are_one_line_naming_the_key() {
     );
     assert!(ProxyConfig::from_toml(&good, "p.toml").is_ok());
 }
+
+#[tokio::test]
+async fn replicas_with_one_nonce_secret_accept_each_others_nonces() {
+    let issuer = issuer().await;
+    let (api, _seen) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("scopegate-nonce-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret = dir.join("nonce.secret");
+    std::fs::write(&secret, [42u8; 32]).unwrap();
+    let dpop = format!(
+        "[dpop]\norigin = {ORIGIN:?}\nnonce = true\nnonce_secret_file = {:?}",
+        secret.display().to_string()
+    );
+    let text = config(&issuer, &api.url, &dpop);
+    let (a, b) = (start_proxy(&text).await, start_proxy(&text).await);
+    let key = DpopKey::generate();
+    let token = bound_token(&issuer, &key);
+    let htu = format!("{ORIGIN}/photos");
+    let first = http()
+        .get(format!("{}/photos", a.url))
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", key.proof("GET", &htu, Some(&token)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 401);
+    let nonce = first.headers()["dpop-nonce"].to_str().unwrap().to_string();
+    let claims = json!({"jti": support::dpop::fresh_jti(), "htm": "GET", "htu": htu,
+                        "iat": support::dpop::now(), "ath": support::dpop::ath(&token), "nonce": nonce});
+    let with_nonce = key.sign(&key.header(), &claims);
+    let url = format!("{}/photos", b.url);
+    assert_eq!(
+        call(&url, "DPoP", &token, Some(with_nonce)).await.0,
+        200,
+        "B takes A's nonce"
+    );
+
+    // The secret file's mistakes, each one line naming the key.
+    std::fs::write(&secret, b"short").unwrap();
+    let short = ProxyConfig::from_toml(&text, "p.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        short.contains("dpop.nonce_secret_file") && short.contains("32 bytes"),
+        "{short}"
+    );
+    let missing = text.replace("nonce.secret", "absent.secret");
+    let error = ProxyConfig::from_toml(&missing, "p.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("dpop.nonce_secret_file"), "{error}");
+    let without_nonce = text.replace("nonce = true", "nonce = false");
+    let error = ProxyConfig::from_toml(&without_nonce, "p.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("needs nonce = true"), "{error}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

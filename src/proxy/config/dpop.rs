@@ -63,10 +63,31 @@ pub(super) fn policy(
         }
         policy = policy.max_age(max);
     }
-    if dpop.nonce == Some(true) {
-        policy = policy.with_nonces();
+    match (dpop.nonce, &dpop.nonce_secret_file) {
+        (Some(true), None) => policy = policy.with_nonces(),
+        (Some(true), Some(file)) => policy = policy.nonce_secret(&nonce_secret(src, file)?),
+        (_, Some(file)) => {
+            return Err(src.error(
+                Some(&file.span()),
+                "dpop.nonce_secret_file",
+                "needs nonce = true",
+            ));
+        }
+        (_, None) => {}
     }
     Ok(Some(policy))
+}
+
+/// The nonce secret every replica shares: the file's bytes, 32 at least.
+fn nonce_secret(src: &Source<'_>, file: &Spanned<String>) -> Result<Vec<u8>, ConfigFileError> {
+    let path = super::tls::beside_config(src, file.get_ref());
+    let key = "dpop.nonce_secret_file";
+    let secret = std::fs::read(&path)
+        .map_err(|e| src.error(Some(&file.span()), key, format!("cannot be read: {e}")))?;
+    if secret.len() < 32 {
+        return Err(src.error(Some(&file.span()), key, "must hold at least 32 bytes"));
+    }
+    Ok(secret)
 }
 
 /// `"allowed"` or `"required"`, at `key`.

@@ -61,6 +61,7 @@ pub(super) struct RawDpop {
     pub(super) algorithms: Option<Spanned<Vec<Spanned<String>>>>,
     pub(super) max_age: Option<Spanned<String>>,
     pub(super) nonce: Option<bool>,
+    pub(super) nonce_secret_file: Option<Spanned<String>>,
 }
 
 /// `[tls]`: the client listener's certificate chain and key, PEM files.

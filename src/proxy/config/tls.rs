@@ -12,7 +12,7 @@ use super::schema::RawConfig;
 use crate::proxy::tls::{ServerCertificate, upstream_client};
 
 /// `path` as written, or beside the configuration file if relative.
-fn beside_config(src: &Source<'_>, path: &str) -> PathBuf {
+pub(super) fn beside_config(src: &Source<'_>, path: &str) -> PathBuf {
     let path = Path::new(path);
     match Path::new(src.file).parent() {
         Some(dir) if path.is_relative() => dir.join(path),
