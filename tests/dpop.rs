@@ -58,6 +58,11 @@ fn dpop_router(verifier: &Verifier) -> Router {
         )
 }
 
+/// `GET {url}` with `token` under `DPoP` and a fresh, good proof of `key`.
+async fn proved(url: &str, key: &DpopKey, token: &str) -> Answer {
+    call(url, "DPoP", token, &[key.proof("GET", url, Some(token))]).await
+}
+
 struct Answer {
     status: u16,
     challenges: Vec<String>,
@@ -95,13 +100,7 @@ async fn a_bound_token_with_its_proof_passes_and_every_check_refuses_its_mismatc
     let url = format!("{}/r", api.url);
     let key = DpopKey::generate();
     let token = bound_token(&issuer, &key);
-    let good = call(
-        &url,
-        "DPoP",
-        &token,
-        &[key.proof("GET", &url, Some(&token))],
-    )
-    .await;
+    let good = proved(&url, &key, &token).await;
     assert_eq!(good.status, 200);
     // The scheme is case-insensitive; a query is not part of `htu`.
     let with_query = format!("{url}?size=large");
@@ -231,13 +230,7 @@ async fn a_bound_token_with_its_proof_passes_and_every_check_refuses_its_mismatc
     }
 
     // A proof of another key than the token's: the binding does not hold.
-    let answer = call(
-        &url,
-        "DPoP",
-        &token,
-        &[other.proof("GET", &url, Some(&token))],
-    )
-    .await;
+    let answer = proved(&url, &other, &token).await;
     assert_eq!(answer.status, 401);
     assert!(answer.challenges[0].starts_with(r#"DPoP realm="api", error="invalid_token""#));
 
@@ -269,13 +262,7 @@ async fn a_bound_token_is_never_a_bearer_token_and_dpop_needs_a_bound_one() {
     let plain = token(&issuer, &[READ]);
     assert_eq!(call(&url, "Bearer", &plain, &[]).await.status, 200);
     // An unbound token under DPoP, even with a good proof, is refused.
-    let answer = call(
-        &url,
-        "DPoP",
-        &plain,
-        &[key.proof("GET", &url, Some(&plain))],
-    )
-    .await;
+    let answer = proved(&url, &key, &plain).await;
     assert_eq!(answer.status, 401);
     assert!(answer.challenges[0].contains(r#"error="invalid_token""#));
     // A token bound by another method (mTLS, RFC 8705) cannot be checked: refused.
@@ -296,13 +283,7 @@ async fn a_bound_token_is_never_a_bearer_token_and_dpop_needs_a_bound_one() {
         .scopes([WRITE])
         .claim("cnf", key.cnf())
         .mint();
-    let answer = call(
-        &url,
-        "DPoP",
-        &write_only,
-        &[key.proof("GET", &url, Some(&write_only))],
-    )
-    .await;
+    let answer = proved(&url, &key, &write_only).await;
     assert_eq!(answer.status, 403);
     assert!(answer.challenges[0].starts_with(r#"DPoP realm="api", error="insufficient_scope""#));
 }
@@ -325,17 +306,7 @@ async fn inside_a_nested_router_htu_is_the_path_the_client_addressed() {
     let url = format!("{}/api/r", api.url);
     let key = DpopKey::generate();
     let token = bound_token(&issuer, &key);
-    assert_eq!(
-        call(
-            &url,
-            "DPoP",
-            &token,
-            &[key.proof("GET", &url, Some(&token))]
-        )
-        .await
-        .status,
-        200
-    );
+    assert_eq!(proved(&url, &key, &token).await.status, 200);
     let stripped = format!("{}/r", api.url);
     let answer = call(
         &url,
@@ -409,17 +380,7 @@ async fn a_required_route_takes_no_bearer_token() {
     );
     let key = DpopKey::generate();
     let bound = bound_token(&issuer, &key);
-    assert_eq!(
-        call(
-            &url,
-            "DPoP",
-            &bound,
-            &[key.proof("GET", &url, Some(&bound))]
-        )
-        .await
-        .status,
-        200
-    );
+    assert_eq!(proved(&url, &key, &bound).await.status, 200);
 }
 
 #[tokio::test]
@@ -429,13 +390,7 @@ async fn with_nonces_a_proof_needs_the_servers_current_one() {
     let url = format!("{}/r", api.url);
     let key = DpopKey::generate();
     let token = bound_token(&issuer, &key);
-    let first = call(
-        &url,
-        "DPoP",
-        &token,
-        &[key.proof("GET", &url, Some(&token))],
-    )
-    .await;
+    let first = proved(&url, &key, &token).await;
     assert_eq!(first.status, 401);
     assert!(
         first.challenges[0].contains(r#"error="use_dpop_nonce""#),
@@ -520,13 +475,7 @@ async fn without_a_dpop_policy_the_dpop_scheme_is_no_credentials() {
     let url = format!("{}/r", api.url);
     let key = DpopKey::generate();
     let bound = bound_token(&issuer, &key);
-    let answer = call(
-        &url,
-        "DPoP",
-        &bound,
-        &[key.proof("GET", &url, Some(&bound))],
-    )
-    .await;
+    let answer = proved(&url, &key, &bound).await;
     assert_eq!(
         (answer.status, answer.challenges.clone()),
         (401, vec![r#"Bearer realm="api""#.to_string()])
@@ -592,29 +541,9 @@ async fn a_token_from_the_issuers_token_endpoint_works_with_its_key() {
     })
     .await;
     let url = format!("{}/r", api.url);
-    assert_eq!(
-        call(
-            &url,
-            "DPoP",
-            &token,
-            &[key.proof("GET", &url, Some(&token))]
-        )
-        .await
-        .status,
-        200
-    );
+    assert_eq!(proved(&url, &key, &token).await.status, 200);
     let thief = DpopKey::generate();
-    assert_eq!(
-        call(
-            &url,
-            "DPoP",
-            &token,
-            &[thief.proof("GET", &url, Some(&token))]
-        )
-        .await
-        .status,
-        401
-    );
+    assert_eq!(proved(&url, &thief, &token).await.status, 401);
 }
 
 #[tokio::test]

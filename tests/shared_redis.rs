@@ -55,6 +55,17 @@ async fn status(url: &str, scheme: &str, token: &str, proof: Option<String>) -> 
     request.send().await.unwrap().status().as_u16()
 }
 
+/// A proof accepted by replica A (`a_url`), then refused as a replay by B.
+async fn replayed_across(a_url: &str, b_url: &str, key: &DpopKey, bound: &str, path: &str) {
+    let proof = key.proof("GET", &format!("{ORIGIN}{path}"), Some(bound));
+    assert_eq!(status(a_url, "DPoP", bound, Some(proof.clone())).await, 200);
+    assert_eq!(
+        status(b_url, "DPoP", bound, Some(proof)).await,
+        401,
+        "replayed on B"
+    );
+}
+
 /// Waits (up to `within`) until `GET url` answers `expected`; how long it took.
 async fn until_status(url: &str, token: &str, expected: u16, within: Duration) -> Duration {
     let start = Instant::now();
@@ -81,16 +92,7 @@ async fn two_replicas_share_proof_ids_and_revocations() {
     let (a_url, b_url) = (format!("{}/r", a.url), format!("{}/r", b.url));
     let key = DpopKey::generate();
     let bound = bound_token(&issuer, &key);
-    let proof = key.proof("GET", &format!("{ORIGIN}/r"), Some(&bound));
-    assert_eq!(
-        status(&a_url, "DPoP", &bound, Some(proof.clone())).await,
-        200
-    );
-    assert_eq!(
-        status(&b_url, "DPoP", &bound, Some(proof)).await,
-        401,
-        "replayed on B"
-    );
+    replayed_across(&a_url, &b_url, &key, &bound, "/r").await;
     let fresh = key.proof("GET", &format!("{ORIGIN}/r"), Some(&bound));
     assert_eq!(
         status(&b_url, "DPoP", &bound, Some(fresh)).await,
@@ -300,16 +302,7 @@ async fn two_proxy_replicas_share_state_through_shared() {
     let plain = token(&issuer, &[READ]);
     until_status(&a_url, &plain, 200, Duration::from_secs(3)).await;
     until_status(&b_url, &plain, 200, Duration::from_secs(3)).await;
-    let proof = key.proof("GET", &format!("{ORIGIN}/photos"), Some(&bound));
-    assert_eq!(
-        status(&a_url, "DPoP", &bound, Some(proof.clone())).await,
-        200
-    );
-    assert_eq!(
-        status(&b_url, "DPoP", &bound, Some(proof)).await,
-        401,
-        "replayed on B"
-    );
+    replayed_across(&a_url, &b_url, &key, &bound, "/photos").await;
 
     let revoked = issuer
         .token()

@@ -212,10 +212,6 @@ impl RedisStore {
     pub fn is_subscribed(&self) -> bool {
         self.inner.subscribed.load(Ordering::Relaxed)
     }
-
-    fn key(&self, suffix: &str) -> String {
-        format!("{}{suffix}", self.inner.options.key_prefix)
-    }
 }
 
 impl Inner {
@@ -266,8 +262,13 @@ impl Inner {
         }
     }
 
+    /// A key (or channel) under the prefix.
+    fn key(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.options.key_prefix)
+    }
+
     fn revocations_key(&self) -> String {
-        format!("{}revocations", self.options.key_prefix)
+        self.key("revocations")
     }
 
     /// Loads the whole list into the copy.
@@ -452,7 +453,7 @@ fn decode(member: &str) -> Option<Revocation> {
 impl OneTimeIds for RedisStore {
     fn first_use(&self, id: &str, ttl: Duration) -> StoreFuture<bool> {
         let store = self.clone();
-        let key = self.key(&format!("dpop:{id}"));
+        let key = self.inner.key(&format!("dpop:{id}"));
         Box::pin(async move {
             let mut connection = store.inner.connection().await?;
             let options = redis::SetOptions::default()
